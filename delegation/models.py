@@ -1,0 +1,166 @@
+"""The local cache of the directory and of call delegations, and the sync runs that fill it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+ALLOWED_ACTIONS = (
+    # (model field, Graph allowedActions key, label)
+    ("make_calls", "makeCalls", "Make calls"),
+    ("receive_calls", "receiveCalls", "Receive calls"),
+    ("manage_settings", "manageCallAndDelegateSettings", "Manage call and delegate settings"),
+    ("pick_up_held_calls", "pickUpHeldCalls", "Pick up held calls"),
+    ("join_active_calls", "joinActiveCalls", "Join active calls"),
+)
+ACTION_FIELDS = tuple(field for field, _, _ in ALLOWED_ACTIONS)
+TEAMS_DELEGATION_LIMIT = 25  # delegates per delegator and delegators per delegate
+
+
+class DirectoryUser(models.Model):
+    """A person of the tenant, as Graph's /users lists them.
+
+    A delegation may name an id that /users does not know (a removed account): such a person
+    is kept with in_directory=False and shown as "unknown person (id)".
+    """
+
+    object_id = models.CharField(max_length=64, unique=True)
+    display_name = models.CharField(max_length=256, blank=True, default="")
+    upn = models.CharField("user principal name", max_length=256, blank=True, default="")
+    mail = models.CharField(max_length=256, blank=True, default="")
+    department = models.CharField(max_length=256, blank=True, default="")
+    job_title = models.CharField(max_length=256, blank=True, default="")
+    account_enabled = models.BooleanField(default=True)
+    in_directory = models.BooleanField(default=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    first_seen = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["display_name"]),
+            models.Index(fields=["upn"]),
+            models.Index(fields=["mail"]),
+            models.Index(fields=["department"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if not self.in_directory or not self.display_name:
+            return f"unknown person ({self.object_id})"
+        return self.display_name
+
+
+class Delegation(models.Model):
+    """delegator lets delegate act on their line, with these allowed actions (Graph beta)."""
+
+    delegator = models.ForeignKey(
+        DirectoryUser, on_delete=models.CASCADE, related_name="delegations_given"
+    )
+    delegate = models.ForeignKey(
+        DirectoryUser, on_delete=models.CASCADE, related_name="delegations_received"
+    )
+    is_active = models.BooleanField(default=True)
+    created_in_teams = models.DateTimeField(null=True, blank=True)
+    make_calls = models.BooleanField(default=False)
+    receive_calls = models.BooleanField(default=False)
+    manage_settings = models.BooleanField(default=False)
+    pick_up_held_calls = models.BooleanField(default=False)
+    join_active_calls = models.BooleanField(default=False)
+    first_seen = models.DateTimeField()
+    last_changed = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["delegator", "delegate"], name="delegation_unique_pair")
+        ]
+        indexes = [models.Index(fields=["delegate", "delegator"])]
+
+    def __str__(self) -> str:
+        return f"{self.delegator_id} -> {self.delegate_id}"
+
+    def allows(self, action_field: str) -> bool:
+        return bool(self.is_active and getattr(self, action_field))
+
+
+class SyncRun(models.Model):
+    """One run of the delegation sync: who started it, how far it got, what it found."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        MANUAL = "manual", "Started by an admin"
+        COMMAND = "command", "Management command"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Succeeded with failures"
+        FAILED = "failed", "Failed"
+
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    users_mode = models.CharField(max_length=16, blank=True, default="")  # full | delta
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    people = models.PositiveIntegerField(default=0)
+    people_added = models.PositiveIntegerField(default=0)
+    people_changed = models.PositiveIntegerField(default=0)
+    people_removed = models.PositiveIntegerField(default=0)
+    delegations_added = models.PositiveIntegerField(default=0)
+    delegations_changed = models.PositiveIntegerField(default=0)
+    delegations_removed = models.PositiveIntegerField(default=0)
+    graph_requests = models.PositiveIntegerField(default=0)
+    throttled = models.PositiveIntegerField(default=0)
+    retries = models.PositiveIntegerField(default=0)
+    failures = models.JSONField(default=dict, blank=True)  # kind -> count
+    failed_user_ids = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "finished_at"])]
+
+    def __str__(self) -> str:
+        return f"sync #{self.pk} {self.status}"
+
+
+class DelegationChange(models.Model):
+    """One difference a sync applied: a grant added, changed or removed."""
+
+    class Kind(models.TextChoices):
+        ADDED = "added", "Added"
+        CHANGED = "changed", "Changed"
+        REMOVED = "removed", "Removed"
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="changes")
+    at = models.DateTimeField(db_index=True)
+    delegator = models.ForeignKey(DirectoryUser, on_delete=models.CASCADE, related_name="+")
+    delegate = models.ForeignKey(DirectoryUser, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["delegator", "at"]),
+            models.Index(fields=["delegate", "at"]),
+        ]
+
+
+class SyncCursor(models.Model):
+    """Where the incremental users listing resumes (Graph's users/delta deltaLink)."""
+
+    name = models.CharField(max_length=64, unique=True)
+    value = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,1 @@
+"""The only package that speaks HTTP to Microsoft (Entra ID and Graph)."""

@@ -1,0 +1,41 @@
+"""Roles are Django groups; capabilities are permission codenames. This table is the whole map.
+
+Views check capabilities (`@require_capability("view_people")`), never role names, so moving
+a capability between roles is a one-line change here.
+"""
+
+from __future__ import annotations
+
+ROLES = ("helpdesk", "manager", "admin")
+
+# capability codename -> (description, roles that have it)
+CAPABILITIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "view_people": ("Search people and see their delegations", ("helpdesk", "manager", "admin")),
+    "place_calls_any": ("Start calls without acting on someone's behalf", ("helpdesk", "admin")),
+    "act_on_any_call": ("Transfer, redirect or end any call", ("helpdesk", "admin")),
+    "see_incoming_calls": ("See and redirect incoming calls", ("helpdesk", "admin")),
+    "view_organisation": ("See organisation dashboards and export", ("manager", "admin")),
+    "review_grants": ("Review risky grants", ("manager", "admin")),
+    "view_sync": ("See sync runs", ("admin",)),
+    "run_sync": ("Start a sync", ("admin",)),
+    "manage_sync_account": ("Connect or disconnect the sync account", ("admin",)),
+    "view_audit": ("Read the audit log", ("admin",)),
+}
+
+
+def capabilities_of(role: str) -> set[str]:
+    return {code for code, (_, roles) in CAPABILITIES.items() if role in roles}
+
+
+def user_has_capability(user, capability: str) -> bool:
+    if capability not in CAPABILITIES:
+        raise KeyError(f"unknown capability {capability!r}")
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.has_perm(f"portal.{capability}")
+
+
+def user_roles(user) -> list[str]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return sorted(g.name for g in user.groups.all() if g.name in ROLES)

@@ -1,0 +1,297 @@
+"""Settings of the Teams delegation portal.
+
+Everything comes from the environment (see `.env.example`), read once here through
+django-environ. With DEBUG off the portal refuses to start unless every secret is given; a
+malformed value names the variable at start-up, not on the first request.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+if env.str("PORTAL_ENV_FILE", default=""):
+    environ.Env.read_env(env.str("PORTAL_ENV_FILE"))
+
+
+def _setting(name, cast, default):
+    """Read one variable; a malformed value stops start-up with the variable's name."""
+    try:
+        return cast(name, default=default)
+    except (ValueError, TypeError, ImproperlyConfigured) as exc:
+        raise ImproperlyConfigured(f"Setting {name} is malformed: {exc}") from exc
+
+
+DEBUG = _setting("DEBUG", env.bool, False)
+PORTAL_VERSION = env.str("PORTAL_VERSION", default="0.1.0")
+
+_missing: list[str] = []
+
+
+def _secret(name: str, dev_default: str = "") -> str:
+    value = env.str(name, default="")
+    if value:
+        return value
+    if DEBUG:
+        return dev_default
+    _missing.append(name)
+    return ""
+
+
+# --- Core ---------------------------------------------------------------------------------
+SECRET_KEY = _secret("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production")
+_dev_hosts = ["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
+ALLOWED_HOSTS = _setting("ALLOWED_HOSTS", env.list, _dev_hosts)
+if not DEBUG and not ALLOWED_HOSTS:
+    _missing.append("ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = _setting("CSRF_TRUSTED_ORIGINS", env.list, [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "csp",
+    "portal",
+    "delegation",
+    "calls",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every view requires sign-in unless marked @login_not_required: a new view cannot forget.
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "portal.middleware.UserTimezoneMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+AUTH_USER_MODEL = "portal.User"
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:home"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.portal",
+            ],
+        },
+    }
+]
+
+# --- Database: SQLite by default, PostgreSQL through DATABASE_URL (psycopg 3) ----------------
+DATABASES = {
+    "default": _setting("DATABASE_URL", env.db_url, f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+}
+RUN_DIR = Path(env.str("PORTAL_RUN_DIR", default=str(BASE_DIR / ".run")))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, for the test database: a Celery worker process must see it too.
+    DATABASES["default"]["TEST"] = {"NAME": str(RUN_DIR / "test-db.sqlite3")}
+    # WAL + a busy timeout: web, worker and beat share one file in development.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = _setting("DATABASE_CONN_MAX_AGE", env.int, 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Locale -------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files -------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Security -----------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = _setting("SESSION_COOKIE_AGE", env.int, 8 * 3600)
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the meta tag, not the cookie
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = _setting("SECURE_SSL_REDIRECT", env.bool, True)
+    SECURE_HSTS_SECONDS = _setting("SECURE_HSTS_SECONDS", env.int, 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = _setting("SECURE_HSTS_PRELOAD", env.bool, True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"] + env.list("CSP_FORM_ACTION_EXTRA", default=[]),
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# --- Token encryption at rest (Fernet; several keys = rotation, the first one encrypts) ------
+_dev_fernet = base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
+TOKEN_ENCRYPTION_KEYS = _setting("TOKEN_ENCRYPTION_KEYS", env.list, [])
+if not TOKEN_ENCRYPTION_KEYS:
+    if DEBUG:
+        TOKEN_ENCRYPTION_KEYS = [_dev_fernet]
+    else:
+        _missing.append("TOKEN_ENCRYPTION_KEYS")
+
+# --- Microsoft Entra ID and Graph ----------------------------------------------------------
+MS_TENANT_ID = _secret("MS_TENANT_ID")
+MS_CLIENT_ID = _secret("MS_CLIENT_ID")
+MS_CLIENT_SECRET = _secret("MS_CLIENT_SECRET")
+MS_AUTHORITY = env.str("MS_AUTHORITY", default="") or (
+    f"https://login.microsoftonline.com/{MS_TENANT_ID}" if MS_TENANT_ID else ""
+)
+# Entra ID knows its authorities; a private one (graphsim) must skip instance discovery.
+MS_INSTANCE_DISCOVERY = _setting("MS_INSTANCE_DISCOVERY", env.bool, True)
+# Group object ids that grant a portal role, e.g. "1f2e...=helpdesk,9a8b...=manager".
+MS_GROUP_ROLES = _setting("MS_GROUP_ROLES", env.dict, {})
+# Scopes asked at sign-in (MSAL adds openid, profile, offline_access itself).
+MS_SIGNIN_SCOPES = _setting("MS_SIGNIN_SCOPES", env.list, ["User.Read"])
+MS_REDIRECT_PATH = "/auth/callback"
+GRAPH_BASE_URL = env.str("GRAPH_BASE_URL", default="https://graph.microsoft.com").rstrip("/")
+GRAPH_SCOPE_PREFIX = env.str("GRAPH_SCOPE_PREFIX", default="https://graph.microsoft.com/")
+# A private CA bundle for Microsoft endpoints (graphsim offline); empty = the system store.
+GRAPH_CA_BUNDLE = env.str("GRAPH_CA_BUNDLE", default="")
+GRAPH_TIMEOUT_SECONDS = _setting("GRAPH_TIMEOUT_SECONDS", env.float, 30.0)
+GRAPH_MAX_RETRIES = _setting("GRAPH_MAX_RETRIES", env.int, 6)
+GRAPH_MAX_RETRY_AFTER_SECONDS = _setting("GRAPH_MAX_RETRY_AFTER_SECONDS", env.float, 120.0)
+
+# --- Delegation sync -----------------------------------------------------------------------
+SYNC_SCHEDULE_MINUTES = _setting("SYNC_SCHEDULE_MINUTES", env.int, 60)
+SYNC_BATCHES_IN_FLIGHT = _setting("SYNC_BATCHES_IN_FLIGHT", env.int, 8)
+SYNC_SHARD_THRESHOLD = _setting("SYNC_SHARD_THRESHOLD", env.int, 20000)
+SYNC_SHARD_SIZE = _setting("SYNC_SHARD_SIZE", env.int, 10000)
+# Where the tenant grants the application role CallDelegation.Read.All, sync app-only.
+SYNC_USE_APP_ONLY = _setting("SYNC_USE_APP_ONLY", env.bool, False)
+SYNC_SCOPES = _setting("SYNC_SCOPES", env.list, ["User.Read.All", "CallDelegation.Read"])
+SYNC_LOCK_TTL_SECONDS = _setting("SYNC_LOCK_TTL_SECONDS", env.int, 3600)
+
+# --- Calls ---------------------------------------------------------------------------------
+# Public https base URL where Graph posts call notifications (our /calls/callback).
+CALLS_CALLBACK_BASE_URL = env.str("CALLS_CALLBACK_BASE_URL", default="")
+CALLS_CALLBACK_OPENID_CONFIG = env.str(
+    "CALLS_CALLBACK_OPENID_CONFIG",
+    default="https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration",
+)
+CALLS_CALLBACK_ISSUERS = _setting(
+    "CALLS_CALLBACK_ISSUERS",
+    env.list,
+    ["https://graph.microsoft.com", "https://api.botframework.com"],
+)
+# The resource account (application instance) whose number places PSTN calls.
+CALLS_APP_INSTANCE_ID = env.str("CALLS_APP_INSTANCE_ID", default="")
+CALLS_APP_INSTANCE_NUMBER = env.str("CALLS_APP_INSTANCE_NUMBER", default="")
+CALLS_DEFAULT_REGION = env.str("CALLS_DEFAULT_REGION", default="US")
+CALLS_KEEPALIVE_SECONDS = _setting("CALLS_KEEPALIVE_SECONDS", env.int, 15 * 60)
+
+# --- Celery --------------------------------------------------------------------------------
+# Default broker: kombu's filesystem transport. It needs no server, survives restarts (messages
+# are files), and works across the web, worker and beat processes of `make run`; SQLite-backed
+# transports would contend with the portal's own SQLite writes. Production: redis://.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="")
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _queue_dir = RUN_DIR / "broker"
+    for _sub in ("queue", "processed", "control", "results"):
+        (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir / "queue"),
+        "data_folder_out": str(_queue_dir / "queue"),
+        "processed_folder": str(_queue_dir / "processed"),
+        "store_processed": False,
+        "control_folder": str(_queue_dir / "control"),
+    }
+    if not CELERY_RESULT_BACKEND:
+        CELERY_RESULT_BACKEND = f"file://{_queue_dir / 'results'}"
+elif not CELERY_RESULT_BACKEND:
+    CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_TASK_TIME_LIMIT = _setting("CELERY_TASK_TIME_LIMIT", env.int, 3 * 3600)
+CELERY_TASK_SOFT_TIME_LIMIT = _setting("CELERY_TASK_SOFT_TIME_LIMIT", env.int, 3 * 3600 - 60)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_ALWAYS_EAGER = False  # never eager outside unit tests
+CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
+
+# --- Logging: never tokens, codes or secrets ----------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # msal logs request bodies at DEBUG; keep it quiet whatever LOG_LEVEL says.
+        "msal": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
+}
+
+if _missing:
+    raise ImproperlyConfigured(
+        "DEBUG is off and these settings are missing: "
+        + ", ".join(sorted(set(_missing)))
+        + ". Set them in the environment (see .env.example)."
+    )
