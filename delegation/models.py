@@ -110,6 +110,8 @@ class SyncRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Written as the run goes: a lock older than SYNC_LOCK_TTL_SECONDS belongs to a dead worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     people = models.PositiveIntegerField(default=0)
@@ -164,3 +166,27 @@ class SyncCursor(models.Model):
     name = models.CharField(max_length=64, unique=True)
     value = models.TextField(blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class GrantReview(models.Model):
+    """A manager's decision on a grant: keep it, or revoke it (done in Teams PowerShell, since
+    Graph exposes no write operation for call delegation: GRAPH_CONTRACT §2)."""
+
+    class Decision(models.TextChoices):
+        KEEP = "keep", "Keep"
+        REVOKE = "revoke", "Revoke"
+
+    delegator = models.ForeignKey(DirectoryUser, on_delete=models.CASCADE, related_name="+")
+    delegate = models.ForeignKey(DirectoryUser, on_delete=models.CASCADE, related_name="+")
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    reason = models.CharField(max_length=64, blank=True, default="")  # the risk that prompted it
+    note = models.TextField(blank=True, default="")
+    grant_snapshot = models.JSONField(default=dict, blank=True)  # the grant as reviewed
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["delegator", "delegate", "at"])]
