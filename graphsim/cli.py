@@ -1,0 +1,104 @@
+"""Command line: `python -m graphsim [options]`; prints one JSON line when listening."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="graphsim", description=__doc__)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8443, help="0 picks a free port")
+    p.add_argument("--users", type=int, default=200)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--tenant-file", default=None, help="JSON tenant (format of /_sim/truth)")
+    p.add_argument("--latency-ms", type=float, default=0.0)
+    p.add_argument("--jitter-ms", type=float, default=0.0)
+    p.add_argument("--throttle-rps", type=float, default=0.0)
+    p.add_argument("--fault-rate", type=float, default=0.0)
+    p.add_argument("--state-dir", default=None)
+    p.add_argument("--strict-callbacks", action="store_true")
+    p.add_argument("--redirect-uri", action="append", default=[],
+                   help="extra allowed redirect URI (repeatable); loopback ones always allowed")
+    p.add_argument("--public-host", default=None,
+                   help="host name to print in URLs (default: --host, 127.0.0.1 for 0.0.0.0)")
+    p.add_argument("--log-level", default="warning")
+    return p.parse_args(argv)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+async def _serve(args, state_dir: Path) -> int:
+    import uvicorn
+
+    from .app import Sim, build_app
+    from .keys import ensure_tls
+
+    ca, cert, key = ensure_tls(state_dir)
+    sim = Sim(args, state_dir)
+    sim.ca_path = ca
+    sock = _bind(args.host, args.port)
+    port = sock.getsockname()[1]
+    host = args.public_host or ("127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host)
+    if ":" in host:
+        host = f"[{host}]"
+    sim.base = f"https://{host}:{port}"
+    config = uvicorn.Config(
+        build_app(sim),
+        ssl_certfile=cert,
+        ssl_keyfile=key,
+        log_level=args.log_level,
+        access_log=False,
+        lifespan="on",
+        http="h11",
+        loop="asyncio",
+        timeout_keep_alive=30,
+        backlog=2048,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            return task.result() or 1
+        await asyncio.sleep(0.02)
+    info = sim.info(ca)
+    line = json.dumps(info)
+    if args.state_dir:
+        tmp = state_dir / "graphsim.json.tmp"
+        tmp.write_text(line + "\n")
+        tmp.replace(state_dir / "graphsim.json")
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    await task
+    return 0
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=getattr(logging, args.log_level.upper(), logging.WARNING))
+    if args.state_dir:
+        state_dir = Path(args.state_dir)
+        state_dir.mkdir(parents=True, exist_ok=True)
+    else:
+        state_dir = Path(tempfile.mkdtemp(prefix="graphsim-"))
+    os.chmod(state_dir, 0o700)
+    try:
+        return asyncio.run(_serve(args, state_dir))
+    except KeyboardInterrupt:
+        return 0
