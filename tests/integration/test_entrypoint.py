@@ -89,7 +89,9 @@ def test_bin_portal_web_serves_healthz_and_hashed_static_files(production_env):
         assert "max-age=31536000" in page.headers["Strict-Transport-Security"]
         manifest = Path(env["STATIC_ROOT"]) / "staticfiles.json"
         hashed = json.loads(manifest.read_text())["paths"]["css/portal.css"]
-        css = requests.get(f"{base}/static/{hashed}", timeout=5)
+        css = requests.get(
+            f"{base}/static/{hashed}", timeout=5, headers={"X-Forwarded-Proto": "https"}
+        )
         assert css.status_code == 200
         assert "immutable" in css.headers.get("Cache-Control", "")
     finally:
