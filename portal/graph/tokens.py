@@ -1,0 +1,410 @@
+"""Tokens from Microsoft Entra ID, through MSAL, and nowhere else (GRAPH_CONTRACT §1).
+
+Three kinds of token, each behind a provider `provider(force_refresh=False) -> str`:
+- app-only (client credentials) for calls and, where the tenant allows it, the sync;
+- the sync account's delegated token, from its encrypted MSAL cache in SyncAccount;
+- a signed-in person's delegated token, from their encrypted cache in TokenCache.
+And the auth-code flow the sign-in and the sync-account connection go through.
+
+Nothing here logs or audits a token, a code or a secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import msal
+import requests
+from django.conf import settings
+from msal.exceptions import MsalError
+
+from portal.graph.errors import NotConfigured, ReconnectNeeded, TokenError, TokenUnavailable
+from portal.graph.http import MicrosoftSession
+
+log = logging.getLogger(__name__)
+
+TokenProvider = Callable[..., str]
+
+# OAuth errors that only a person signing in again can cure (contract §1).
+RECONNECT_ERRORS = frozenset({"invalid_grant", "interaction_required"})
+
+_app_only_lock = threading.Lock()
+_app_only_clients: dict[tuple, msal.ConfidentialClientApplication] = {}
+_per_thread = threading.local()
+
+
+# --- Building the MSAL client ---------------------------------------------------------------
+def _config() -> tuple[str, str, str]:
+    # Read at call time: tests point the portal at graphsim through the settings fixture.
+    values = {
+        "MS_AUTHORITY": settings.MS_AUTHORITY,
+        "MS_CLIENT_ID": settings.MS_CLIENT_ID,
+        "MS_CLIENT_SECRET": settings.MS_CLIENT_SECRET,
+    }
+    missing = [name for name, value in values.items() if not value]
+    if missing:
+        raise NotConfigured("these settings are missing: " + ", ".join(missing))
+    return values["MS_AUTHORITY"], values["MS_CLIENT_ID"], values["MS_CLIENT_SECRET"]
+
+
+def _client_key() -> tuple:
+    authority, client_id, secret = _config()
+    # A digest, not the secret itself: this key may appear in a traceback.
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    return (authority, client_id, digest, settings.GRAPH_CA_BUNDLE, settings.MS_INSTANCE_DISCOVERY)
+
+
+def _thread_http_cache() -> dict:
+    """MSAL's HTTP cache (discovery documents, throttled answers) shared by this thread's clients.
+
+    Each delegated operation builds its own client around one person's token cache; sharing this
+    dict spares a discovery request per client. It is per thread because MSAL locks each client's
+    view of the dict separately.
+    """
+    cache = getattr(_per_thread, "http_cache", None)
+    if cache is None:
+        cache = _per_thread.http_cache = {}
+    return cache
+
+
+def _build_client(token_cache=None, http_cache=None) -> msal.ConfidentialClientApplication:
+    authority, client_id, secret = _config()
+    try:
+        return msal.ConfidentialClientApplication(
+            client_id,
+            client_credential=secret,
+            authority=authority,
+            # Entra ID knows its own authorities; a private one (graphsim) must skip discovery.
+            instance_discovery=settings.MS_INSTANCE_DISCOVERY,
+            # Our session: verify=<our CA> and a timeout on every call (REQUESTS_CA_BUNDLE trap).
+            http_client=MicrosoftSession(),
+            token_cache=token_cache,
+            http_cache=http_cache,
+        )
+    except (requests.RequestException, MsalError) as exc:
+        raise TokenUnavailable(
+            f"the sign-in authority could not be reached ({type(exc).__name__})"
+        ) from None
+    except ValueError:
+        # MSAL's way of saying the discovery document was missing or unusable.
+        raise TokenUnavailable("the sign-in authority answered no usable configuration") from None
+
+
+def _delegated_client(token_cache) -> msal.ConfidentialClientApplication:
+    return _build_client(token_cache, http_cache=_thread_http_cache())
+
+
+def _app_only_client(*, renew: bool = False) -> msal.ConfidentialClientApplication:
+    """One client per process and configuration: MSAL serves its cached app token from it."""
+    key = _client_key()
+    with _app_only_lock:
+        client = None if renew else _app_only_clients.get(key)
+        if client is None:
+            client = _build_client()
+            _app_only_clients[key] = client
+        return client
+
+
+def _call_msal(operation, *args, **kwargs) -> dict:
+    """Run one MSAL call; transport failures become TokenUnavailable."""
+    try:
+        return operation(*args, **kwargs) or {}
+    except (requests.RequestException, MsalError) as exc:
+        # MsalError here is MSAL's wrapper of an HTTP 5xx from the token endpoint.
+        raise TokenUnavailable(
+            f"the token endpoint could not be used ({type(exc).__name__})"
+        ) from None
+
+
+def _describe(result: dict) -> str:
+    """The OAuth error and its AADSTS codes: safe to show and store (never a token)."""
+    codes = ",".join(str(c) for c in result.get("error_codes") or [])
+    return f"{result.get('error', 'no token')}{' (AADSTS ' + codes + ')' if codes else ''}"
+
+
+def _token_from(result: dict) -> str:
+    if result.get("access_token"):
+        return result["access_token"]
+    if result.get("error") in RECONNECT_ERRORS:
+        raise ReconnectNeeded(f"a new sign-in is needed: {_describe(result)}")
+    raise TokenUnavailable(f"no token: {_describe(result)}")
+
+
+# --- App-only tokens --------------------------------------------------------------------------
+def app_scopes() -> list[str]:
+    return [settings.GRAPH_SCOPE_PREFIX + ".default"]
+
+
+def app_token_provider() -> TokenProvider:
+    """App-only Graph token (client credentials). MSAL caches it and renews it 5 minutes early."""
+
+    def provider(force_refresh: bool = False) -> str:
+        # MSAL refuses force_refresh for client credentials; a new client has an empty cache.
+        client = _app_only_client(renew=force_refresh)
+        return _token_from(_call_msal(client.acquire_token_for_client, app_scopes()))
+
+    return provider
+
+
+# --- Serialised caches, encrypted at rest -----------------------------------------------------
+def _open_cache(ciphertext) -> msal.SerializableTokenCache:
+    from portal.crypto import CannotDecrypt, decrypt
+
+    cache = msal.SerializableTokenCache()
+    if ciphertext:
+        try:
+            cache.deserialize(decrypt(ciphertext))
+        except CannotDecrypt as exc:
+            raise ReconnectNeeded(str(exc)) from None
+    return cache
+
+
+def _seal_cache(cache: msal.SerializableTokenCache) -> bytes:
+    from portal.crypto import encrypt
+
+    return encrypt(cache.serialize())
+
+
+def _account(client, home_account_id: str):
+    for account in client.get_accounts():
+        if account.get("home_account_id") == home_account_id:
+            return account
+    return None
+
+
+# --- The sync account ---------------------------------------------------------------------
+def sync_token_provider() -> TokenProvider:
+    """The token the delegation sync acts with: app-only where allowed, else the sync account's."""
+    if settings.SYNC_USE_APP_ONLY:
+        return app_token_provider()
+    from portal.models import SyncAccount
+
+    if not SyncAccount.objects.exists():
+        raise NotConfigured("no sync account is connected")
+    lock = threading.Lock()  # the provider may be shared by threads; one refresh at a time
+
+    def provider(force_refresh: bool = False) -> str:
+        with lock:
+            return _sync_account_token(force_refresh)
+
+    return provider
+
+
+def _sync_account_token(force_refresh: bool) -> str:
+    from django.utils import timezone
+
+    from portal.models import SyncAccount
+
+    account_row = SyncAccount.objects.filter(singleton=1).first()
+    if account_row is None:
+        raise NotConfigured("no sync account is connected")
+    if account_row.status == SyncAccount.Status.RECONNECT_NEEDED:
+        raise ReconnectNeeded("the sync account must be reconnected by an admin")
+    try:
+        cache = _open_cache(account_row.ciphertext)
+        client = _delegated_client(cache)
+        account = _account(client, account_row.home_account_id)
+        if account is None:
+            raise ReconnectNeeded("the sync account's token cache holds no account")
+        result = _call_msal(
+            client.acquire_token_silent_with_error,
+            list(settings.SYNC_SCOPES),
+            account,
+            force_refresh=force_refresh,
+        )
+        if not result:
+            raise ReconnectNeeded("the sync account's token cache holds no usable token")
+        token = _token_from(result)
+    except ReconnectNeeded as exc:
+        _mark_reconnect_needed(account_row, str(exc))
+        raise
+    except TokenError as exc:
+        SyncAccount.objects.filter(pk=account_row.pk).update(last_error=str(exc)[:2000])
+        raise
+    changes = {"last_refreshed_at": timezone.now(), "last_error": ""}
+    if cache.has_state_changed:
+        changes["ciphertext"] = _seal_cache(cache)
+    SyncAccount.objects.filter(pk=account_row.pk).update(**changes)
+    return token
+
+
+def _mark_reconnect_needed(account_row, reason: str) -> None:
+    from portal import audit
+    from portal.models import SyncAccount
+
+    updated = SyncAccount.objects.filter(
+        pk=account_row.pk, status=SyncAccount.Status.CONNECTED
+    ).update(status=SyncAccount.Status.RECONNECT_NEEDED, last_error=reason[:2000])
+    if updated:  # audit the change once, not every failed attempt after it
+        audit.record(
+            "sync_account.reconnect_needed",
+            "failure",
+            target=account_row.upn or account_row.object_id,
+            who="sync",
+            reason=reason,
+        )
+    log.warning("sync account needs reconnecting: %s", reason)
+
+
+# --- A signed-in person's own tokens --------------------------------------------------------
+def user_token_provider(user, scopes: list[str]) -> TokenProvider | None:
+    """The person's delegated token for `scopes`, from their encrypted cache; None if none."""
+    from portal.models import TokenCache
+
+    row = TokenCache.objects.filter(user=user).first()
+    if row is None or not user.object_id:
+        return None
+    try:
+        cache = _open_cache(row.ciphertext)
+    except ReconnectNeeded:
+        return None
+    if not cache.find(msal.TokenCache.CredentialType.REFRESH_TOKEN):
+        return None
+    lock = threading.Lock()
+
+    def provider(force_refresh: bool = False) -> str:
+        with lock:
+            client = _delegated_client(cache)
+            accounts = [
+                a for a in client.get_accounts() if a.get("local_account_id") == user.object_id
+            ]
+            if not accounts:
+                raise ReconnectNeeded("no account for this person in their token cache")
+            result = _call_msal(
+                client.acquire_token_silent_with_error,
+                list(scopes),
+                accounts[0],
+                force_refresh=force_refresh,
+            )
+            token = _token_from(result or {"error": "interaction_required"})
+            if cache.has_state_changed:
+                TokenCache.objects.filter(pk=row.pk).update(ciphertext=_seal_cache(cache))
+                cache.has_state_changed = False
+            return token
+
+    return provider
+
+
+# --- The auth-code flow (sign-in, and connecting the sync account) --------------------------
+class SignInFailed(Exception):
+    """The auth-code flow did not end with a usable id token. `reason` is for the page and audit:
+    state, nonce, denied, rejected, unavailable, not_configured, claims."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    claims: dict  # id token claims: tid, oid, name, preferred_username, roles, groups
+    home_account_id: str
+    sealed_cache: bytes  # the person's MSAL cache, encrypted: store it, never show it
+
+
+def start_auth_code_flow(
+    redirect_uri: str, scopes: list[str], *, login_hint: str = "", prompt: str | None = None
+) -> dict:
+    """MSAL's flow (state, nonce, PKCE); keep it server-side and send the browser to auth_uri."""
+    client = _delegated_client(msal.SerializableTokenCache())
+    return client.initiate_auth_code_flow(
+        list(scopes),
+        redirect_uri=redirect_uri,
+        login_hint=login_hint or None,
+        prompt=prompt,
+        # query, not form_post: a cross-site POST would arrive without our Lax session cookie.
+        response_mode="query",
+    )
+
+
+def finish_auth_code_flow(flow: dict, auth_response: dict) -> SignInResult:
+    """Redeem the code. Raises SignInFailed; never returns without verified claims."""
+    error = auth_response.get("error")
+    if error:
+        raise SignInFailed("denied" if error == "access_denied" else "rejected", str(error)[:100])
+    cache = msal.SerializableTokenCache()
+    try:
+        client = _delegated_client(cache)
+        result = _call_msal(client.acquire_token_by_auth_code_flow, flow, auth_response)
+    except NotConfigured as exc:
+        raise SignInFailed("not_configured", str(exc)) from None
+    except TokenUnavailable as exc:
+        raise SignInFailed("unavailable", str(exc)) from None
+    except ValueError as exc:
+        # MSAL raises ValueError for a state or nonce mismatch, and for a non-JSON answer.
+        text = str(exc).lower()
+        reason = "nonce" if "nonce" in text else "state" if "state" in text else "unavailable"
+        raise SignInFailed(reason, type(exc).__name__) from None
+    if result.get("error"):
+        transient = result.get("error") in ("temporarily_unavailable", "server_error")
+        raise SignInFailed("unavailable" if transient else "rejected", _describe(result))
+    claims = _checked_claims(result.get("id_token_claims") or {})
+    account = next(
+        (a for a in client.get_accounts() if a.get("local_account_id") == claims["oid"]), None
+    )
+    home_account_id = (account or {}).get("home_account_id") or f"{claims['oid']}.{claims['tid']}"
+    return SignInResult(claims, home_account_id, _seal_cache(cache))
+
+
+def _checked_claims(claims: dict) -> dict:
+    # MSAL checks state and nonce only; the token came straight from the token endpoint over
+    # TLS, so audience and tenant are what remain to check (OpenID Connect Core §3.1.3.7).
+    if not claims.get("oid") or not claims.get("tid"):
+        raise SignInFailed("claims", "the id token has no oid or tid")
+    if claims.get("aud") != settings.MS_CLIENT_ID:
+        raise SignInFailed("claims", "the id token is for another application")
+    tenant = settings.MS_TENANT_ID
+    if tenant and tenant not in ("common", "organizations") and claims["tid"] != tenant:
+        raise SignInFailed("claims", "the id token is from another tenant")
+    return claims
+
+
+def remove_account(sealed_cache, home_account_id: str) -> bytes:
+    """The cache without this account's tokens (sign-out, disconnecting the sync account)."""
+    cache = _open_cache(sealed_cache)
+    for account in cache.find(msal.TokenCache.CredentialType.ACCOUNT):
+        if account.get("home_account_id") == home_account_id:
+            for kind in (
+                msal.TokenCache.CredentialType.ACCESS_TOKEN,
+                msal.TokenCache.CredentialType.REFRESH_TOKEN,
+                msal.TokenCache.CredentialType.ID_TOKEN,
+            ):
+                for item in cache.find(kind, query={"home_account_id": home_account_id}):
+                    _remove_item(cache, kind, item)
+            cache.remove_account(account)
+    return _seal_cache(cache)
+
+
+def _remove_item(cache, kind, item) -> None:
+    remover = {
+        msal.TokenCache.CredentialType.ACCESS_TOKEN: cache.remove_at,
+        msal.TokenCache.CredentialType.REFRESH_TOKEN: cache.remove_rt,
+        msal.TokenCache.CredentialType.ID_TOKEN: cache.remove_idt,
+    }[kind]
+    remover(item)
+
+
+def logout_url(post_logout_redirect_uri: str) -> str:
+    """The authority's end_session_endpoint, with our page to come back to (URL-encoded)."""
+    authority, _, _ = _config()
+    endpoint = _end_session_endpoint(authority)
+    return f"{endpoint}?{urlencode({'post_logout_redirect_uri': post_logout_redirect_uri})}"
+
+
+def _end_session_endpoint(authority: str) -> str:
+    fallback = f"{authority.rstrip('/')}/oauth2/v2.0/logout"  # Entra ID's documented path
+    discovery = f"{authority.rstrip('/')}/v2.0/.well-known/openid-configuration"
+    try:
+        with MicrosoftSession() as session:
+            resp = session.get(discovery)
+        if resp.ok:
+            return resp.json().get("end_session_endpoint") or fallback
+    except (requests.RequestException, ValueError):
+        pass  # signing out locally matters more than the authority's page
+    return fallback
