@@ -88,7 +88,13 @@ def write_env(info: dict) -> Path:
     return path
 
 
+def _terminate_as_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # `kill` (SIGTERM) stops everything as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     RUN.mkdir(exist_ok=True)
     if not port_free(WEB_PORT):
         sys.exit(f"port {WEB_PORT} is in use: stop what uses it, or run with PORT=8001 make run")
@@ -110,8 +116,12 @@ def main() -> int:
         try:
             return honcho.wait()
         except KeyboardInterrupt:
-            honcho.send_signal(signal.SIGINT)
-            return honcho.wait()
+            honcho.send_signal(signal.SIGTERM)
+            try:
+                return honcho.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                honcho.kill()
+                return 1
     finally:
         sim.terminate()
         try:
