@@ -190,3 +190,15 @@ class GrantReview(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["delegator", "delegate", "at"])]
+
+
+class SyncStage(models.Model):
+    """What a sharded run's final task needs besides the shards' answers: the people listing.
+
+    Kept in the database (zlib-compressed JSON) rather than in a broker message, and deleted
+    once the run is applied or fails.
+    """
+
+    run = models.OneToOneField(SyncRun, on_delete=models.CASCADE, related_name="stage")
+    payload = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
