@@ -1,17 +1,19 @@
-# PLACEHOLDER (to be replaced by the dashboards work): names the base layout relies on.
-from django.http import HttpResponse
 from django.urls import path
+
+from delegation import views, views_org, views_sync
 
 app_name = "delegation"
 
-
-def _todo(request, *args, **kwargs):
-    return HttpResponse("Not built yet", status=501)
-
-
 urlpatterns = [
-    path("me/delegations", _todo, name="mine"),
-    path("people/", _todo, name="people"),
-    path("organisation/", _todo, name="organisation"),
-    path("sync/", _todo, name="sync_list"),
+    path("me/delegations", views.mine, name="mine"),
+    path("people/", views.people, name="people"),
+    path("people/search", views.people_search, name="people_search"),
+    path("people/<str:object_id>/", views.person, name="person"),
+    path("organisation/", views_org.organisation, name="organisation"),
+    path("organisation/export.csv", views_org.org_export, name="org_export"),
+    path("organisation/reviews", views_org.grant_reviews, name="reviews"),
+    path("sync/", views_sync.sync_list, name="sync_list"),
+    path("sync/start", views_sync.sync_start, name="sync_start"),
+    path("sync/<int:pk>/", views_sync.sync_detail, name="sync_detail"),
+    path("sync/<int:pk>/progress", views_sync.sync_progress, name="sync_progress"),
 ]

@@ -1,0 +1,154 @@
+"""Reads for the people pages: each function returns exactly a page's rows in a fixed number of
+queries, whatever the tenant's size (no per-row queries, no Graph during a request)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+
+from delegation.models import Delegation, DelegationChange, DirectoryUser, SyncRun
+from portal.roles import user_has_capability
+
+SEARCH_MIN_CHARS = 2
+SEARCH_LIMIT = 20
+HISTORY_LIMIT = 50
+# Teams allows 25 each way; the cap only guards the page against a corrupt cache.
+LIST_CAP = 200
+SEARCH_FIELDS = ("display_name", "upn", "mail")
+_FINISHED_OK = (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL)
+
+
+def people_for_user(user) -> QuerySet[DirectoryUser]:
+    """The directory people `user` may look at: everyone with view_people, else no one."""
+    if user_has_capability(user, "view_people"):
+        return DirectoryUser.objects.all()
+    return DirectoryUser.objects.none()
+
+
+def directory_user_of(user) -> DirectoryUser | None:
+    """The cached directory entry of a signed-in person (matched on the Entra object id)."""
+    object_id = getattr(user, "object_id", "")
+    if not object_id:
+        return None
+    return DirectoryUser.objects.filter(object_id=object_id).first()
+
+
+# --- search ----------------------------------------------------------------------------------
+def _case_variants(term: str) -> list[str]:
+    # SQLite and PostgreSQL compare with a binary collation, so an index serves a range scan
+    # only for one spelling: try the spellings people actually have (as typed, lower, Title).
+    return list(dict.fromkeys([term, term.lower(), term.capitalize(), term.title(), term.upper()]))
+
+
+def _prefix_q(term: str) -> Q:
+    """Index-friendly prefix match: `col >= v AND col < v + U+FFFF` for each spelling."""
+    q = Q()
+    for column in SEARCH_FIELDS:
+        for variant in _case_variants(term):
+            q |= Q(**{f"{column}__gte": variant, f"{column}__lt": variant + "\uffff"})
+    return q
+
+
+def _exact_q(term: str) -> Q:
+    variants = _case_variants(term)
+    return Q(display_name__in=variants) | Q(upn__in=variants) | Q(mail__in=variants)
+
+
+def contains_q(term: str) -> Q:
+    return Q(display_name__icontains=term) | Q(upn__icontains=term) | Q(mail__icontains=term)
+
+
+def search_people(user, term: str, limit: int = SEARCH_LIMIT) -> list[DirectoryUser]:
+    """People matching `term`, ranked: exact name/UPN/mail, then prefixes, then substrings.
+
+    At most three queries. The first two use the indexes on display_name, upn and mail; the
+    substring query (a scan) runs only when the prefixes did not fill the page.
+    """
+    term = " ".join(term.split())[:100]
+    if len(term) < SEARCH_MIN_CHARS:
+        return []
+    people = people_for_user(user).order_by("display_name", "id")
+    found: dict[int, DirectoryUser] = {}
+    for q in (_exact_q(term), _prefix_q(term)):
+        for person in people.filter(q).exclude(id__in=list(found))[: limit - len(found)]:
+            found[person.id] = person
+        if len(found) >= limit:
+            return list(found.values())
+    for person in people.filter(contains_q(term)).exclude(id__in=list(found))[: limit - len(found)]:
+        found[person.id] = person
+    return list(found.values())
+
+
+# --- my delegations --------------------------------------------------------------------------
+@dataclass
+class MyDelegations:
+    me: DirectoryUser | None
+    acting_for: list[Delegation] = field(default_factory=list)  # I am their delegate
+    my_delegates: list[Delegation] = field(default_factory=list)  # they act for me
+
+
+def my_delegations(user) -> MyDelegations:
+    """What the signed-in person may do for others, and what they allow others: 3 queries."""
+    me = directory_user_of(user)
+    if me is None:
+        return MyDelegations(me=None)
+    acting_for = (
+        Delegation.objects.filter(delegate=me)
+        .select_related("delegator")
+        .order_by("-is_active", "delegator__display_name", "id")[:LIST_CAP]
+    )
+    my_delegates = (
+        Delegation.objects.filter(delegator=me)
+        .select_related("delegate")
+        .order_by("-is_active", "delegate__display_name", "id")[:LIST_CAP]
+    )
+    return MyDelegations(me=me, acting_for=list(acting_for), my_delegates=list(my_delegates))
+
+
+# --- a person's page -------------------------------------------------------------------------
+@dataclass
+class PersonPage:
+    person: DirectoryUser
+    delegates: list[Delegation]
+    delegators: list[Delegation]
+    history: list[DelegationChange]
+    last_seen_by: SyncRun | None
+
+
+def person_page(person: DirectoryUser) -> PersonPage:
+    """Everything on a person's page in 4 queries."""
+    delegates = (
+        Delegation.objects.filter(delegator=person)
+        .select_related("delegate")
+        .order_by("-is_active", "delegate__display_name", "id")[:LIST_CAP]
+    )
+    delegators = (
+        Delegation.objects.filter(delegate=person)
+        .select_related("delegator")
+        .order_by("-is_active", "delegator__display_name", "id")[:LIST_CAP]
+    )
+    history = (
+        DelegationChange.objects.filter(Q(delegator=person) | Q(delegate=person))
+        .select_related("delegator", "delegate", "run")
+        .order_by("-at", "-id")[:HISTORY_LIMIT]
+    )
+    return PersonPage(
+        person=person,
+        delegates=list(delegates),
+        delegators=list(delegators),
+        history=list(history),
+        last_seen_by=last_sync_that_saw(person),
+    )
+
+
+def last_sync_that_saw(person: DirectoryUser) -> SyncRun | None:
+    """Every completed sync lists the whole directory (or its delta from a full list), so the
+    last one to see a present person is the last completed run; for a removed person, the last
+    completed run that finished before the removal was recorded."""
+    runs = SyncRun.objects.filter(status__in=_FINISHED_OK, finished_at__isnull=False)
+    if person.removed_at is not None or not person.in_directory:
+        if person.removed_at is None:
+            return None
+        runs = runs.filter(finished_at__lt=person.removed_at)
+    return runs.order_by("-finished_at", "-id").first()

@@ -1,0 +1,313 @@
+"""Reads for the organisation dashboard: a cached summary, risky grants, the filtered table.
+
+The summary aggregates every grant (hundreds of thousands of rows), so it is computed once per
+state of the cache and kept in Django's cache; the key changes whenever a sync finishes or
+writes a change, so a page never shows figures older than the data under them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from delegation.models import (
+    ALLOWED_ACTIONS,
+    TEAMS_DELEGATION_LIMIT,
+    Delegation,
+    DelegationChange,
+    DirectoryUser,
+    GrantReview,
+    SyncRun,
+)
+from delegation.selectors import contains_q
+
+SUMMARY_TTL_SECONDS = 600
+TOP_DEPARTMENTS = 12
+HISTORY_DAYS = 180
+NEAR_LIMIT = TEAMS_DELEGATION_LIMIT - 3  # "at or near the limit": 22 or more
+RISK_SAMPLE = 5
+PAGE_SIZE = 50
+COUNT_CAP = 10_000  # the table counts at most this many rows; past it, it says "more than"
+MAX_PAGE = COUNT_CAP // PAGE_SIZE
+
+# risk code -> (title, why it matters, filter on Delegation)
+RISKS: dict[str, tuple[str, str, Q]] = {
+    "manage_settings": (
+        "May manage call and delegate settings",
+        "can add further delegates and change the delegator's call forwarding",
+        Q(is_active=True, manage_settings=True),
+    ),
+    "join_active_calls": (
+        "May join active calls",
+        "can join the delegator's calls while they are in progress",
+        Q(is_active=True, join_active_calls=True),
+    ),
+    "disabled_or_removed": (
+        "Granted to or by a disabled, removed or unknown person",
+        "the account can no longer be held to account for what it does",
+        Q(delegate__account_enabled=False)
+        | Q(delegate__in_directory=False)
+        | Q(delegator__account_enabled=False)
+        | Q(delegator__in_directory=False),
+    ),
+    "inactive": (
+        "Inactive but still present",
+        "a dormant grant that can be switched back on without anyone noticing",
+        Q(is_active=False),
+    ),
+}
+
+
+def _fingerprint() -> tuple:
+    """One cheap query (primary-key maxima and the latest run) that moves whenever data does."""
+    d, c, r = (m._meta.db_table for m in (Delegation, DelegationChange, SyncRun))
+    u = DirectoryUser._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(id) FROM {d}), (SELECT MAX(id) FROM {c}), "  # noqa: S608
+            f"(SELECT MAX(id) FROM {u}), (SELECT id || ':' || status FROM {r} "
+            f"ORDER BY id DESC LIMIT 1)"
+        )
+        return tuple(cursor.fetchone())
+
+
+@dataclass
+class Summary:
+    totals: dict
+    by_action: list[tuple[str, int]]
+    by_department: list[tuple[str, int]]
+    over_time: dict
+    risk_counts: dict[str, int]
+    risk_samples: dict[str, list[dict]]
+    near_limit: list[dict]
+    departments: list[str]
+
+
+def organisation_summary() -> Summary:
+    """The dashboard's figures, from the cache when the data has not moved (1 query), else
+    computed (about a dozen aggregate queries) and cached."""
+    key = "delegation:org-summary:" + ":".join(str(v) for v in _fingerprint())
+    summary = cache.get(key)
+    if summary is None:
+        summary = compute_summary()
+        cache.set(key, summary, SUMMARY_TTL_SECONDS)
+    return summary
+
+
+def compute_summary() -> Summary:
+    grants = Delegation.objects.all()
+    totals = grants.aggregate(
+        grants=Count("id"),
+        active=Count("id", filter=Q(is_active=True)),
+    )
+    totals["inactive"] = totals["grants"] - totals["active"]
+    totals["people"] = DirectoryUser.objects.filter(in_directory=True).count()
+    totals["delegators"] = grants.values("delegator").distinct().count()
+    totals["delegates"] = grants.values("delegate").distinct().count()
+    action_counts = grants.filter(is_active=True).aggregate(
+        **{field: Count("id", filter=Q(**{field: True})) for field, _, _ in ALLOWED_ACTIONS}
+    )
+    by_action = [(label, action_counts[field]) for field, _, label in ALLOWED_ACTIONS]
+    by_department = _grants_by_department(grants)
+    risk_counts = {code: grants.filter(q).count() for code, (_, _, q) in RISKS.items()}
+    risk_samples = {
+        code: list(_grant_rows(grants.filter(q).order_by("id")[:RISK_SAMPLE]))
+        for code, (_, _, q) in RISKS.items()
+    }
+    departments = list(
+        DirectoryUser.objects.exclude(department="")
+        .order_by("department")
+        .values_list("department", flat=True)
+        .distinct()[:500]
+    )
+    return Summary(
+        totals=totals,
+        by_action=by_action,
+        by_department=by_department,
+        over_time=_changes_over_time(),
+        risk_counts=risk_counts,
+        risk_samples=risk_samples,
+        near_limit=_people_near_limit(),
+        departments=departments,
+    )
+
+
+def _grants_by_department(grants) -> list[tuple[str, int]]:
+    rows = list(
+        grants.values(dept=F("delegator__department"))
+        .annotate(n=Count("id"))
+        .order_by("-n", "dept")
+    )
+    top = [(r["dept"] or "(no department)", r["n"]) for r in rows[:TOP_DEPARTMENTS]]
+    rest = sum(r["n"] for r in rows[TOP_DEPARTMENTS:])
+    return top + ([("Other departments", rest)] if rest else [])
+
+
+def _changes_over_time() -> dict:
+    since = timezone.now() - timedelta(days=HISTORY_DAYS)
+    rows = (
+        DelegationChange.objects.filter(at__gte=since)
+        .annotate(day=TruncDate("at"))
+        .values("day", "kind")
+        .annotate(n=Count("id"))
+        .order_by("day")
+    )
+    days: dict[str, dict[str, int]] = {}
+    for row in rows:
+        days.setdefault(row["day"].isoformat(), {})[row["kind"]] = row["n"]
+    labels = sorted(days)
+    return {
+        "labels": labels,
+        "series": {
+            kind.label: [days[d].get(kind.value, 0) for d in labels]
+            for kind in DelegationChange.Kind
+        },
+    }
+
+
+def _people_near_limit() -> list[dict]:
+    given = (
+        Delegation.objects.values("delegator")
+        .annotate(n=Count("id"))
+        .filter(n__gte=NEAR_LIMIT)
+        .order_by("-n")[:50]
+    )
+    received = (
+        Delegation.objects.values("delegate")
+        .annotate(n=Count("id"))
+        .filter(n__gte=NEAR_LIMIT)
+        .order_by("-n")[:50]
+    )
+    counts = [(r["delegator"], "delegates", r["n"]) for r in given]
+    counts += [(r["delegate"], "delegators", r["n"]) for r in received]
+    people = DirectoryUser.objects.in_bulk([pid for pid, _, _ in counts])
+    return [
+        {"person": _person_dict(people[pid]), "what": what, "count": n}
+        for pid, what, n in sorted(counts, key=lambda c: -c[2])
+        if pid in people
+    ]
+
+
+def _person_dict(p: DirectoryUser) -> dict:
+    return {
+        "object_id": p.object_id,
+        "label": p.label,
+        "upn": p.upn,
+        "department": p.department,
+        "account_enabled": p.account_enabled,
+        "in_directory": p.in_directory,
+    }
+
+
+def _grant_rows(qs):
+    for g in qs.select_related("delegator", "delegate"):
+        yield grant_dict(g)
+
+
+def grant_dict(g: Delegation) -> dict:
+    return {
+        "id": g.id,
+        "delegator": _person_dict(g.delegator),
+        "delegate": _person_dict(g.delegate),
+        "is_active": g.is_active,
+        "actions": {field: getattr(g, field) for field, _, _ in ALLOWED_ACTIONS},
+        "first_seen": g.first_seen,
+    }
+
+
+# --- the table (and the CSV export, which shares its query) ----------------------------------
+SORTS = {
+    "newest": ("-id",),
+    "oldest": ("id",),
+    "delegator": ("delegator__display_name", "id"),
+    "delegate": ("delegate__display_name", "id"),
+    "department": ("delegator__department", "id"),
+    "changed": ("-last_changed", "-id"),
+}
+
+
+def filtered_delegations(
+    *, person: str = "", department: str = "", action: str = "", active: str = "", sort: str = ""
+) -> QuerySet[Delegation]:
+    """All grants matching the table's filters, in the chosen order (unevaluated)."""
+    qs = Delegation.objects.all()
+    if person:
+        ids = DirectoryUser.objects.filter(contains_q(person)).values("id")
+        qs = qs.filter(Q(delegator_id__in=ids) | Q(delegate_id__in=ids))
+    if department:
+        qs = qs.filter(delegator__department=department)
+    if action in {f for f, _, _ in ALLOWED_ACTIONS}:
+        qs = qs.filter(**{action: True})
+    if active in ("yes", "no"):
+        qs = qs.filter(is_active=(active == "yes"))
+    return qs.order_by(*SORTS.get(sort, SORTS["newest"]))
+
+
+@dataclass
+class TablePage:
+    rows: list[Delegation]
+    number: int
+    has_previous: bool
+    has_next: bool
+    count: int
+    count_is_capped: bool
+    last_page: int
+
+
+def table_page(qs: QuerySet[Delegation], number: int) -> TablePage:
+    """One page of the table in 2 queries; the count stops at COUNT_CAP so it stays fast at
+    300,000 rows (past the cap, people filter or export rather than page)."""
+    count = qs.order_by()[: COUNT_CAP + 1].count()
+    capped = count > COUNT_CAP
+    count = min(count, COUNT_CAP)
+    last_page = max(1, -(-count // PAGE_SIZE))
+    number = min(max(1, number), last_page)
+    start = (number - 1) * PAGE_SIZE
+    rows = list(qs.select_related("delegator", "delegate")[start : start + PAGE_SIZE])
+    return TablePage(
+        rows=rows,
+        number=number,
+        has_previous=number > 1,
+        has_next=number < last_page,
+        count=count,
+        count_is_capped=capped,
+        last_page=last_page,
+    )
+
+
+# --- reviews ---------------------------------------------------------------------------------
+def risky_grants(risk: str, after_id: int = 0, limit: int = PAGE_SIZE) -> list[Delegation]:
+    """Grants with one risk, in id order from `after_id` (keyset paging: fast at any depth)."""
+    _, _, q = RISKS[risk]
+    return list(
+        Delegation.objects.filter(q, id__gt=after_id)
+        .select_related("delegator", "delegate")
+        .order_by("id")[:limit]
+    )
+
+
+def latest_reviews(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], GrantReview]:
+    """The latest review of each (delegator id, delegate id) pair, in one query."""
+    if not pairs:
+        return {}
+    q = Q()
+    for delegator_id, delegate_id in pairs:
+        q |= Q(delegator_id=delegator_id, delegate_id=delegate_id)
+    latest: dict[tuple[int, int], GrantReview] = {}
+    for review in GrantReview.objects.filter(q).select_related("reviewer").order_by("-at", "-id"):
+        latest.setdefault((review.delegator_id, review.delegate_id), review)
+    return latest
+
+
+def recent_reviews(limit: int = 20) -> list[GrantReview]:
+    return list(
+        GrantReview.objects.select_related("delegator", "delegate", "reviewer").order_by(
+            "-at", "-id"
+        )[:limit]
+    )

@@ -1,0 +1,62 @@
+"""Reads for the sync pages: the runs, one run, and the sync account's state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from delegation.models import SyncRun
+from portal.models import SyncAccount
+from portal.roles import user_has_capability
+
+RUNS_PAGE_SIZE = 25
+FINISHED = (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL, SyncRun.Status.FAILED)
+
+
+def sync_runs_for_user(user) -> QuerySet[SyncRun]:
+    if user_has_capability(user, "view_sync"):
+        return SyncRun.objects.all()
+    return SyncRun.objects.none()
+
+
+@dataclass
+class RunsPage:
+    runs: list[SyncRun]
+    before_id: int | None  # keyset cursor of the next (older) page, None on the last page
+
+
+def runs_page(user, before_id: int | None = None) -> RunsPage:
+    """Newest runs first, keyset-paged on id so the thousandth page costs what the first does."""
+    qs = sync_runs_for_user(user).select_related("triggered_by").order_by("-id")
+    if before_id:
+        qs = qs.filter(id__lt=before_id)
+    runs = list(qs[: RUNS_PAGE_SIZE + 1])
+    more = len(runs) > RUNS_PAGE_SIZE
+    runs = runs[:RUNS_PAGE_SIZE]
+    return RunsPage(runs=runs, before_id=runs[-1].id if more else None)
+
+
+def current_run() -> SyncRun | None:
+    return (
+        SyncRun.objects.filter(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING])
+        .order_by("-id")
+        .first()
+    )
+
+
+def sync_account_state() -> SyncAccount | None:
+    return SyncAccount.objects.only(
+        "status", "display_name", "upn", "connected_at", "last_refreshed_at", "last_error"
+    ).first()
+
+
+def run_is_finished(run: SyncRun) -> bool:
+    return run.status in FINISHED
+
+
+def run_percent(run: SyncRun) -> int | None:
+    """Percent done, or None while the total is not known yet."""
+    if not run.progress_total:
+        return 100 if run_is_finished(run) else None
+    return min(100, round(100 * run.progress_done / run.progress_total))

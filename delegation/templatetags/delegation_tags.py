@@ -1,0 +1,61 @@
+"""Formatting for the dashboards: allowed-action badges and matrix cells, people's labels."""
+
+from __future__ import annotations
+
+from django import template
+
+from delegation.models import ALLOWED_ACTIONS
+
+register = template.Library()
+
+NAME_MAX = 80  # names come from Graph: bound what one row can take
+
+
+@register.simple_tag
+def action_columns():
+    """(field, label) of the five allowed actions, in Graph's order, for matrix headers."""
+    return [(field, label) for field, _, label in ALLOWED_ACTIONS]
+
+
+@register.filter
+def action_flags(grant):
+    """[(label, allowed)] of a grant (model or dict), for badges and matrix cells."""
+    values = grant["actions"] if isinstance(grant, dict) else grant
+    get = values.get if isinstance(values, dict) else lambda f: getattr(values, f)
+    return [(label, bool(get(field))) for field, _, label in ALLOWED_ACTIONS]
+
+
+@register.filter
+def allowed_labels(grant):
+    return [label for label, allowed in action_flags(grant) if allowed]
+
+
+@register.filter
+def person_label(person):
+    """A person's display name, or "unknown person (id)" for one /users does not list."""
+    if person is None:
+        return "unknown person"
+    label = person["label"] if isinstance(person, dict) else person.label
+    return label if len(label) <= NAME_MAX else label[: NAME_MAX - 1] + "…"
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def change_actions(snapshot):
+    """A change record's before/after as {"actions": {...}}, whether it was stored with model
+    field names, Graph's allowedActions keys, or an allowedActions object."""
+    if not isinstance(snapshot, dict):
+        return {"actions": {}}
+    source = snapshot.get("allowedActions") or snapshot.get("actions") or snapshot
+    if not isinstance(source, dict):
+        source = {}
+    return {
+        "actions": {
+            field: bool(source.get(field, source.get(graph_key, False)))
+            for field, graph_key, _ in ALLOWED_ACTIONS
+        }
+    }

@@ -1,0 +1,68 @@
+"""Views of the sync pages: every run, one run with live progress, "sync now"."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from delegation import selectors_sync
+from portal import audit
+from portal.permissions import require_capability
+from portal.roles import user_has_capability
+
+
+@require_GET
+@require_capability("view_sync")
+def sync_list(request):
+    before = request.GET.get("before")
+    page = selectors_sync.runs_page(request.user, int(before) if (before or "").isdigit() else None)
+    return render(
+        request,
+        "delegation/sync_list.html",
+        {
+            "page": page,
+            "current": selectors_sync.current_run(),
+            "account": selectors_sync.sync_account_state(),
+            "can_run": user_has_capability(request.user, "run_sync"),
+        },
+    )
+
+
+@require_GET
+@require_capability("view_sync")
+def sync_detail(request, pk: int):
+    run = get_object_or_404(selectors_sync.sync_runs_for_user(request.user), pk=pk)
+    return render(request, "delegation/sync_detail.html", _run_context(run))
+
+
+@require_GET
+@require_capability("view_sync")
+def sync_progress(request, pk: int):
+    """The progress fragment htmx polls; once the run has ended it no longer asks to be polled."""
+    run = get_object_or_404(selectors_sync.sync_runs_for_user(request.user), pk=pk)
+    return render(request, "delegation/_sync_progress.html", _run_context(run))
+
+
+def _run_context(run):
+    return {
+        "run": run,
+        "finished": selectors_sync.run_is_finished(run),
+        "percent": selectors_sync.run_percent(run),
+    }
+
+
+@require_POST
+@require_capability("run_sync")
+def sync_start(request):
+    # Imported here: the sync service is another engineer's module and loads the Graph client.
+    from delegation.sync import SyncAlreadyRunning, request_sync
+
+    try:
+        run = request_sync(trigger="manual", user=request.user)
+    except SyncAlreadyRunning as exc:
+        audit.record("sync_start", "denied", request=request, target=f"sync {exc.run.pk}")
+        messages.info(request, "A sync is already running: here is its progress.")
+        return redirect("delegation:sync_detail", pk=exc.run.pk)
+    messages.success(request, "Sync started.")
+    return redirect("delegation:sync_detail", pk=run.pk)

@@ -1,0 +1,41 @@
+// Organisation page: draw the three charts from the JSON the server embeds (json_script).
+(function () {
+  "use strict";
+  var source = document.getElementById("org-chart-data");
+  if (!source || typeof window.Chart === "undefined") { return; }
+  var data = JSON.parse(source.textContent);
+  var palette = ["#0d6efd", "#6f42c1", "#d63384", "#fd7e14", "#198754", "#20c997", "#0dcaf0"];
+  var charts = {};
+
+  function bar(id, pairs, label) {
+    var canvas = document.getElementById(id);
+    if (!canvas) { return null; }
+    return new window.Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: pairs.map(function (p) { return p[0]; }),
+        datasets: [{ label: label, data: pairs.map(function (p) { return p[1]; }), backgroundColor: palette[0] }]
+      },
+      options: { maintainAspectRatio: false, indexAxis: "y", plugins: { legend: { display: false } } }
+    });
+  }
+
+  charts.byAction = bar("chart-by-action", data.byAction, "Active grants");
+  charts.byDepartment = bar("chart-by-department", data.byDepartment, "Grants");
+  var timeCanvas = document.getElementById("chart-over-time");
+  if (timeCanvas) {
+    var names = Object.keys(data.overTime.series);
+    charts.overTime = new window.Chart(timeCanvas, {
+      type: "line",
+      data: {
+        labels: data.overTime.labels,
+        datasets: names.map(function (name, i) {
+          return { label: name, data: data.overTime.series[name], borderColor: palette[i + 1], backgroundColor: palette[i + 1], tension: 0.2 };
+        })
+      },
+      options: { maintainAspectRatio: false, scales: { y: { beginAtZero: true } } }
+    });
+  }
+  // Browser tests read this to check the charts exist.
+  window.portalCharts = charts;
+})();
