@@ -92,3 +92,24 @@ def test_a_real_worker_consumes_a_task(celery_worker_process):
     worker_heartbeat.delay()
     beat = wait_for(lambda: WorkerHeartbeat.objects.first(), timeout=60)
     assert beat.hostname
+
+
+def test_server_error_page_is_styled_and_leaks_nothing(rf):
+    from portal.views import server_error
+
+    try:
+        raise RuntimeError("secret detail from the database layer")
+    except RuntimeError:
+        resp = server_error(rf.get("/boom"))
+    assert resp.status_code == 500
+    assert b"Something went wrong" in resp.content
+    assert b"secret detail" not in resp.content
+    assert b"Traceback" not in resp.content
+
+
+@pytest.mark.django_db
+def test_base_layout_links_vendored_assets_and_no_cdn(client):
+    html = client.get("/no/such/page").content.decode()
+    for asset in ("vendor/bootstrap-5.3.9/", "vendor/htmx-2.0.11/htmx.min.js", "js/portal.js"):
+        assert asset in html
+    assert "://cdn" not in html and "unpkg" not in html and "jsdelivr" not in html
