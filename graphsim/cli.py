@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
+import signal
 import socket
 import sys
 import tempfile
@@ -70,8 +72,23 @@ async def _serve(args, state_dir: Path) -> int:
         loop="asyncio",
         timeout_keep_alive=30,
         backlog=2048,
+        timeout_graceful_shutdown=0.5,
     )
-    server = uvicorn.Server(config)
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self):  # our own handlers below: exit 0, no re-raised signal
+            yield
+
+    server = Server(config)
+    loop = asyncio.get_running_loop()
+
+    def _stop():
+        if server.should_exit:
+            server.force_exit = True
+        server.should_exit = True
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, _stop)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():

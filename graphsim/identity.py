@@ -212,8 +212,8 @@ class Identity:
         params = dict(request.query_params)
         submitted = {}
         if request.method == "POST":
-            form = await request.form()
-            submitted = {k: v for k, v in form.items() if isinstance(v, str)}
+            raw = (await request.body()).decode("utf-8", "replace")
+            submitted = dict(parse_qsl(raw, keep_blank_values=True))
             params.update(submitted)
         tenant = request.path_params["tenant"]
         if not self.tenant_ok(tenant):
