@@ -1,15 +1,18 @@
-# PLACEHOLDER (to be replaced by the calls work): names the base layout relies on.
-from django.http import HttpResponse
 from django.urls import path
+
+from calls import views, webhooks
 
 app_name = "calls"
 
-
-def _todo(request, *args, **kwargs):
-    return HttpResponse("Not built yet", status=501)
-
-
 urlpatterns = [
-    path("", _todo, name="list"),
-    path("new", _todo, name="start"),
+    path("", views.call_list, name="list"),
+    path("new", views.start, name="start"),
+    path("incoming", views.incoming, name="incoming"),
+    path("people", views.people, name="people"),
+    path("callback", webhooks.callback, name="callback"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/live", views.live, name="live"),
+    path("<int:pk>/transfer", views.transfer, name="transfer"),
+    path("<int:pk>/redirect", views.redirect_call, name="redirect"),
+    path("<int:pk>/end", views.end, name="end"),
 ]

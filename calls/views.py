@@ -1,0 +1,159 @@
+"""Calls pages. Views are short: forms validate, services decide and act, selectors read."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from calls import actions, selectors, services
+from calls.forms import EndForm, RedirectForm, StartCallForm, TransferForm, new_key
+from portal.permissions import require_capability
+from portal.roles import user_has_capability
+
+PICKER_FIELDS = ("person", "target")
+
+
+@require_GET
+def call_list(request):
+    calls = selectors.calls_for_user(request.user)[:100]
+    return render(request, "calls/list.html", {"calls": calls})
+
+
+@require_GET
+@require_capability("see_incoming_calls")
+def incoming(request):
+    """The ringing incoming calls, polled by the list page for helpdesk."""
+    return render(request, "calls/_incoming.html", {"ringing": selectors.ringing_incoming_calls()})
+
+
+@require_http_methods(["GET", "POST"])
+def start(request):
+    if request.method == "POST":
+        form = StartCallForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                outcome = services.call_start(
+                    user=request.user,
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                    person=form.cleaned_data["person"],
+                    phone=form.cleaned_data["phone"],
+                    on_behalf_of=form.cleaned_data["on_behalf_of"],
+                    request=request,
+                )
+            except services.CallRefused as refused:
+                form.add_error(None, refused.reason)
+            else:
+                _tell(request, outcome, "This form was sent already: here is the call it started.")
+                return redirect("calls:detail", pk=outcome.call.pk)
+    else:
+        initial = {"idempotency_key": new_key(), "on_behalf_of": request.GET.get("on_behalf_of")}
+        form = StartCallForm(initial=initial, user=request.user)
+    chosen = selectors.directory_person(request.POST.get("person") or request.GET.get("target"))
+    return render(request, "calls/start.html", _start_context(request, form, chosen))
+
+
+def _start_context(request, form, chosen) -> dict:
+    return {
+        "form": form,
+        "chosen": chosen,
+        "chosen_people": [chosen] if chosen else [],
+        "can_place_any": user_has_capability(request.user, "place_calls_any"),
+        "phone_ready": bool(settings.CALLS_APP_INSTANCE_ID),
+        "app_number": settings.CALLS_APP_INSTANCE_NUMBER,
+    }
+
+
+@require_GET
+def detail(request, pk):
+    call = selectors.call_for_user(request.user, pk)
+    return render(request, "calls/detail.html", _detail_context(request, call))
+
+
+def _detail_context(request, call) -> dict:
+    context = {
+        "call": call,
+        "end_form": EndForm(initial={"idempotency_key": new_key()}),
+        "receivers": selectors.receivers_for(call.on_behalf_of),
+        **_live_context(call),
+    }
+    if call.direction == call.Direction.OUTGOING:
+        context["transfer_form"] = TransferForm(
+            initial={"idempotency_key": new_key()}, user=request.user, call=call
+        )
+    elif user_has_capability(request.user, "see_incoming_calls"):
+        context["redirect_form"] = RedirectForm(initial={"idempotency_key": new_key()})
+        context["redirect_delegators"] = selectors.delegators_with_receivers()
+    return context
+
+
+def _live_context(call) -> dict:
+    return {"call": call, "events": call.events.all(), "actions": call.actions.all()}
+
+
+@require_GET
+def live(request, pk):
+    """The call's state and timeline: polled by the call page until the call has ended."""
+    call = selectors.call_for_user(request.user, pk)
+    return render(request, "calls/_live.html", _live_context(call))
+
+
+@require_POST
+def transfer(request, pk):
+    call = selectors.call_for_user(request.user, pk)
+    form = TransferForm(request.POST, user=request.user, call=call)
+    return _act(request, call, form, actions.call_transfer, target="target", replaces="replaces")
+
+
+@require_POST
+@require_capability("see_incoming_calls")
+def redirect_call(request, pk):
+    call = selectors.call_for_user(request.user, pk)
+    return _act(request, call, RedirectForm(request.POST), actions.call_redirect, targets="targets")
+
+
+@require_POST
+def end(request, pk):
+    call = selectors.call_for_user(request.user, pk)
+    return _act(request, call, EndForm(request.POST), actions.call_end)
+
+
+def _act(request, call, form, service, **fields):
+    if not form.is_valid():
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+        return redirect("calls:detail", pk=call.pk)
+    data = form.cleaned_data
+    try:
+        outcome = service(
+            user=request.user,
+            call=call,
+            idempotency_key=data["idempotency_key"],
+            request=request,
+            **{arg: data.get(name) for arg, name in fields.items()},
+        )
+    except services.CallRefused as refused:
+        messages.error(request, refused.reason)
+    else:
+        _tell(request, outcome, "This form was sent already: nothing more was done.")
+    return redirect("calls:detail", pk=call.pk)
+
+
+def _tell(request, outcome, repeated: str) -> None:
+    if not outcome.created:
+        messages.info(request, repeated)
+    if outcome.error:
+        messages.error(request, outcome.error)
+    if outcome.note:
+        messages.warning(request, outcome.note)
+
+
+@require_GET
+def people(request):
+    """The person picker's results (htmx): radio buttons for the form field asked for."""
+    field = request.GET.get("field")
+    if field not in PICKER_FIELDS:
+        field = "person"
+    found = selectors.search_people(request.GET.get("q", ""))
+    return render(request, "calls/_people.html", {"people": found, "field": field})

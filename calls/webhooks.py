@@ -1,0 +1,41 @@
+"""The receiver of Graph's call notifications (GRAPH_CONTRACT §7).
+
+Authenticate first (401, nothing touched), then store and apply, then answer 202 at once.
+No session, no CSRF: Graph signs each request with a JWT instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from calls.notifications import ingest
+from portal.graph.callback_auth import CallbackAuthError, bearer_token, verify_notification_token
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+@login_not_required
+@csrf_exempt
+@require_POST
+def callback(request):
+    try:
+        verify_notification_token(bearer_token(request.headers.get("Authorization", "")))
+    except CallbackAuthError as exc:
+        log.warning("call notification refused: %s", exc)
+        return HttpResponse(status=401)
+    if len(request.body) > MAX_BODY_BYTES:
+        return HttpResponse(status=413)
+    try:
+        payload = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return HttpResponse(status=400)
+    ingest(payload, call_hint=request.GET.get("call", "")[:64])
+    return HttpResponse(status=202)
