@@ -132,6 +132,7 @@ class Outer:
                 crid = v.decode("latin-1")
                 break
         scope["graphsim.rid"] = rid
+        scope["graphsim.transport"] = getattr(getattr(send, "__self__", None), "transport", None)
         scope["graphsim.crid"] = crid
         status_box = [0]
         extra = [(b"request-id", rid.encode())]
@@ -157,16 +158,9 @@ class Outer:
                                       if cfg.jitter_ms else 0.0)
                 if d > 0:
                     await asyncio.sleep(d / 1000)
-            try:
-                await self.app(scope, receive, send2)
-            except DropConnection:
+            await self.app(scope, receive, send2)
+            if scope.get("graphsim.dropped"):
                 status_box[0] = "dropped"
-                transport = getattr(getattr(send, "__self__", None), "transport", None)
-                if transport is not None:
-                    transport.abort()
-                    await asyncio.sleep(0.01)
-                else:  # unknown server: best effort, a broken response
-                    raise
         finally:
             if not is_sim:
                 stats.in_flight -= 1
@@ -188,6 +182,19 @@ def make_graph_endpoint(sim: Sim, version: str):
     graph = sim.graph
 
     async def endpoint(request: Request):
+        try:
+            return await inner(request)
+        except DropConnection:
+            scope = request.scope
+            scope["graphsim.dropped"] = True
+            transport = scope.get("graphsim.transport")
+            if transport is None:
+                raise  # unknown server: a 500 is the best we can do
+            transport.abort()
+            await asyncio.sleep(0.01)  # let the server see the connection lost
+            return Response(status_code=500)
+
+    async def inner(request: Request):
         scope = request.scope
         path = request.path_params["path"]
         ctx = Ctx(scope["graphsim.rid"], scope["graphsim.crid"], None, sim.base, version)
