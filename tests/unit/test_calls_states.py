@@ -54,7 +54,10 @@ NOTIFICATION_SEQUENCES = {
 }
 
 
-def run(sequence, start=states.Snapshot(states.REQUESTED, 0)):
+NEW_CALL = states.Snapshot(states.REQUESTED, 0)
+
+
+def run(sequence, start=NEW_CALL):
     snapshot = start
     for state, result in sequence:
         after = states.apply(snapshot, state, result)
