@@ -1,18 +1,13 @@
-# PLACEHOLDER (to be replaced by the sign-in work): names the base layout relies on.
-from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse
+"""Sign-in, sign-out, and the admin pages of the sign-in work (namespace "portal")."""
+
 from django.urls import path
 
-
-@login_not_required
-def _todo(request, *args, **kwargs):
-    return HttpResponse("Not built yet", status=501)
-
+from portal import audit_views, auth, sync_account_views
 
 urlpatterns = [
-    path("auth/login", _todo, name="login"),
-    path("auth/callback", _todo, name="auth_callback"),
-    path("auth/logout", _todo, name="logout"),
-    path("admin-tools/audit", _todo, name="audit"),
-    path("admin-tools/sync-account", _todo, name="sync_account"),
+    path("auth/login", auth.login_page, name="login"),
+    path("auth/callback", auth.callback, name="auth_callback"),
+    path("auth/logout", auth.logout_view, name="logout"),
+    path("admin-tools/audit", audit_views.audit_log, name="audit"),
+    path("admin-tools/sync-account", sync_account_views.sync_account_page, name="sync_account"),
 ]

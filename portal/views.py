@@ -1,4 +1,5 @@
 from django.contrib.auth.decorators import login_not_required
+from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -9,10 +10,22 @@ from portal.roles import user_roles
 
 
 def home(request):
-    """Everyone lands on their own delegations; the navigation offers what their roles allow."""
-    if not user_roles(request.user) and not request.user.is_superuser:
-        return redirect("portal:no_access")
-    return redirect("delegation:mine")
+    """People with a role, delegates and delegators land on their own delegations; anyone else
+    with no role on the page that says whom to ask (never a bare 403)."""
+    user = request.user
+    if user_roles(user) or user.is_superuser or _takes_part_in_delegation(user):
+        return redirect("delegation:mine")
+    return redirect("portal:no_access")
+
+
+def _takes_part_in_delegation(user) -> bool:
+    from delegation.models import Delegation
+
+    if not user.object_id:
+        return False
+    return Delegation.objects.filter(
+        Q(delegator__object_id=user.object_id) | Q(delegate__object_id=user.object_id)
+    ).exists()
 
 
 def no_access(request):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -32,6 +33,9 @@ TokenProvider = Callable[..., str]
 
 # OAuth errors that only a person signing in again can cure (contract §1).
 RECONNECT_ERRORS = frozenset({"invalid_grant", "interaction_required"})
+
+# MSAL recommends form_post; we use query on purpose (see start_auth_code_flow).
+warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended")
 
 _app_only_lock = threading.Lock()
 _app_only_clients: dict[tuple, msal.ConfidentialClientApplication] = {}
@@ -263,7 +267,7 @@ def user_token_provider(user, scopes: list[str]) -> TokenProvider | None:
         cache = _open_cache(row.ciphertext)
     except ReconnectNeeded:
         return None
-    if not cache.find(msal.TokenCache.CredentialType.REFRESH_TOKEN):
+    if not list(cache.search(msal.TokenCache.CredentialType.REFRESH_TOKEN)):
         return None
     lock = threading.Lock()
 
@@ -368,14 +372,14 @@ def _checked_claims(claims: dict) -> dict:
 def remove_account(sealed_cache, home_account_id: str) -> bytes:
     """The cache without this account's tokens (sign-out, disconnecting the sync account)."""
     cache = _open_cache(sealed_cache)
-    for account in cache.find(msal.TokenCache.CredentialType.ACCOUNT):
+    for account in list(cache.search(msal.TokenCache.CredentialType.ACCOUNT)):
         if account.get("home_account_id") == home_account_id:
             for kind in (
                 msal.TokenCache.CredentialType.ACCESS_TOKEN,
                 msal.TokenCache.CredentialType.REFRESH_TOKEN,
                 msal.TokenCache.CredentialType.ID_TOKEN,
             ):
-                for item in cache.find(kind, query={"home_account_id": home_account_id}):
+                for item in list(cache.search(kind, query={"home_account_id": home_account_id})):
                     _remove_item(cache, kind, item)
             cache.remove_account(account)
     return _seal_cache(cache)

@@ -1,0 +1,63 @@
+"""Sign-in, the redirect callback, and sign-out. The work is in portal/signin.py."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from portal import signin, sync_account_views
+from portal.graph import tokens
+from portal.graph.errors import TokenError
+from portal.graph.tokens import SignInFailed
+
+
+@login_not_required
+@never_cache
+@require_GET
+def login_page(request):
+    """The sign-in page; with `start` (its button) or a `login_hint`, go to Microsoft."""
+    next_url = signin.safe_next(request, request.GET.get("next"))
+    login_hint = request.GET.get("login_hint", "")[:256]
+    if "start" not in request.GET and not login_hint:
+        context = {"next": next_url, "signed_out": "signed_out" in request.GET}
+        return render(request, "portal/login.html", context)
+    try:
+        auth_uri = signin.begin(
+            request,
+            purpose="signin",
+            scopes=list(settings.MS_SIGNIN_SCOPES),
+            next_url=next_url,
+            login_hint=login_hint,
+        )
+    except TokenError as exc:
+        failure = SignInFailed("not_configured" if exc.permanent else "unavailable", str(exc))
+        return signin.failure_page(request, failure, next_url)
+    return redirect(auth_uri)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def callback(request):
+    """Where Microsoft sends the browser back, for sign-in and for connecting the sync account."""
+    entry = signin.take_flow(request.session, request.GET.get("state"))
+    if entry is None:
+        failure = SignInFailed("state", "no pending sign-in for this state")
+        return signin.failure_page(request, failure)
+    if entry["purpose"] == "sync_account":
+        return sync_account_views.finish_connect(request, entry)
+    try:
+        result = tokens.finish_auth_code_flow(entry["flow"], request.GET.dict())
+        signin.complete_sign_in(request, result)
+    except SignInFailed as failure:
+        return signin.failure_page(request, failure, entry.get("next", ""))
+    return redirect(entry.get("next") or "portal:home")
+
+
+@require_POST
+def logout_view(request):
+    """POST only (the layout posts a form): a link or an image cannot sign anyone out."""
+    return redirect(signin.sign_out(request))

@@ -1,0 +1,64 @@
+"""The admin page of the sync account: who it is, its state, connect, test, disconnect."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from portal import signin, sync_account
+from portal.graph import tokens
+from portal.graph.errors import TokenError
+from portal.permissions import require_capability
+from portal.roles import user_has_capability
+
+
+@require_capability("manage_sync_account")
+@require_http_methods(["GET", "POST"])
+def sync_account_page(request):
+    if request.method == "POST":
+        return _act(request, request.POST.get("action", ""))
+    context = {
+        "account": sync_account.current(),
+        "use_app_only": settings.SYNC_USE_APP_ONLY,
+        "scopes": settings.SYNC_SCOPES,
+    }
+    return render(request, "portal/sync_account.html", context)
+
+
+def _act(request, action: str):
+    if action == "connect":
+        try:
+            hint = request.POST.get("login_hint", "")[:256]
+            return redirect(sync_account.begin_connect(request, login_hint=hint))
+        except TokenError as exc:
+            reason = "unavailable" if not exc.permanent else "not_configured"
+            failure = tokens.SignInFailed(reason, str(exc))
+            return signin.failure_page(request, failure, purpose="sync_account")
+    if action == "disconnect":
+        if sync_account.disconnect(request):
+            messages.success(request, "The sync account is disconnected; its tokens are gone.")
+    elif action == "test":
+        try:
+            sync_account.refresh()
+            messages.success(request, "The sync account's token was refreshed.")
+        except TokenError as exc:
+            messages.error(request, f"The sync account's token could not be refreshed: {exc}")
+    else:
+        messages.error(request, "Unknown action.")
+    return redirect("portal:sync_account")
+
+
+def finish_connect(request, entry: dict):
+    """The callback's second half for a sync-account flow (started on this page)."""
+    if not user_has_capability(request.user, "manage_sync_account"):
+        failure = tokens.SignInFailed("forbidden", "the connecting user may not manage it")
+        return signin.failure_page(request, failure, purpose="sync_account")
+    try:
+        result = tokens.finish_auth_code_flow(entry["flow"], request.GET.dict())
+    except tokens.SignInFailed as failure:
+        return signin.failure_page(request, failure, purpose="sync_account")
+    account = sync_account.connect(request, result)
+    messages.success(request, f"Connected {account.upn or account.object_id} as the sync account.")
+    return redirect("portal:sync_account")
