@@ -340,8 +340,9 @@ def finish_auth_code_flow(flow: dict, auth_response: dict) -> SignInResult:
         raise SignInFailed("not_configured", str(exc)) from None
     except TokenUnavailable as exc:
         raise SignInFailed("unavailable", str(exc)) from None
-    except ValueError as exc:
-        # MSAL raises ValueError for a state or nonce mismatch, and for a non-JSON answer.
+    except (ValueError, RuntimeError) as exc:
+        # MSAL 1.39 raises ValueError for a state mismatch or a non-JSON answer, and
+        # RuntimeError for an id token whose nonce is not the SHA-256 of ours.
         text = str(exc).lower()
         reason = "nonce" if "nonce" in text else "state" if "state" in text else "unavailable"
         raise SignInFailed(reason, type(exc).__name__) from None
