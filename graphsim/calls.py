@@ -91,6 +91,8 @@ class Calls:
         for c in self.calls.values():
             for t in c.tasks:
                 t.cancel()
+            if c.worker:
+                c.worker.cancel()
         self.calls.clear()
 
     async def _sweep(self):
