@@ -1,0 +1,281 @@
+"""Applying what a run read, as a diff, in one transaction.
+
+Rows are written with plain multi-row SQL through Django's connection (values adapted by
+Django's own field adapters, so SQLite and PostgreSQL both work): 300,000 grants as model
+instances would cost seconds and hundreds of megabytes. Nothing is written when nothing changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from delegation import sync_lock
+from delegation.models import (
+    ACTION_FIELDS,
+    Delegation,
+    DelegationChange,
+    DirectoryUser,
+    SyncCursor,
+    SyncRun,
+)
+from delegation.sync_diff import (
+    GrantDiff,
+    diff_grants,
+    diff_people,
+    grant_fields,
+    grant_json,
+    grant_key,
+    split_key,
+)
+from delegation.sync_fetch import DELTA_CURSOR, PeopleSnapshot
+from portal.graph.delegations import FetchResult, micros, pack
+from portal.graph.directory import person_tuple
+
+CHUNK = 1000
+MAX_FAILED_IDS = 1000  # SyncRun.failed_user_ids keeps the first ones; failures counts them all
+PERSON_COLUMNS = ("object_id", "display_name", "upn", "mail", "department", "job_title")
+
+
+def _chunks(rows: Iterable, size: int = CHUNK) -> Iterator[list]:
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _column(model, name: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _insert(model, fields: tuple[str, ...], rows: Iterable[tuple]) -> int:
+    columns = ", ".join(_column(model, name) for name in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {_table(model)} ({columns}) VALUES ({marks})"  # noqa: S608 - our names
+    written = 0
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows):
+            cursor.executemany(sql, chunk)
+            written += len(chunk)
+    return written
+
+
+def _update(model, fields: tuple[str, ...], rows: Iterable[tuple]) -> None:
+    """rows: (value per field..., pk)."""
+    sets = ", ".join(f"{_column(model, name)} = %s" for name in fields)
+    sql = f"UPDATE {_table(model)} SET {sets} WHERE {_column(model, 'id')} = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows):
+            cursor.executemany(sql, chunk)
+
+
+def _delete(model, pks: Iterable[int]) -> None:
+    with connection.cursor() as cursor:
+        for chunk in _chunks(pks, 500):
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"DELETE FROM {_table(model)} WHERE {_column(model, 'id')} IN ({marks})",  # noqa: S608
+                chunk,
+            )
+
+
+# ------------------------------------------------------------------ people
+def _stored_people(object_ids: Iterable[str] | None) -> dict:
+    """id -> (pk, person tuple, in_directory, removed); everyone when object_ids is None."""
+    columns = ("pk", *PERSON_COLUMNS, "account_enabled", "in_directory", "removed_at")
+    rows = DirectoryUser.objects.values_list(*columns)
+    out = {}
+    if object_ids is None:
+        batches = [rows.iterator(chunk_size=5000)]
+    else:
+        batches = (rows.filter(object_id__in=chunk) for chunk in _chunks(object_ids, 500))
+    for batch in batches:
+        for pk, *person, in_directory, removed_at in batch:
+            out[person[0]] = (pk, tuple(person), in_directory, removed_at is not None)
+    return out
+
+
+def _write_people(snapshot: PeopleSnapshot, at) -> tuple[dict, set[int]]:
+    """Insert, update and mark removed; returns the counts and the pks of people removed."""
+    if snapshot.mode == "full":
+        stored = _stored_people(None)
+        present = snapshot.people.values()
+        removed = [
+            oid
+            for oid, row in stored.items()
+            if row[2] and not row[3] and oid not in snapshot.people
+        ]
+    else:
+        stored = _stored_people([*snapshot.changed, *snapshot.removed])
+        present = [
+            person_tuple(fields, stored[oid][1] if oid in stored else None)
+            for oid, fields in snapshot.changed.items()
+        ]
+        removed = snapshot.removed
+    diff = diff_people(stored, present, removed)
+    when = connection.ops.adapt_datetimefield_value(at)
+    _insert(
+        DirectoryUser,
+        (*PERSON_COLUMNS, "account_enabled", "in_directory", "first_seen", "updated_at"),
+        ((*person, True, when, when) for person in diff.insert),
+    )
+    _update(
+        DirectoryUser,
+        (*PERSON_COLUMNS[1:], "account_enabled", "in_directory", "removed_at", "updated_at"),
+        ((*person[1:], True, None, when, pk) for pk, person in diff.update),
+    )
+    _update(DirectoryUser, ("removed_at", "updated_at"), ((when, when, pk) for pk in diff.remove))
+    counts = {
+        "people_added": len(diff.insert),
+        "people_changed": len(diff.update),
+        "people_removed": len(diff.remove),
+    }
+    return counts, set(diff.remove)
+
+
+def _add_unknown_people(grants: list, pk_of: dict, at) -> int:
+    """Delegates /users does not know: kept as "unknown person (id)" (in_directory False)."""
+    unknown = {delegate for _, delegate, _ in grants if delegate not in pk_of}
+    unknown.update(delegator for delegator, _, _ in grants if delegator not in pk_of)
+    if not unknown:
+        return 0
+    when = connection.ops.adapt_datetimefield_value(at)
+    _insert(
+        DirectoryUser,
+        (*PERSON_COLUMNS, "account_enabled", "in_directory", "first_seen", "updated_at"),
+        ((oid, "", "", "", "", "", True, False, when, when) for oid in sorted(unknown)),
+    )
+    for chunk in _chunks(sorted(unknown), 500):
+        found = DirectoryUser.objects.filter(object_id__in=chunk)
+        pk_of.update(found.values_list("object_id", "pk"))
+    return len(unknown)
+
+
+# ------------------------------------------------------------------ grants
+def _stored_grants() -> Iterator[tuple[int, int, int]]:
+    rows = Delegation.objects.values_list(
+        "pk", "delegator_id", "delegate_id", "is_active", "created_in_teams", *ACTION_FIELDS
+    )
+    for pk, delegator, delegate, active, created, *actions in rows.iterator(chunk_size=5000):
+        bits = sum(1 << i for i, allowed in enumerate(actions) if allowed)
+        created_us = micros(created) if created is not None else None
+        yield pk, grant_key(delegator, delegate), pack(active, bits, created_us)
+
+
+def _grant_values(packed: int) -> tuple:
+    fields = grant_fields(packed)
+    created = fields["created_in_teams"]
+    return (
+        fields["is_active"],
+        connection.ops.adapt_datetimefield_value(created) if created else None,
+        *(fields[name] for name in ACTION_FIELDS),
+    )
+
+
+def _write_grants(run: SyncRun, diff: GrantDiff, at) -> None:
+    when = connection.ops.adapt_datetimefield_value(at)
+    json_field = DelegationChange._meta.get_field("before")
+
+    def as_json(value):
+        return json_field.get_db_prep_save(value, connection)
+
+    grant_columns = ("is_active", "created_in_teams", *ACTION_FIELDS)
+    changes = []
+    for key, packed in diff.insert:
+        changes.append((key, DelegationChange.Kind.ADDED, None, packed))
+    for _pk, key, before, after in diff.update:
+        changes.append((key, DelegationChange.Kind.CHANGED, before, after))
+    for _pk, key, before in diff.remove:
+        changes.append((key, DelegationChange.Kind.REMOVED, before, None))
+
+    _insert(
+        Delegation,
+        ("delegator", "delegate", *grant_columns, "first_seen", "last_changed"),
+        ((*split_key(key), *_grant_values(packed), when, when) for key, packed in diff.insert),
+    )
+    _update(
+        Delegation,
+        (*grant_columns, "last_changed"),
+        ((*_grant_values(after), when, pk) for pk, _, _, after in diff.update),
+    )
+    _delete(Delegation, (pk for pk, _, _ in diff.remove))
+    _insert(
+        DelegationChange,
+        ("run", "at", "delegator", "delegate", "kind", "before", "after"),
+        (
+            (
+                run.pk,
+                when,
+                *split_key(key),
+                kind,
+                as_json(grant_json(before) if before is not None else None),
+                as_json(grant_json(after) if after is not None else None),
+            )
+            for key, kind, before, after in changes
+        ),
+    )
+
+
+# ------------------------------------------------------------------ the transaction
+def apply_run(run_id: int, snapshot: PeopleSnapshot, fetch: FetchResult, graph: dict) -> SyncRun:
+    """Write the diff and the run's figures; all or nothing."""
+    at = timezone.now()
+    with transaction.atomic():
+        run = SyncRun.objects.select_for_update().get(pk=run_id)
+        if run.status != SyncRun.Status.RUNNING:
+            raise sync_lock.LockLost(f"sync #{run_id} is {run.status}, not running")
+        counts, removed_pks = _write_people(snapshot, at)
+        pk_of = dict(DirectoryUser.objects.values_list("object_id", "pk"))
+        _add_unknown_people(fetch.grants, pk_of, at)
+        wanted = {}
+        grants = fetch.grants
+        while grants:  # popped, not copied: the list shrinks as the dict grows
+            delegator, delegate, packed = grants.pop()
+            wanted[grant_key(pk_of[delegator], pk_of[delegate])] = packed
+        read = {pk_of[oid] for oid in fetch.fetched if oid in pk_of} | removed_pks
+        diff = diff_grants(_stored_grants(), wanted, read)
+        _write_grants(run, diff, at)
+        if snapshot.delta_link:
+            SyncCursor.objects.update_or_create(
+                name=DELTA_CURSOR, defaults={"value": snapshot.delta_link}
+            )
+        failures = dict(graph.get("failures") or {})
+        if snapshot.invalid:
+            failures["invalid_user"] = failures.get("invalid_user", 0) + snapshot.invalid
+        failed_ids = sorted(fetch.failed)
+        run.status = (
+            SyncRun.Status.PARTIAL if failed_ids or snapshot.invalid else SyncRun.Status.SUCCEEDED
+        )
+        run.finished_at = timezone.now()
+        run.heartbeat_at = run.finished_at
+        run.people = DirectoryUser.objects.filter(
+            in_directory=True, removed_at__isnull=True
+        ).count()
+        run.progress_done = run.progress_total = max(run.progress_total, len(read))
+        run.delegations_added = len(diff.insert)
+        run.delegations_changed = len(diff.update)
+        run.delegations_removed = len(diff.remove)
+        run.graph_requests = graph.get("requests", 0)
+        run.throttled = graph.get("throttled", 0)
+        run.retries = graph.get("retries", 0)
+        run.failures = failures
+        run.failed_user_ids = failed_ids[:MAX_FAILED_IDS]
+        run.error = (
+            f"{len(failed_ids)} people's delegations could not be read; their rows were kept."
+            if failed_ids
+            else ""
+        )
+        for name, value in counts.items():
+            setattr(run, name, value)
+        run.save()
+    return run

@@ -1,0 +1,311 @@
+"""Delegates of many people through $batch (GRAPH_CONTRACT §2, §4, §5).
+
+Graph has no tenant-wide list: each person's delegates are one GET, so they travel 20 to a
+$batch with a bounded number of batches in flight. Each item fails on its own: only the failed
+items are sent again, after their own Retry-After (or an exponential backoff with jitter). A 401
+gets one token refresh; a 403/404 (or an item we cannot read) marks that person failed, and the
+caller keeps what it knew of them.
+
+A grant travels as (delegator id, delegate id, packed) where `packed` is one int holding
+is_active, the five allowed actions and createdDateTime: 300,000 grants must fit in little memory.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import queue
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from portal.graph.client import BATCH_LIMIT, GraphClient, backoff_delay, error_from_answer
+from portal.graph.directory import is_object_id
+from portal.graph.errors import GraphError
+
+log = logging.getLogger(__name__)
+
+# Graph allowedActions keys, in bit order (bit 0 = makeCalls).
+ACTION_KEYS = (
+    "makeCalls",
+    "receiveCalls",
+    "manageCallAndDelegateSettings",
+    "pickUpHeldCalls",
+    "joinActiveCalls",
+)
+ACTIVE_BIT = 1 << len(ACTION_KEYS)
+CREATED_SHIFT = len(ACTION_KEYS) + 1
+MAX_DELEGATES_PER_PAGE = 1000  # Teams allows 25; anything far above is not a real answer
+RETRYABLE_ITEM_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+END = None  # closes the queue of people
+
+
+# ------------------------------------------------------------------ one grant, packed
+def pack(is_active: bool, actions_bits: int, created_us: int | None) -> int:
+    created = 0 if created_us is None else created_us + 1
+    return (created << CREATED_SHIFT) | (ACTIVE_BIT if is_active else 0) | actions_bits
+
+
+def unpack(packed: int) -> tuple[bool, int, int | None]:
+    created = packed >> CREATED_SHIFT
+    return bool(packed & ACTIVE_BIT), packed & (ACTIVE_BIT - 1), (created - 1 if created else None)
+
+
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch, the form createdDateTime is compared in."""
+    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def parse_created(value) -> int | None:
+    """createdDateTime (ISO 8601 UTC) as microseconds; None when absent. ValueError if garbled."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValueError("createdDateTime is not a short string")
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return micros(moment)
+
+
+def grant_from_item(item) -> tuple[str, int] | None:
+    """(delegate id, packed) from one delegationSettings, or None when it is not one we trust."""
+    if not isinstance(item, dict) or not is_object_id(item.get("id")):
+        return None
+    active = item.get("isActive", True)
+    actions = item.get("allowedActions") or {}
+    if not isinstance(active, bool) or not isinstance(actions, dict):
+        return None
+    bits = 0
+    for i, key in enumerate(ACTION_KEYS):
+        allowed = actions.get(key, False)
+        if not isinstance(allowed, bool):
+            return None
+        bits |= allowed << i
+    try:
+        created = parse_created(item.get("createdDateTime"))
+    except ValueError:
+        return None
+    return sys.intern(item["id"].lower()), pack(active, bits, created)
+
+
+# ------------------------------------------------------------------ the fetch
+@dataclass
+class FetchResult:
+    grants: list = field(default_factory=list)  # (delegator, delegate, packed)
+    fetched: set = field(default_factory=set)  # people whose delegates were read in full
+    failed: dict = field(default_factory=dict)  # person -> failure kind
+    invalid_items: int = 0
+
+
+@dataclass(slots=True)
+class _Item:
+    person: str
+    url: str
+    attempt: int = 0
+    refreshed: bool = False
+
+
+def delegates_url(person: str) -> str:
+    return f"/users/{person}/communications/callSettings/delegates"
+
+
+class DelegatesFetcher:
+    """Reads the delegates of the people put into `people` (a queue closed by END)."""
+
+    def __init__(
+        self,
+        client: GraphClient,
+        *,
+        in_flight: int,
+        max_attempts: int | None = None,
+        on_progress: Callable[[int], None] | None = None,
+        version: str = "beta",
+    ):
+        self.client = client
+        self.in_flight = max(1, in_flight)
+        self.max_attempts = (client.max_retries + 1) if max_attempts is None else max_attempts
+        self.on_progress = on_progress or (lambda done: None)
+        self.version = version
+        self.prefix = f"{client.base_url}/{version}"
+        self.stop = threading.Event()  # set by the caller when the listing failed
+        self.result = FetchResult()
+        self._partial: dict[str, list] = {}  # person -> grants of pages read so far
+        self._ready: deque[_Item] = deque()
+        self._delayed: list = []  # heap of (ready_at, seq, item)
+        self._seq = itertools.count()
+        self._pause_until = 0.0  # after a throttled answer, nothing is sent before this
+        self._done = 0
+
+    def fetch(self, people: Iterable[str]) -> FetchResult:
+        """Convenience: the delegates of a known list of people."""
+        source: queue.Queue = queue.Queue()
+        for person in people:
+            source.put(person)
+        source.put(END)
+        return self.run(source)
+
+    def run(self, source: queue.Queue) -> FetchResult:
+        open_source = True
+        pool = ThreadPoolExecutor(max_workers=self.in_flight, thread_name_prefix="graph-batch")
+        in_flight: dict = {}
+        try:
+            while True:
+                if self.stop.is_set():
+                    break
+                now = time.monotonic()
+                while self._delayed and self._delayed[0][0] <= now:
+                    self._ready.append(heapq.heappop(self._delayed)[2])
+                want = BATCH_LIMIT * (self.in_flight - len(in_flight) + 1)
+                while open_source and len(self._ready) < want:
+                    try:
+                        person = source.get_nowait()
+                    except queue.Empty:
+                        break
+                    if person is END:
+                        open_source = False
+                    else:
+                        self._ready.append(_Item(person, delegates_url(person)))
+                while len(in_flight) < self.in_flight and self._ready and now >= self._pause_until:
+                    if open_source and len(self._ready) < BATCH_LIMIT:
+                        break  # people are still coming: send full batches, the fewest requests
+                    count = min(BATCH_LIMIT, len(self._ready))
+                    items = [self._ready.popleft() for _ in range(count)]
+                    in_flight[pool.submit(self._send, items)] = items
+                if not in_flight and not self._ready and not self._delayed and not open_source:
+                    break
+                timeout = self._wait_time(open_source)
+                if in_flight:
+                    done, _ = wait(list(in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        items = in_flight.pop(future)
+                        self._settle(items, future)
+                elif open_source:
+                    try:
+                        person = source.get(timeout=timeout)
+                    except queue.Empty:
+                        continue
+                    if person is END:
+                        open_source = False
+                    else:
+                        self._ready.append(_Item(person, delegates_url(person)))
+                elif timeout:
+                    time.sleep(timeout)
+        finally:
+            for future in in_flight:
+                future.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+        return self.result
+
+    def _wait_time(self, open_source: bool) -> float:
+        now = time.monotonic()
+        candidates = [0.5]
+        if self._delayed:
+            candidates.append(self._delayed[0][0] - now)
+        if self._ready and self._pause_until > now:
+            candidates.append(self._pause_until - now)
+        if open_source and not self._ready:
+            candidates.append(0.05)
+        return max(0.0, min(candidates))
+
+    def _send(self, items: list[_Item]):
+        token = self.client.token()
+        requests_ = [
+            {"id": str(i), "method": "GET", "url": item.url} for i, item in enumerate(items)
+        ]
+        return token, self.client.batch(requests_, version=self.version)
+
+    # ------------------------------------------------------------------ answers
+    def _settle(self, items: list[_Item], future) -> None:
+        try:
+            token, answers = future.result()
+        except GraphError as exc:
+            # The whole $batch failed after the client's own retries: these people failed.
+            for item in items:
+                self._fail(item, exc.kind)
+            return
+        for i, item in enumerate(items):
+            answer = answers.get(str(i))
+            if answer is None:
+                self._retry(item, None, "missing_answer")
+                continue
+            status = answer["status"]
+            if 200 <= status < 300:
+                self._read_page(item, answer["body"])
+                continue
+            error = error_from_answer(status, answer["headers"], answer["body"])
+            if status == 429:
+                self.client.stats.add("throttled")
+                if error.retry_after is not None:
+                    # The budget is shared: sending more now only deepens the debt (§5).
+                    self._pause_until = max(self._pause_until, time.monotonic() + error.retry_after)
+            if status in RETRYABLE_ITEM_STATUSES:
+                self._retry(item, error.retry_after, error.kind)
+            elif status == 401 and not item.refreshed:
+                self.client.refresh_token(stale=token)
+                item.refreshed = True
+                self.client.stats.add("retries")
+                self._ready.appendleft(item)
+            else:
+                log.info(
+                    "delegates of %s: HTTP %s %s request-id=%s",
+                    item.person,
+                    status,
+                    error.code,
+                    error.request_id,
+                )
+                self._fail(item, error.kind)
+
+    def _read_page(self, item: _Item, body) -> None:
+        value = body.get("value") if isinstance(body, dict) else None
+        if not isinstance(value, list) or len(value) > MAX_DELEGATES_PER_PAGE:
+            self._fail(item, "invalid_answer")
+            return
+        page = []
+        for raw in value:
+            grant = grant_from_item(raw)
+            if grant is None:
+                self.result.invalid_items += 1
+                self._fail(item, "invalid_item")
+                return
+            page.append(grant)
+        self._partial.setdefault(item.person, []).extend(page)
+        next_link = body.get("@odata.nextLink")
+        if isinstance(next_link, str) and next_link:
+            if not next_link.startswith(self.prefix + "/"):
+                self._fail(item, "invalid_link")
+                return
+            # $batch wants URLs relative to the version (§4).
+            self._ready.append(_Item(item.person, next_link[len(self.prefix) :]))
+            return
+        person = item.person
+        grants = self._partial.pop(person, ())
+        self.result.grants.extend((person, delegate, packed) for delegate, packed in grants)
+        self.result.fetched.add(person)
+        self._finished()
+
+    def _retry(self, item: _Item, retry_after: float | None, kind: str) -> None:
+        item.attempt += 1
+        if item.attempt >= self.max_attempts:
+            self._fail(item, kind)
+            return
+        self.client.stats.add("retries")
+        delay = retry_after if retry_after is not None else backoff_delay(item.attempt - 1)
+        heapq.heappush(self._delayed, (time.monotonic() + delay, next(self._seq), item))
+
+    def _fail(self, item: _Item, kind: str) -> None:
+        self._partial.pop(item.person, None)
+        self.result.failed[item.person] = kind
+        self.client.stats.fail(kind)
+        self._finished()
+
+    def _finished(self) -> None:
+        self._done += 1
+        self.on_progress(self._done)

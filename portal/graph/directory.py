@@ -1,0 +1,159 @@
+"""People of the tenant from Graph: the full listing and users/delta (GRAPH_CONTRACT §3).
+
+Returns plain tuples, bounded and checked: Graph's data is untrusted and a tenant may hold
+100,000 people, so no per-person dicts are kept once a page is read.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from portal.graph.client import GraphClient
+from portal.graph.errors import GraphError
+
+# Graph field -> position in a person tuple; object id first.
+PERSON_FIELDS = (
+    "id",
+    "displayName",
+    "userPrincipalName",
+    "mail",
+    "department",
+    "jobTitle",
+    "accountEnabled",
+)
+SELECT = ",".join(PERSON_FIELDS)
+PAGE_SIZE = 999  # the largest $top /users accepts (contract §3)
+TEXT_LIMIT = 256  # the DirectoryUser columns' length
+# Object ids are GUIDs; accept any case, refuse anything that could smuggle a path or query.
+GUIDISH = re.compile(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE
+)
+# Graph's answers when a delta token is expired or unknown: start over with a full listing.
+DELTA_RESTART_CODES = frozenset({"syncStateNotFound", "syncStateInvalid", "resyncRequired"})
+
+# (object_id, display_name, upn, mail, department, job_title, account_enabled)
+Person = tuple
+
+
+class DeltaExpired(Exception):
+    """The deltaLink is no longer valid (syncStateNotFound): list everyone again."""
+
+
+def is_object_id(value) -> bool:
+    return isinstance(value, str) and GUIDISH.match(value) is not None
+
+
+def _bounded(value) -> str:
+    return value[:TEXT_LIMIT] if isinstance(value, str) else ""
+
+
+def person_fields(item: dict) -> dict | None:
+    """The fields an item carries, checked; None when the item is unusable (no valid id).
+
+    Absent fields stay absent: a delta page may carry only what changed.
+    """
+    object_id = item.get("id")
+    if not is_object_id(object_id):
+        return None
+    out = {"id": sys.intern(object_id.lower())}
+    for name in PERSON_FIELDS[1:-1]:
+        if name in item:
+            out[name] = _bounded(item[name])
+    if "accountEnabled" in item:
+        enabled = item["accountEnabled"]
+        if not isinstance(enabled, bool) and enabled is not None:
+            return None
+        out["accountEnabled"] = enabled is not False
+    return out
+
+
+def person_tuple(fields: dict, base: Person | None = None) -> Person:
+    """A full person tuple: the given fields over `base` (the stored person) or defaults."""
+    defaults = base or (fields["id"], "", "", "", "", "", True)
+    return tuple(fields.get(name, defaults[i]) for i, name in enumerate(PERSON_FIELDS))
+
+
+@dataclass
+class PageStats:
+    invalid: int = 0
+    pages: int = 0
+
+
+def list_people(client: GraphClient, stats: PageStats | None = None) -> Iterator[list[Person]]:
+    """Every person, a page (up to 999) at a time. Items without a valid id are counted, skipped."""
+    stats = stats if stats is not None else PageStats()
+    for page in client.iter_pages("users", params={"$select": SELECT, "$top": PAGE_SIZE}):
+        stats.pages += 1
+        people = []
+        for item in page:
+            fields = person_fields(item)
+            if fields is None:
+                stats.invalid += 1
+                continue
+            people.append(person_tuple(fields))
+        yield people
+
+
+def latest_delta_link(client: GraphClient) -> str:
+    """A deltaLink for 'from now on', without paging through everyone (users/delta latest).
+
+    Taken before the full listing, so a change made while we list shows up in the next delta.
+    """
+    body = client.get("users/delta", params={"$select": SELECT, "$deltatoken": "latest"})
+    link = body.get("@odata.deltaLink")
+    if not isinstance(link, str) or not link:
+        raise GraphError("users/delta answered no deltaLink", status=502)
+    return link
+
+
+@dataclass
+class DeltaChanges:
+    changed: dict[str, dict] = field(default_factory=dict)  # object id -> fields present
+    removed: set[str] = field(default_factory=set)
+    invalid: int = 0
+    delta_link: str = ""
+
+
+def read_delta(client: GraphClient, delta_link: str) -> DeltaChanges:
+    """Changes since the deltaLink; raises DeltaExpired when Graph asks to start over."""
+    out = DeltaChanges()
+    link = delta_link
+    while True:
+        try:
+            body = client.get(link)
+        except GraphError as exc:
+            if exc.status in (400, 410) and exc.code in DELTA_RESTART_CODES:
+                raise DeltaExpired(str(exc)) from None
+            raise
+        value = body.get("value")
+        for item in value if isinstance(value, list) else []:
+            if not isinstance(item, dict):
+                out.invalid += 1
+                continue
+            if "@removed" in item:
+                # reason "changed" (soft-deleted, restorable) or "deleted": gone either way.
+                if is_object_id(item.get("id")):
+                    oid = sys.intern(item["id"].lower())
+                    out.removed.add(oid)
+                    out.changed.pop(oid, None)
+                else:
+                    out.invalid += 1
+                continue
+            fields = person_fields(item)
+            if fields is None:
+                out.invalid += 1
+                continue
+            out.removed.discard(fields["id"])
+            out.changed[fields["id"]] = fields
+        next_link = body.get("@odata.nextLink")
+        if isinstance(next_link, str) and next_link:
+            link = next_link
+            continue
+        new_delta = body.get("@odata.deltaLink")
+        if not isinstance(new_delta, str) or not new_delta:
+            raise GraphError("users/delta ended without a deltaLink", status=502)
+        out.delta_link = new_delta
+        return out

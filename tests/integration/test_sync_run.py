@@ -1,0 +1,318 @@
+"""The delegation sync against graphsim over real HTTPS, with real MSAL tokens (app-only: the
+tenant switch that grants CallDelegation.Read.All), from first listing to diff."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from delegation.models import Delegation, DelegationChange, DirectoryUser, SyncRun
+from delegation.sync import SyncAlreadyRunning, request_sync, sync_now
+
+pytestmark = pytest.mark.django_db
+
+CACHE_TABLES = ("delegation_directoryuser", "delegation_delegation", "delegation_delegationchange")
+ACTIONS = (
+    ("make_calls", "makeCalls"),
+    ("receive_calls", "receiveCalls"),
+    ("manage_settings", "manageCallAndDelegateSettings"),
+    ("pick_up_held_calls", "pickUpHeldCalls"),
+    ("join_active_calls", "joinActiveCalls"),
+)
+
+
+class Tenant:
+    """The offline tenant as a test sees it: truth, changes, faults."""
+
+    def __init__(self, sim):
+        self.sim = sim
+
+    def truth(self) -> dict:
+        return self.sim.get("truth")
+
+    def change(self, **change) -> dict:
+        return self.sim.post("tenant", change)
+
+    def faults(self, **config) -> dict:
+        return self.sim.post("faults", config)
+
+    def id_of(self, local: str) -> str:
+        return self.sim.get(f"users/{local}@contoso.test")["id"]
+
+
+@pytest.fixture
+def tenant(graph_settings, sim):
+    """graphsim with app-only delegation read on, and the sync set to use app-only tokens."""
+    from portal.graph.tokens import app_token_provider
+
+    graph_settings.SYNC_USE_APP_ONLY = True
+    graph_settings.GRAPH_MAX_RETRIES = 4
+    sim.post("faults", {"app_delegation_read": True})
+    app_token_provider()(force_refresh=True)  # a token that carries the new role
+    yield Tenant(sim)
+    sim.post("reset", {"config": True})
+
+
+def cached_people() -> dict:
+    rows = DirectoryUser.objects.filter(in_directory=True, removed_at__isnull=True)
+    return {
+        u.object_id: (u.display_name, u.upn, u.mail, u.department, u.job_title, u.account_enabled)
+        for u in rows
+    }
+
+
+def truth_people(truth: dict) -> dict:
+    return {
+        u["id"]: (
+            u["displayName"] or "",
+            u["userPrincipalName"] or "",
+            u["mail"] or "",
+            u["department"] or "",
+            u["jobTitle"] or "",
+            u["accountEnabled"],
+        )
+        for u in truth["users"]
+    }
+
+
+def cached_grants() -> set:
+    rows = Delegation.objects.select_related("delegator", "delegate")
+    return {
+        (
+            d.delegator.object_id,
+            d.delegate.object_id,
+            d.is_active,
+            d.created_in_teams.strftime("%Y-%m-%dT%H:%M:%SZ") if d.created_in_teams else None,
+            tuple(getattr(d, field) for field, _ in ACTIONS),
+        )
+        for d in rows
+    }
+
+
+def truth_grants(truth: dict) -> set:
+    return {
+        (
+            g["delegator"],
+            g["delegate"],
+            g["isActive"],
+            g["createdDateTime"],
+            tuple(g["allowedActions"][key] for _, key in ACTIONS),
+        )
+        for g in truth["delegations"]
+    }
+
+
+def assert_cache_mirrors(truth: dict) -> None:
+    assert cached_people() == truth_people(truth)
+    assert cached_grants() == truth_grants(truth)
+
+
+def cache_writes(queries) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].split(" ", 1)[0] in ("INSERT", "UPDATE", "DELETE")
+        and any(table in q["sql"] for table in CACHE_TABLES)
+    ]
+
+
+def changes_of(run) -> set:
+    return {
+        (c.kind, c.delegator.object_id, c.delegate.object_id)
+        for c in DelegationChange.objects.filter(run=run).select_related("delegator", "delegate")
+    }
+
+
+# ------------------------------------------------------------------ the happy path
+def test_first_sync_mirrors_people_and_delegations_exactly(tenant):
+    truth = tenant.truth()
+    tenant.sim.post("reset", {})  # counters only
+
+    run = sync_now()
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert_cache_mirrors(truth)
+    assert run.users_mode == "full"
+    assert run.people == len(truth["users"])
+    assert run.delegations_added == len(truth["delegations"])
+    assert DelegationChange.objects.filter(run=run, kind="added").count() == len(
+        truth["delegations"]
+    )
+    # One page of people, ceil(N/20) batches, and one request for the delta cursor.
+    batches = -(-len(truth["users"]) // 20)
+    assert run.graph_requests == 1 + batches + 1
+    assert tenant.sim.get("stats")["total"] == run.graph_requests
+    assert run.progress_done == run.progress_total == len(truth["users"])
+
+
+def test_a_delegate_unknown_to_the_directory_is_kept_as_an_unknown_person(tenant):
+    orphan = {g["delegate"] for g in tenant.truth()["delegations"]} - {
+        u["id"] for u in tenant.truth()["users"]
+    }
+    assert len(orphan) == 1
+
+    sync_now()
+
+    person = DirectoryUser.objects.get(object_id=orphan.pop())
+    assert person.in_directory is False
+    assert person.label.startswith("unknown person (")
+    assert person.delegations_received.get().delegator.upn == "boss@contoso.test"
+
+
+def test_a_second_sync_with_nothing_changed_writes_no_rows(tenant):
+    sync_now()
+
+    with CaptureQueriesContext(connection) as queries:
+        run = sync_now()
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.users_mode == "delta"
+    assert cache_writes(queries.captured_queries) == []
+    assert (run.delegations_added, run.delegations_changed, run.delegations_removed) == (0, 0, 0)
+    assert (run.people_added, run.people_changed, run.people_removed) == (0, 0, 0)
+
+
+def test_tenant_changes_become_exactly_those_delegation_changes(tenant):
+    sync_now()
+    boss, deputy, former = (tenant.id_of(n) for n in ("boss", "deputy", "former"))
+    nobody, manager = tenant.id_of("nobody"), tenant.id_of("manager")
+    tenant.change(
+        users={
+            "add": [{"userPrincipalName": "newbie@contoso.test", "displayName": "New Bie"}],
+            # jobTitle: graphsim's `$deltatoken=latest` forgets $select (department would not show)
+            "update": [{"userPrincipalName": "nobody@contoso.test", "jobTitle": "Lawyer"}],
+            "remove": ["disabled@contoso.test"],  # also removes manager -> disabled
+        },
+        delegations={
+            "set": [
+                {"delegator": "boss@contoso.test", "delegate": "nobody@contoso.test"},
+                {
+                    "delegator": "boss@contoso.test",
+                    "delegate": "deputy@contoso.test",
+                    "allowedActions": {"makeCalls": True},
+                },
+            ],
+            "remove": [{"delegator": "boss@contoso.test", "delegate": "former@contoso.test"}],
+        },
+    )
+    disabled = DirectoryUser.objects.get(upn="disabled@contoso.test").object_id
+
+    run = sync_now()
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert run.users_mode == "delta"
+    assert changes_of(run) == {
+        ("added", boss, nobody),
+        ("changed", boss, deputy),
+        ("removed", boss, former),
+        ("removed", manager, disabled),
+    }
+    changed = DelegationChange.objects.get(run=run, kind="changed")
+    assert changed.before["make_calls"] is False and changed.after["make_calls"] is True
+    assert changed.after["receive_calls"] is True
+    assert (run.people_added, run.people_changed, run.people_removed) == (1, 1, 1)
+    assert DirectoryUser.objects.get(object_id=disabled).removed_at is not None
+    assert DirectoryUser.objects.get(upn="nobody@contoso.test").job_title == "Lawyer"
+    assert_cache_mirrors(tenant.truth())
+
+
+def test_an_expired_delta_token_falls_back_to_a_full_listing_and_changes_nothing(tenant):
+    sync_now()
+    tenant.sim.post("delta/expire")
+
+    with CaptureQueriesContext(connection) as queries:
+        run = sync_now()
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.users_mode == "full"
+    assert cache_writes(queries.captured_queries) == []
+
+
+def test_delegates_spread_over_pages_are_followed_through_next_links(tenant):
+    tenant.faults(delegation_page_size=2)
+
+    run = sync_now()
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert_cache_mirrors(tenant.truth())
+
+
+def test_the_management_command_runs_the_same_sync_and_prints_its_figures(tenant, capsys):
+    call_command("sync_delegations")
+
+    out = capsys.readouterr().out
+    run = SyncRun.objects.get()
+    assert run.trigger == SyncRun.Trigger.COMMAND and run.status == SyncRun.Status.SUCCEEDED
+    assert f"sync #{run.pk} succeeded mode=full people={run.people}" in out
+    assert f"delegations_added={run.delegations_added}" in out
+
+
+def test_requesting_a_sync_queues_its_task_after_commit(
+    tenant, settings, django_capture_on_commit_callbacks, make_user
+):
+    from portal.celery import app
+
+    admin = make_user("admin")
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            run = request_sync(trigger="manual", user=admin)
+            assert run.status == SyncRun.Status.QUEUED
+    finally:
+        app.conf.task_always_eager = False
+    assert len(callbacks) == 1
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED and run.triggered_by == admin
+    assert Delegation.objects.exists()
+
+
+# ------------------------------------------------------------------ one sync at a time
+def test_a_second_request_while_one_is_live_says_one_is_running(tenant):
+    first = request_sync(trigger="manual")
+
+    with pytest.raises(SyncAlreadyRunning) as caught:
+        request_sync(trigger="manual")
+
+    assert caught.value.run == first
+    assert SyncRun.objects.count() == 1
+
+
+def test_a_run_whose_worker_died_frees_the_lock_after_the_ttl(tenant, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.SYNC_LOCK_TTL_SECONDS = 60
+    dead = request_sync(trigger="manual")
+    SyncRun.objects.filter(pk=dead.pk).update(
+        status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now() - timedelta(seconds=61)
+    )
+
+    fresh = request_sync(trigger="manual")
+
+    dead.refresh_from_db()
+    assert dead.status == SyncRun.Status.FAILED and "no heartbeat" in dead.error
+    assert fresh.status == SyncRun.Status.QUEUED
+
+
+def test_a_run_that_lost_its_lock_changes_nothing(tenant):
+    from delegation import sync_lock
+    from delegation.sync import run_sync
+
+    run = request_sync(trigger="manual")
+    # Another worker declared it stale after this one took it, just before applying.
+    original_beat = sync_lock.beat
+
+    def beat_after_takeover(run_id, **progress):
+        SyncRun.objects.filter(pk=run_id).update(status=SyncRun.Status.FAILED)
+        return original_beat(run_id, **progress)
+
+    sync_lock.beat = beat_after_takeover
+    try:
+        run = run_sync(run.pk)
+    finally:
+        sync_lock.beat = original_beat
+    assert run.status == SyncRun.Status.FAILED
+    assert not Delegation.objects.exists() and not DirectoryUser.objects.exists()
