@@ -1,0 +1,150 @@
+"""The callback receiver: only notifications Graph (graphsim) signed for our app and tenant change
+anything. Keys come over real HTTPS from graphsim's OpenID configuration; the valid and forged
+tokens are minted here with graphsim's own callback key (read from its state directory)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.urls import reverse
+
+from calls.models import Call, CallEvent
+from portal.graph.callback_auth import forget_keys
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("calls:callback")
+
+
+@pytest.fixture(scope="module")
+def graph_key(graphsim):
+    pem = Path(graphsim["_state_dir"], "callbacks.key.pem").read_bytes()
+    with requests.Session() as s:
+        s.trust_env = False
+        config = s.get(graphsim["callback_openid_config"], verify=graphsim["ca"], timeout=10).json()
+        kid = s.get(config["jwks_uri"], verify=graphsim["ca"], timeout=10).json()["keys"][0]["kid"]
+    return serialization.load_pem_private_key(pem, None), kid
+
+
+@pytest.fixture
+def receiver(graph_settings):
+    forget_keys()
+    yield graph_settings
+    forget_keys()
+
+
+@pytest.fixture
+def live_call(db):
+    return Call.objects.create(
+        idempotency_key="k" * 32, graph_id="4a1b0c5e-known-call", state="established", state_rank=20
+    )
+
+
+def token(graph_key, settings, *, key=None, **overrides):
+    private, kid = graph_key
+    now = int(time.time())
+    claims = {
+        "iss": "https://graph.microsoft.com",
+        "aud": settings.MS_CLIENT_ID,
+        "tid": settings.MS_TENANT_ID,
+        "iat": now,
+        "nbf": now - 60,
+        "exp": now + 600,
+        **overrides,
+    }
+    return jwt.encode(claims, key or private, algorithm="RS256", headers={"kid": kid})
+
+
+def notification(graph_id, state="terminated", *, legacy=False, **result):
+    item = {
+        "changeType": "deleted" if state == "terminated" else "updated",
+        "resource" if legacy else "resourceUrl": f"/communications/calls/{graph_id}",
+        "resourceData": {"@odata.type": "#microsoft.graph.call", "id": graph_id, "state": state},
+    }
+    if result:
+        item["resourceData"]["resultInfo"] = result
+    return {"@odata.type": "#microsoft.graph.commsNotifications", "value": [item]}
+
+
+def deliver(client, body, bearer):
+    return client.post(
+        URL, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {bearer}"
+    )
+
+
+def test_a_notification_graph_signed_moves_the_call(client, receiver, graph_key, live_call):
+    body = notification(live_call.graph_id, code=200, subcode=5001)
+    resp = deliver(client, body, token(graph_key, receiver))
+    assert resp.status_code == 202
+    live_call.refresh_from_db()
+    assert live_call.state == "terminated" and live_call.result_label == "ended"
+    assert CallEvent.objects.get().raw["resourceData"]["state"] == "terminated"
+
+
+def test_legacy_resource_and_string_subcode_are_understood(client, receiver, graph_key, live_call):
+    body = notification(live_call.graph_id, legacy=True, code="408", subCode="10057")
+    assert deliver(client, body, token(graph_key, receiver)).status_code == 202
+    live_call.refresh_from_db()
+    assert live_call.result_label == "no answer"
+
+
+def test_the_same_notification_twice_is_stored_once(client, receiver, graph_key, live_call):
+    body = notification(live_call.graph_id, state="hold")
+    for _ in range(2):
+        assert deliver(client, body, token(graph_key, receiver)).status_code == 202
+    assert CallEvent.objects.count() == 1
+
+
+FORGERIES = {
+    "bad signature": {"key": rsa.generate_private_key(public_exponent=65537, key_size=2048)},
+    "wrong audience": {"aud": "00000000-0000-0000-0000-0000000000aa"},
+    "wrong tenant": {"tid": "00000000-0000-0000-0000-0000000000bb"},
+    "wrong issuer": {"iss": "https://login.evil.example"},
+    "expired": {"exp": int(time.time()) - 3600, "nbf": int(time.time()) - 7200},
+}
+
+
+@pytest.mark.parametrize("forgery", FORGERIES)
+def test_a_forged_notification_is_refused_and_changes_nothing(
+    client, receiver, graph_key, live_call, forgery
+):
+    body = notification(live_call.graph_id, code=200, subcode=5001)
+    resp = deliver(client, body, token(graph_key, receiver, **FORGERIES[forgery]))
+    assert resp.status_code == 401
+    live_call.refresh_from_db()
+    assert live_call.state == "established" and not CallEvent.objects.exists()
+
+
+def test_a_notification_without_a_token_is_refused(client, receiver, live_call):
+    resp = client.post(URL, notification(live_call.graph_id), content_type="application/json")
+    assert resp.status_code == 401
+    assert not CallEvent.objects.exists()
+
+
+def test_a_notification_about_a_call_we_never_placed_changes_nothing(
+    client, receiver, graph_key, live_call
+):
+    resp = deliver(client, notification("9f9f9f9f-unknown", code=200), token(graph_key, receiver))
+    assert resp.status_code == 202
+    assert list(Call.objects.values_list("graph_id", flat=True)) == [live_call.graph_id]
+    assert not CallEvent.objects.exists()
+
+
+def test_a_body_that_is_not_json_is_a_bad_request(client, receiver, graph_key):
+    resp = client.post(
+        URL,
+        b"{not json",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token(graph_key, receiver)}",
+    )
+    assert resp.status_code == 400
+
+
+def test_the_receiver_takes_posts_only(client):
+    assert client.get(URL).status_code == 405
