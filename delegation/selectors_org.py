@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -101,52 +101,73 @@ def organisation_summary() -> Summary:
 
 
 def compute_summary() -> Summary:
-    grants = Delegation.objects.all()
-    totals = grants.aggregate(
+    """About six aggregate queries over every grant; run once per state of the data."""
+    figures = Delegation.objects.aggregate(
         grants=Count("id"),
         active=Count("id", filter=Q(is_active=True)),
+        delegators=Count("delegator", distinct=True),
+        delegates=Count("delegate", distinct=True),
+        **{
+            f"action_{field}": Count("id", filter=Q(is_active=True, **{field: True}))
+            for field, _, _ in ALLOWED_ACTIONS
+        },
+        **{f"risk_{code}": Count("id", filter=q) for code, (_, _, q) in RISKS.items()},
     )
+    totals = {k: figures[k] for k in ("grants", "active", "delegators", "delegates")}
     totals["inactive"] = totals["grants"] - totals["active"]
-    totals["people"] = DirectoryUser.objects.filter(in_directory=True).count()
-    totals["delegators"] = grants.values("delegator").distinct().count()
-    totals["delegates"] = grants.values("delegate").distinct().count()
-    action_counts = grants.filter(is_active=True).aggregate(
-        **{field: Count("id", filter=Q(**{field: True})) for field, _, _ in ALLOWED_ACTIONS}
-    )
-    by_action = [(label, action_counts[field]) for field, _, label in ALLOWED_ACTIONS]
-    by_department = _grants_by_department(grants)
-    risk_counts = {code: grants.filter(q).count() for code, (_, _, q) in RISKS.items()}
-    risk_samples = {
-        code: list(_grant_rows(grants.filter(q).order_by("id")[:RISK_SAMPLE]))
-        for code, (_, _, q) in RISKS.items()
-    }
-    departments = list(
-        DirectoryUser.objects.exclude(department="")
-        .order_by("department")
-        .values_list("department", flat=True)
-        .distinct()[:500]
-    )
+    department_rows, totals["people"] = _departments()
     return Summary(
         totals=totals,
-        by_action=by_action,
-        by_department=by_department,
+        by_action=[(label, figures[f"action_{f}"]) for f, _, label in ALLOWED_ACTIONS],
+        by_department=_top_departments(department_rows),
         over_time=_changes_over_time(),
-        risk_counts=risk_counts,
-        risk_samples=risk_samples,
+        risk_counts={code: figures[f"risk_{code}"] for code in RISKS},
+        risk_samples=_risk_samples(),
         near_limit=_people_near_limit(),
-        departments=departments,
+        departments=sorted(name for name, n in department_rows if name)[:500],
     )
 
 
-def _grants_by_department(grants) -> list[tuple[str, int]]:
-    rows = list(
-        grants.values(dept=F("delegator__department"))
-        .annotate(n=Count("id"))
-        .order_by("-n", "dept")
+def _departments() -> tuple[list[tuple[str, int]], int]:
+    """Grants by the delegator's department, and the number of people, in one grouped query."""
+    rows = (
+        DirectoryUser.objects.values("department")
+        .annotate(
+            people=Count("id", distinct=True, filter=Q(in_directory=True)),
+            grants=Count("delegations_given"),
+        )
+        .order_by("-grants", "department")
     )
-    top = [(r["dept"] or "(no department)", r["n"]) for r in rows[:TOP_DEPARTMENTS]]
-    rest = sum(r["n"] for r in rows[TOP_DEPARTMENTS:])
+    rows = list(rows)
+    people = sum(r["people"] for r in rows)
+    return [(r["department"], r["grants"]) for r in rows if r["grants"]], people
+
+
+def _top_departments(rows: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    top = [(name or "(no department)", n) for name, n in rows[:TOP_DEPARTMENTS]]
+    rest = sum(n for _, n in rows[TOP_DEPARTMENTS:])
     return top + ([("Other departments", rest)] if rest else [])
+
+
+def _risk_samples() -> dict[str, list[dict]]:
+    """The first few grants of each risk, in one query: a limited subquery per risk picks the
+    ids, and each risk's filter, annotated as a boolean, says which list a grant belongs to."""
+    ids = Q()
+    for _, _, q in RISKS.values():
+        ids |= Q(id__in=Delegation.objects.filter(q).order_by("id").values("id")[:RISK_SAMPLE])
+    flags = {
+        f"risk_{code}": ExpressionWrapper(q, BooleanField()) for code, (_, _, q) in RISKS.items()
+    }
+    grants = list(
+        Delegation.objects.filter(ids)
+        .annotate(**flags)
+        .select_related("delegator", "delegate")
+        .order_by("id")
+    )
+    return {
+        code: [grant_dict(g) for g in grants if getattr(g, f"risk_{code}")][:RISK_SAMPLE]
+        for code in RISKS
+    }
 
 
 def _changes_over_time() -> dict:
@@ -172,26 +193,33 @@ def _changes_over_time() -> dict:
 
 
 def _people_near_limit() -> list[dict]:
-    given = (
-        Delegation.objects.values("delegator")
-        .annotate(n=Count("id"))
-        .filter(n__gte=NEAR_LIMIT)
-        .order_by("-n")[:50]
-    )
-    received = (
-        Delegation.objects.values("delegate")
-        .annotate(n=Count("id"))
-        .filter(n__gte=NEAR_LIMIT)
-        .order_by("-n")[:50]
-    )
-    counts = [(r["delegator"], "delegates", r["n"]) for r in given]
-    counts += [(r["delegate"], "delegators", r["n"]) for r in received]
-    people = DirectoryUser.objects.in_bulk([pid for pid, _, _ in counts])
-    return [
-        {"person": _person_dict(people[pid]), "what": what, "count": n}
-        for pid, what, n in sorted(counts, key=lambda c: -c[2])
-        if pid in people
-    ]
+    """People with NEAR_LIMIT or more delegates, or delegators: one query (two grouped halves)."""
+    halves = []
+    for side, what in (("delegator", "delegates"), ("delegate", "delegators")):
+        fields = {f: F(f"{side}__{f}") for f in _PERSON_FIELDS}
+        halves.append(
+            Delegation.objects.values(**fields)
+            .annotate(n=Count("id"), what=Value(what))
+            .filter(n__gte=NEAR_LIMIT)
+            .values(*_PERSON_FIELDS, "n", "what")
+            .order_by()
+        )
+    found = []
+    for row in halves[0].union(halves[1], all=True):
+        person = {f: row[f] for f in _PERSON_FIELDS}
+        person["label"] = DirectoryUser(**person).label
+        found.append({"person": person, "what": row["what"], "count": row["n"]})
+    return sorted(found, key=lambda r: (-r["count"], r["person"]["label"]))[:100]
+
+
+_PERSON_FIELDS = (
+    "object_id",
+    "display_name",
+    "upn",
+    "department",
+    "account_enabled",
+    "in_directory",
+)
 
 
 def _person_dict(p: DirectoryUser) -> dict:
@@ -260,10 +288,12 @@ class TablePage:
     last_page: int
 
 
-def table_page(qs: QuerySet[Delegation], number: int) -> TablePage:
-    """One page of the table in 2 queries; the count stops at COUNT_CAP so it stays fast at
-    300,000 rows (past the cap, people filter or export rather than page)."""
-    count = qs.order_by()[: COUNT_CAP + 1].count()
+def table_page(qs: QuerySet[Delegation], number: int, known_count: int | None = None) -> TablePage:
+    """One page of the table in 2 queries (1 when the caller knows the count); the count stops
+    at COUNT_CAP so it stays fast at 300,000 rows (past the cap, filter or export instead)."""
+    if known_count is None:
+        known_count = qs.order_by()[: COUNT_CAP + 1].count()
+    count = known_count
     capped = count > COUNT_CAP
     count = min(count, COUNT_CAP)
     last_page = max(1, -(-count // PAGE_SIZE))

@@ -1,0 +1,351 @@
+"""How the dashboards scale: render every page for a small and a large tenant and compare.
+
+    .venv/bin/python bench/pages.py [--repeat 5] [--large-people 100000 --large-grants 300000]
+
+Each tenant is seeded through the real models (bulk_create) into a temporary SQLite database of
+its own, in a child process (one database per process keeps the two apart). Every page is
+rendered through Django's test client, signed in as an admin: once cold (fills the dashboard
+cache), then `--repeat` times warm; the median warm time counts. Queries are counted per page.
+The last line is `pages small_ms=A large_ms=B ratio=B/A max_queries=Q`, where A and B are the
+sums of the pages' medians, and the lines above give each page's own ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRST = [
+    "Maria",
+    "Mark",
+    "Martin",
+    "Marco",
+    "Anna",
+    "Andrew",
+    "Alice",
+    "Alex",
+    "Ben",
+    "Bella",
+    "Carla",
+    "Chris",
+    "David",
+    "Diana",
+    "Emma",
+    "Eric",
+    "Fatima",
+    "Felix",
+    "Grace",
+    "George",
+    "Hana",
+    "Henry",
+    "Ines",
+    "Ivan",
+    "Julia",
+    "James",
+    "Kate",
+    "Karl",
+    "Laura",
+    "Leo",
+    "Mona",
+    "Mike",
+    "Nina",
+    "Noah",
+    "Olga",
+    "Oscar",
+    "Paula",
+    "Peter",
+    "Rosa",
+    "Ryan",
+    "Sara",
+    "Sam",
+    "Tina",
+    "Tom",
+    "Uma",
+    "Victor",
+    "Wendy",
+    "Will",
+    "Yara",
+    "Zoe",
+]
+LAST = [
+    "Smith",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Martinez",
+    "Lopez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+]
+DEPARTMENTS = [f"Department {i:02d}" for i in range(40)]
+OFFSETS = (1, 17, 389)  # each person delegates to three others: unique pairs, no self-grants
+SEARCH_TERM = "Mar"
+
+
+def seed(people: int, grants: int) -> dict:
+    """Fill the database; return the ids the pages need."""
+    from django.utils import timezone
+
+    from delegation.models import Delegation, DelegationChange, DirectoryUser, SyncRun
+
+    rng = random.Random(42)
+    now = timezone.now()
+    users = []
+    for i in range(people):
+        first, last = FIRST[i % len(FIRST)], LAST[(i // len(FIRST)) % len(LAST)]
+        name = f"{first} {last} {i}"
+        upn = f"{first}.{last}.{i}@contoso.test".lower()
+        users.append(
+            DirectoryUser(
+                object_id=f"{i:08d}-0000-4000-8000-000000000000",
+                display_name=name,
+                upn=upn,
+                mail=upn,
+                department=DEPARTMENTS[i % len(DEPARTMENTS)],
+                job_title="Engineer",
+                account_enabled=rng.random() > 0.02,
+                in_directory=rng.random() > 0.005,
+                first_seen=now - timedelta(days=400),
+                updated_at=now,
+            )
+        )
+    DirectoryUser.objects.bulk_create(users, batch_size=5000)
+    ids = list(DirectoryUser.objects.order_by("id").values_list("id", flat=True))
+
+    pairs = []
+    for i in range(people):
+        # Every thousandth person is at the Teams limit, so "near the limit" has rows.
+        offsets = range(1, 25) if i % 1000 == 0 else OFFSETS
+        pairs += [(ids[i], ids[(i + off) % people]) for off in offsets]
+    pairs = list(dict.fromkeys(pairs))[:grants]
+    rows = []
+    for delegator, delegate in pairs:
+        since = now - timedelta(days=rng.randint(0, 179), minutes=rng.randint(0, 1440))
+        rows.append(
+            Delegation(
+                delegator_id=delegator,
+                delegate_id=delegate,
+                is_active=rng.random() > 0.05,
+                created_in_teams=since,
+                make_calls=rng.random() < 0.7,
+                receive_calls=rng.random() < 0.8,
+                manage_settings=rng.random() < 0.05,
+                pick_up_held_calls=rng.random() < 0.2,
+                join_active_calls=rng.random() < 0.03,
+                first_seen=since,
+                last_changed=since,
+            )
+        )
+    Delegation.objects.bulk_create(rows, batch_size=5000)
+
+    run_rows = []
+    for n in range(200):
+        started = now - timedelta(hours=200 - n)
+        run_rows.append(
+            SyncRun(
+                trigger=SyncRun.Trigger.SCHEDULE,
+                status=SyncRun.Status.SUCCEEDED,
+                started_at=started,
+                finished_at=started + timedelta(minutes=9),
+                progress_done=people,
+                progress_total=people,
+                people=people,
+                delegations_added=len(rows) if n == 0 else rng.randint(0, 50),
+                graph_requests=people // 20,
+            )
+        )
+    runs = SyncRun.objects.bulk_create(run_rows)
+    first_run = SyncRun.objects.order_by("id").first()
+    changes = [
+        DelegationChange(
+            run_id=first_run.id,
+            at=g.first_seen,
+            delegator_id=g.delegator_id,
+            delegate_id=g.delegate_id,
+            kind=DelegationChange.Kind.ADDED,
+            after={"makeCalls": g.make_calls, "receiveCalls": g.receive_calls},
+        )
+        for g in rows
+    ]
+    DelegationChange.objects.bulk_create(changes, batch_size=5000)
+    running = SyncRun.objects.create(
+        trigger=SyncRun.Trigger.MANUAL,
+        status=SyncRun.Status.RUNNING,
+        started_at=now,
+        progress_done=people // 3,
+        progress_total=people,
+    )
+    return {
+        "person": users[0].object_id,  # at the limit: 24 delegates, and history
+        "me": users[500].object_id,
+        "run": running.id,
+        "runs": len(runs) + 1,
+        "people": people,
+        "grants": len(rows),
+    }
+
+
+def pages(ids: dict) -> list[tuple[str, str]]:
+    from django.urls import reverse
+
+    return [
+        ("mine", reverse("delegation:mine")),
+        ("people", reverse("delegation:people") + f"?q={SEARCH_TERM}"),
+        ("people_search", reverse("delegation:people_search") + f"?q={SEARCH_TERM}"),
+        ("person", reverse("delegation:person", args=[ids["person"]])),
+        ("organisation", reverse("delegation:organisation")),
+        (
+            "organisation_filtered",
+            reverse("delegation:organisation") + "?department=Department+07&action=make_calls",
+        ),
+        ("reviews", reverse("delegation:reviews") + "?risk=manage_settings"),
+        ("sync_list", reverse("delegation:sync_list")),
+        ("sync_detail", reverse("delegation:sync_detail", args=[ids["run"]])),
+        ("sync_progress", reverse("delegation:sync_progress", args=[ids["run"]])),
+    ]
+
+
+def measure(people: int, grants: int, repeat: int) -> dict:
+    """Child process: migrate a fresh database, seed it, render each page."""
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.models import User
+
+    call_command("migrate", verbosity=0)
+    t0 = time.perf_counter()
+    ids = seed(people, grants)
+    seed_s = time.perf_counter() - t0
+    admin = User.objects.create(username="bench-admin", object_id=ids["me"], tenant_id="t")
+    admin.groups.add(Group.objects.get(name="admin"))
+    client = Client()
+    client.force_login(admin)
+    result = {"seed_s": round(seed_s, 1), "people": ids["people"], "grants": ids["grants"]}
+    result["pages"] = {}
+    for name, url in pages(ids):
+        t = time.perf_counter()
+        resp = client.get(url)
+        cold_ms = (time.perf_counter() - t) * 1000
+        assert resp.status_code == 200, (name, resp.status_code)
+        times = []
+        for _ in range(repeat):
+            with CaptureQueriesContext(connection) as queries:
+                t = time.perf_counter()
+                resp = client.get(url)
+                times.append((time.perf_counter() - t) * 1000)
+        result["pages"][name] = {
+            "ms": statistics.median(times),
+            "cold_ms": cold_ms,
+            "queries": len(queries),
+        }
+    return result
+
+
+def run_child(people: int, grants: int, repeat: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
+        env = dict(os.environ)
+        env.update(
+            {
+                "DEBUG": "true",
+                "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
+                "PORTAL_RUN_DIR": tmp,
+                "ALLOWED_HOSTS": "testserver,localhost",
+                "DJANGO_SETTINGS_MODULE": "portal.settings",
+                "LOG_LEVEL": "WARNING",
+            }
+        )
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(people), str(grants), str(repeat)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if out.returncode != 0:
+            sys.exit(f"bench child failed:\n{out.stdout}\n{out.stderr}")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--small-people", type=int, default=1_000)
+    parser.add_argument("--large-people", type=int, default=100_000)
+    parser.add_argument("--large-grants", type=int, default=300_000)
+    parser.add_argument("--child", nargs=3, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        sys.path.insert(0, str(ROOT))
+        print(json.dumps(measure(*args.child)))
+        return
+
+    small = run_child(args.small_people, args.small_people * 3, args.repeat)
+    large = run_child(args.large_people, args.large_grants, args.repeat)
+    for label, r in (("small", small), ("large", large)):
+        print(f"{label}: {r['people']:,} people, {r['grants']:,} grants, seeded in {r['seed_s']} s")
+    print(f"{'page':22} {'small_ms':>9} {'large_ms':>9} {'ratio':>6} {'queries':>7} {'cold_ms':>9}")
+    names = list(small["pages"])
+    sp, lp = small["pages"], large["pages"]
+    for name in names:
+        s, g = sp[name], lp[name]
+        print(
+            f"{name:22} {s['ms']:9.1f} {g['ms']:9.1f} {g['ms'] / s['ms']:6.2f} "
+            f"{max(s['queries'], g['queries']):7d} {g['cold_ms']:9.1f}"
+        )
+    a = sum(sp[n]["ms"] for n in names)
+    b = sum(lp[n]["ms"] for n in names)
+    q = max(max(sp[n]["queries"], lp[n]["queries"]) for n in names)
+    print(f"pages small_ms={a:.1f} large_ms={b:.1f} ratio={b / a:.2f} max_queries={q}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,258 @@
+"""The organisation dashboard: totals, charts, risky grants, the table, its CSV export, reviews."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from delegation import selectors_org
+from delegation.models import GrantReview
+from portal.models import AuditEvent
+from tests.integration.access_delegation import grant, make_portal_user, person
+
+pytestmark = pytest.mark.django_db
+HOSTILE = '<script>alert("x")</script>'
+
+
+@pytest.fixture(autouse=True)
+def fresh_summary_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def manager(client):
+    user = make_portal_user("manager")
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def tenant():
+    sales = [person(f"Sales {i}", department="Sales") for i in range(4)]
+    legal = [person(f"Legal {i}", department="Legal") for i in range(2)]
+    disabled = person("Disabled Delegate", account_enabled=False, department="Sales")
+    return {
+        "plain": grant(sales[0], sales[1], make_calls=True),
+        "settings": grant(sales[1], sales[2], manage_settings=True, receive_calls=True),
+        "join": grant(legal[0], sales[3], join_active_calls=True),
+        "inactive": grant(legal[1], legal[0], make_calls=True, is_active=False),
+        "disabled": grant(sales[2], disabled, receive_calls=True),
+    }
+
+
+def export_rows(client, **params) -> tuple[bytes, list[list[str]]]:
+    resp = client.get(reverse("delegation:org_export"), params)
+    assert resp.status_code == 200 and resp.streaming
+    body = b"".join(resp.streaming_content)
+    return body, list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+# --- summary, charts, risks -------------------------------------------------------------------
+def test_totals_and_risk_counts_describe_the_tenant(client, manager, tenant):
+    resp = client.get(reverse("delegation:organisation"))
+    summary = resp.context["summary"]
+    assert summary.totals["grants"] == 5 and summary.totals["active"] == 4
+    assert summary.risk_counts == {
+        "manage_settings": 1,
+        "join_active_calls": 1,
+        "disabled_or_removed": 1,
+        "inactive": 1,
+    }
+    assert dict(summary.by_action)["Make calls"] == 1  # the inactive one does not count
+
+
+def test_chart_data_is_embedded_as_json_not_script(client, manager, tenant):
+    html = client.get(reverse("delegation:organisation")).content.decode()
+    raw = html.split('id="org-chart-data" type="application/json">')[1].split("</script>")[0]
+    data = json.loads(raw)
+    assert dict(data["byDepartment"]) == {"Sales": 3, "Legal": 2}
+    assert "js/organisation.js" in html and "chart.umd.min.js" in html
+
+
+def test_people_at_the_teams_limit_are_listed(client, manager):
+    busy = person("Busy Boss")
+    for i in range(selectors_org.NEAR_LIMIT):
+        grant(busy, person(f"Helper {i}"), receive_calls=True)
+    summary = client.get(reverse("delegation:organisation")).context["summary"]
+    assert [(row["person"]["label"], row["count"]) for row in summary.near_limit] == [
+        ("Busy Boss", selectors_org.NEAR_LIMIT)
+    ]
+
+
+def test_summary_is_recomputed_when_the_data_moves(client, manager, tenant):
+    client.get(reverse("delegation:organisation"))
+    grant(person("New Boss"), person("New Helper"), make_calls=True)
+    summary = client.get(reverse("delegation:organisation")).context["summary"]
+    assert summary.totals["grants"] == 6
+
+
+def test_empty_tenant_says_what_to_do(client, manager):
+    html = client.get(reverse("delegation:organisation")).content.decode()
+    assert "No delegations are cached yet" in html
+
+
+def test_hostile_names_and_departments_are_escaped(client, manager):
+    evil = person(HOSTILE, department=HOSTILE)
+    grant(evil, person("Victim"), manage_settings=True)
+    html = client.get(reverse("delegation:organisation")).content.decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;" in html
+
+
+# --- the table --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"department": "Legal"}, {"join", "inactive"}),
+        ({"action": "make_calls"}, {"plain", "inactive"}),
+        ({"active": "no"}, {"inactive"}),
+        ({"person": "legal 1"}, {"inactive"}),
+        (
+            {"department": "Sales", "action": "receive_calls", "active": "yes"},
+            {"settings", "disabled"},
+        ),
+    ],
+)
+def test_table_filters_return_exactly_the_matching_grants(
+    client, manager, tenant, params, expected
+):
+    rows = client.get(reverse("delegation:organisation"), params).context["page"].rows
+    assert {g.pk for g in rows} == {tenant[k].pk for k in expected}
+
+
+def test_table_sorts_by_delegator_name(client, manager, tenant):
+    rows = (
+        client.get(reverse("delegation:organisation"), {"sort": "delegator"}).context["page"].rows
+    )
+    names = [g.delegator.display_name for g in rows]
+    assert names == sorted(names)
+
+
+def test_table_pages_and_caps_its_count(client, manager, monkeypatch):
+    monkeypatch.setattr(selectors_org, "PAGE_SIZE", 10)
+    monkeypatch.setattr(selectors_org, "COUNT_CAP", 30)
+    boss = person("Paging Boss")
+    for i in range(35):
+        grant(boss, person(f"Pager {i}"), make_calls=True)
+    page = client.get(reverse("delegation:organisation"), {"page": 2}).context["page"]
+    assert page.number == 2 and len(page.rows) == 10 and page.has_next
+    assert page.count == 30 and page.count_is_capped
+    last = client.get(reverse("delegation:organisation"), {"page": 99}).context["page"]
+    assert last.number == 3 and not last.has_next
+
+
+def test_organisation_page_takes_a_fixed_number_of_queries(
+    client, manager, django_assert_max_num_queries
+):
+    for i in range(60):
+        grant(person(f"Boss {i}"), person(f"Helper {i}"), make_calls=True, manage_settings=True)
+    with django_assert_max_num_queries(12):  # cold: the summary is computed in this request
+        client.get(reverse("delegation:organisation"))
+    with django_assert_max_num_queries(9):
+        resp = client.get(reverse("delegation:organisation"))
+    assert len(resp.context["page"].rows) == 50
+
+
+# --- export -----------------------------------------------------------------------------------
+def test_export_is_utf8_with_bom_and_a_header(client, manager, tenant):
+    body, rows = export_rows(client)
+    assert body.startswith("\ufeff".encode())
+    assert rows[0][:3] == ["Delegator", "Delegator UPN", "Delegator object id"]
+    assert len(rows) == 1 + 5
+
+
+def test_export_holds_exactly_the_filtered_rows(client, manager, tenant):
+    _, rows = export_rows(client, department="Legal", active="yes")
+    assert [(r[0], r[4]) for r in rows[1:]] == [("Legal 0", "Sales 3")]
+
+
+def test_export_guards_against_formula_injection(client, manager):
+    grant(person('=HYPERLINK("http://evil")', department="+cmd"), person("@SUM(A1)"))
+    _, rows = export_rows(client)
+    row = rows[1]
+    assert row[0] == '\'=HYPERLINK("http://evil")'
+    assert row[3] == "'+cmd"
+    assert row[4] == "'@SUM(A1)"
+
+
+def test_export_is_refused_to_helpdesk(client):
+    client.force_login(make_portal_user("helpdesk"))
+    assert client.get(reverse("delegation:org_export")).status_code == 403
+
+
+# --- reviews ----------------------------------------------------------------------------------
+def test_reviews_list_the_grants_with_the_chosen_risk(client, manager, tenant):
+    resp = client.get(reverse("delegation:reviews"), {"risk": "join_active_calls"})
+    assert [g.pk for g, _ in resp.context["rows"]] == [tenant["join"].pk]
+
+
+def test_keeping_a_grant_records_the_review_and_audits_it(client, manager, tenant):
+    g = tenant["settings"]
+    resp = client.post(
+        reverse("delegation:reviews"),
+        {"grant": g.pk, "reason": "manage_settings", "decision": "keep", "note": "needed"},
+    )
+    assert resp.status_code == 302
+    review = GrantReview.objects.get()
+    assert (review.decision, review.reviewer, review.note) == ("keep", manager, "needed")
+    assert review.grant_snapshot["manage_settings"] is True
+    event = AuditEvent.objects.get(action="grant_review")
+    assert event.actor == manager and event.detail["decision"] == "keep"
+    page = client.get(resp["Location"]).content.decode()
+    assert "Keep by" in page
+
+
+def test_revoking_a_grant_shows_the_teams_powershell_command(client, manager, tenant):
+    g = tenant["settings"]
+    resp = client.post(
+        reverse("delegation:reviews"),
+        {"grant": g.pk, "reason": "manage_settings", "decision": "revoke"},
+        follow=True,
+    )
+    html = resp.content.decode()
+    command = (
+        f"Remove-CsUserCallingDelegate -Identity &#x27;{g.delegator.upn}&#x27; "
+        f"-Delegate &#x27;{g.delegate.upn}&#x27;"
+    )
+    assert command in html
+    assert GrantReview.objects.get().decision == "revoke"
+    # Shown once: the next visit does not repeat it.
+    assert (
+        "Remove-CsUserCallingDelegate"
+        not in client.get(reverse("delegation:reviews")).content.decode()
+    )
+
+
+def test_an_invalid_review_changes_nothing(client, manager, tenant):
+    resp = client.post(
+        reverse("delegation:reviews"), {"grant": tenant["plain"].pk, "decision": "maybe"}
+    )
+    assert resp.status_code == 400
+    assert not GrantReview.objects.exists() and not AuditEvent.objects.exists()
+
+
+def test_helpdesk_cannot_review(client, tenant):
+    client.force_login(make_portal_user("helpdesk"))
+    resp = client.post(
+        reverse("delegation:reviews"),
+        {"grant": tenant["plain"].pk, "reason": "inactive", "decision": "revoke"},
+    )
+    assert resp.status_code == 403 and not GrantReview.objects.exists()
+
+
+def test_reviews_page_takes_a_fixed_number_of_queries(
+    client, manager, django_assert_max_num_queries
+):
+    for i in range(30):
+        g = grant(person(f"Boss {i}"), person(f"Helper {i}"), manage_settings=True)
+        GrantReview.objects.create(delegator=g.delegator, delegate=g.delegate, decision="keep")
+    with django_assert_max_num_queries(9):
+        resp = client.get(reverse("delegation:reviews"))
+    assert all(review is not None for _, review in resp.context["rows"])
