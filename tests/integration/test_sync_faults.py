@@ -8,12 +8,16 @@ import pytest
 from delegation.models import Delegation, DirectoryUser, SyncRun
 from delegation.sync import sync_now
 from portal.graph.errors import ReconnectNeeded
-from tests.integration.test_sync_run import assert_cache_mirrors
-from tests.integration.test_sync_run import tenant as tenant_fixture  # noqa: F401 - registers it
+from tests.integration.test_sync_run import assert_cache_mirrors, open_tenant
 
 pytestmark = pytest.mark.django_db
 
 DELEGATES = "communications/callSettings/delegates"
+
+
+@pytest.fixture
+def tenant(graph_settings, sim):
+    yield from open_tenant(graph_settings, sim)
 
 
 def delegates_path(person_id: str) -> str:

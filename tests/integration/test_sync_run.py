@@ -42,8 +42,7 @@ class Tenant:
         return self.sim.get(f"users/{local}@contoso.test")["id"]
 
 
-@pytest.fixture
-def tenant(graph_settings, sim):
+def open_tenant(graph_settings, sim):
     """graphsim with app-only delegation read on, and the sync set to use app-only tokens."""
     from portal.graph.tokens import app_token_provider
 
@@ -53,6 +52,11 @@ def tenant(graph_settings, sim):
     app_token_provider()(force_refresh=True)  # a token that carries the new role
     yield Tenant(sim)
     sim.post("reset", {"config": True})
+
+
+@pytest.fixture
+def tenant(graph_settings, sim):
+    yield from open_tenant(graph_settings, sim)
 
 
 def cached_people() -> dict:
