@@ -248,3 +248,72 @@ def test_the_concurrent_call_limit_is_a_plain_message_not_an_error_page(
     page = page_text(client, resp["Location"])
     assert "limit of 100 simultaneous calls" in page and "Not placed" in page
     assert AuditEvent.objects.get(action="call.start").outcome == "failure"
+
+
+BAD_STARTS = {
+    "an unknown person": (
+        "assistant",
+        {"person": "00000000-0000-0000-0000-00000000beef"},
+        "not in the directory",
+    ),
+    "a disabled account": ("helpdesk", {"person": "@disabled"}, "cannot be called"),
+    "an invalid number": ("helpdesk", {"person": "", "phone": "12"}, "number is not valid"),
+    "a number without a resource account": (
+        "helpdesk",
+        {"person": "", "phone": "+14255550100", "no_app": "yes"},
+        "CALLS_APP_INSTANCE_ID",
+    ),
+    "a delegator who does not allow it": (
+        "deputy",
+        {"on_behalf_of": "@boss"},
+        "does not let you make calls",
+    ),
+    "no delegator and no helpdesk": ("nobody", {}, "only start calls on behalf"),
+    "nobody to call": ("helpdesk", {"person": ""}, "Choose a person"),
+    "both a person and a number": ("helpdesk", {"phone": "+14255550100"}, "not both"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_STARTS)
+def test_bad_input_gets_a_clear_message_and_sends_nothing(
+    client, signed_in, tenant, sim, settings, case
+):
+    who, overrides, message = BAD_STARTS[case]
+    overrides = {"person": "@manager", **overrides}
+    settings.CALLS_APP_INSTANCE_ID = "" if overrides.pop("no_app", "") else "app-instance-1"
+    signed_in(who, "helpdesk" if who == "helpdesk" else None)
+    data = {"idempotency_key": form_key(client, reverse("calls:start"))}
+    for field, value in overrides.items():
+        data[field] = tenant[value[1:]].object_id if value.startswith("@") else value
+    before = graph_call_requests(sim)
+    resp = client.post(reverse("calls:start"), data)
+    assert resp.status_code == 200
+    assert message in resp.content.decode()
+    assert not Call.objects.exists()
+    assert graph_call_requests(sim) == before
+
+
+def test_a_grant_revoked_since_the_form_was_shown_is_refused(client, signed_in, tenant, sim):
+    from delegation.models import Delegation
+
+    signed_in("assistant")
+    key = form_key(client, reverse("calls:start") + f"?on_behalf_of={tenant['boss'].object_id}")
+    Delegation.objects.filter(delegate=tenant["assistant"]).update(is_active=False)
+    before = graph_call_requests(sim)
+    resp = start_call(client, tenant, on_behalf_of="boss", key=key)
+    assert "does not let you make calls" in resp.content.decode()
+    assert graph_call_requests(sim) == before
+
+
+def test_someone_elses_call_is_not_there_for_them(client, signed_in, tenant, sim, make_user):
+    signed_in("assistant")
+    start_call(client, tenant, to="nobody", on_behalf_of="boss")
+    call = wait_state(the_call(), "established")
+    client.force_login(make_user(None))
+    before = graph_call_requests(sim)
+    for name in ("detail", "live"):
+        assert client.get(reverse(f"calls:{name}", args=[call.pk])).status_code == 404
+    for name in ("end", "transfer"):
+        assert client.post(reverse(f"calls:{name}", args=[call.pk]), {}).status_code == 404
+    assert graph_call_requests(sim) == before
+    assert state_of(call) == "established"
