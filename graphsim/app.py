@@ -112,6 +112,40 @@ class Sim:
 
 
 # ---------------------------------------------------------------------- middleware
+class _Buffered:
+    """Stands in for the server's transport while a response is written: one write, not two
+    (each TLS write is a system call, and those dominate the cost of a small answer)."""
+
+    def __init__(self, real):
+        self.real = real
+        self.parts: list[bytes] = []
+        self.close_after = False
+
+    def write(self, data):
+        self.parts.append(data)
+
+    def close(self):
+        self.close_after = True
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+async def _send_coalesced(cycle, send, start, body):
+    real = cycle.transport
+    buf = _Buffered(real)
+    cycle.transport = buf
+    try:
+        await send(start)
+        await send(body)
+    finally:
+        cycle.transport = real
+        if buf.parts and not real.is_closing():
+            real.write(b"".join(buf.parts))
+        if buf.close_after:
+            real.close()
+
+
 class Outer:
     """Request ids, in-flight and per-route counters, latency, dropped connections."""
 
@@ -132,17 +166,30 @@ class Outer:
                 crid = v.decode("latin-1")
                 break
         scope["graphsim.rid"] = rid
-        scope["graphsim.transport"] = getattr(getattr(send, "__self__", None), "transport", None)
+        cycle = getattr(send, "__self__", None)
+        scope["graphsim.transport"] = getattr(cycle, "transport", None)
+        if scope["graphsim.transport"] is None:
+            cycle = None
         scope["graphsim.crid"] = crid
         status_box = [0]
         extra = [(b"request-id", rid.encode())]
         if crid:
             extra.append((b"client-request-id", crid.encode("latin-1")))
 
+        held = []
+
         async def send2(msg):
             if msg["type"] == "http.response.start":
                 status_box[0] = msg["status"]
                 msg["headers"] = list(msg.get("headers", [])) + extra
+                if cycle is not None:
+                    held.append(msg)  # sent with the body, in one TLS record
+                    return
+            elif held and not msg.get("more_body"):
+                await _send_coalesced(cycle, send, held.pop(), msg)
+                return
+            elif held:
+                await send(held.pop())
             await send(msg)
 
         stats = sim.stats

@@ -68,8 +68,7 @@ async def _serve(args, state_dir: Path) -> int:
         log_level=args.log_level,
         access_log=False,
         lifespan="on",
-        http="h11",
-        loop="asyncio",
+        http="h11" if os.environ.get("GRAPHSIM_PURE") else "auto",  # httptools if installed
         timeout_keep_alive=30,
         backlog=2048,
         timeout_graceful_shutdown=0.5,
@@ -115,7 +114,16 @@ def main(argv=None) -> int:
     else:
         state_dir = Path(tempfile.mkdtemp(prefix="graphsim-"))
     os.chmod(state_dir, 0o700)
+    loop_factory = None
+    if not os.environ.get("GRAPHSIM_PURE"):
+        try:
+            import uvloop  # optional: faster event loop and TLS
+
+            loop_factory = uvloop.new_event_loop
+        except ImportError:
+            pass
     try:
-        return asyncio.run(_serve(args, state_dir))
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            return runner.run(_serve(args, state_dir))
     except KeyboardInterrupt:
         return 0
