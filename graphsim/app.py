@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from .calls import Calls
 from .graph import Graph
-from .identity import Identity
+from .identity import Identity, is_loopback_host
 from .keys import SigningKey, b64u
 from .state import Bucket, Config, Faults, Stats
 from .tenant import Tenant, TenantError, actions_to_bits, build_demo, parse_iso
@@ -192,6 +192,12 @@ class Outer:
                 await send(held.pop())
             await send(msg)
 
+        if is_sim and not is_loopback_host((scope.get("client") or ("",))[0]):
+            # test hooks answer loopback callers only, even when --host exposes the server
+            await send({"type": "http.response.start", "status": 403,
+                        "headers": [(b"content-type", b"application/json")] + extra})
+            await send({"type": "http.response.body", "body": b'{"error":"loopback only"}'})
+            return
         stats = sim.stats
         if not is_sim:
             stats.total += 1

@@ -162,6 +162,12 @@ class Calls:
                 }
             ],
         }
+        field = self.sim.cfg.callback_resource_field
+        if field in ("resource", "both"):
+            n = payload["value"][0]
+            n["resource"] = n["resourceUrl"]
+            if field == "resource":
+                del n["resourceUrl"]
         for _ in range(times):
             c.queue.put_nowait(payload)
         if c.worker is None:

@@ -46,6 +46,7 @@ class Config:
     callback_issuer: str = "https://graph.microsoft.com"
     callback_disorder: str = "random"  # off | swap | duplicate | both | random
     callback_disorder_rate: float = 0.2
+    callback_resource_field: str = "resourceUrl"  # resourceUrl | resource (older) | both
     callback_retries: int = 4
     callback_backoff_ms: float = 200.0
     establish_ms: float = 100.0  # delay before "establishing" notification
@@ -64,7 +65,12 @@ class Config:
                 unknown.append(k)
                 continue
             cur = getattr(self, k)
-            if isinstance(cur, bool):
+            if k in CHOICES and v not in CHOICES[k]:
+                raise ValueError(f"{k} must be one of {CHOICES[k]}")
+            if isinstance(cur, list):
+                if not isinstance(v, list):
+                    raise ValueError(f"{k} must be a list")
+            elif isinstance(cur, bool):
                 v = bool(v)
             elif isinstance(cur, int) and not isinstance(cur, bool):
                 v = int(v)
@@ -75,6 +81,14 @@ class Config:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+CHOICES = {
+    "delegation_id_mode": ("other", "grant"),
+    "callback_disorder": ("off", "swap", "duplicate", "both", "random"),
+    "callback_resource_field": ("resourceUrl", "resource", "both"),
+    "delegation_write_status": (400, 403, 405, 501),
+}
 
 
 class Stats:
