@@ -19,7 +19,7 @@ SORT_LABELS = {
 
 class DelegationFilterForm(forms.Form):
     person = forms.CharField(
-        required=False, max_length=100, label="Person", help_text="Name, UPN or mail"
+        required=False, max_length=100, label="Person", help_text="Start of a name, UPN or mail"
     )
     department = forms.CharField(required=False, max_length=256, label="Department")
     action = forms.ChoiceField(

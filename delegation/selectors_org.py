@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Subquery, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -25,7 +25,7 @@ from delegation.models import (
     GrantReview,
     SyncRun,
 )
-from delegation.selectors import contains_q
+from delegation.selectors import prefix_q
 
 SUMMARY_TTL_SECONDS = 600
 TOP_DEPARTMENTS = 12
@@ -266,7 +266,9 @@ def filtered_delegations(
     """All grants matching the table's filters, in the chosen order (unevaluated)."""
     qs = Delegation.objects.all()
     if person:
-        ids = DirectoryUser.objects.filter(contains_q(person)).values("id")
+        # The start of a name, UPN or mail: served by their indexes (a substring would scan
+        # every person of the tenant on each page of the table).
+        ids = DirectoryUser.objects.filter(prefix_q(person)).values("id")
         qs = qs.filter(Q(delegator_id__in=ids) | Q(delegate_id__in=ids))
     if department:
         qs = qs.filter(delegator__department=department)
@@ -299,7 +301,14 @@ def table_page(qs: QuerySet[Delegation], number: int, known_count: int | None = 
     last_page = max(1, -(-count // PAGE_SIZE))
     number = min(max(1, number), last_page)
     start = (number - 1) * PAGE_SIZE
-    rows = list(qs.select_related("delegator", "delegate")[start : start + PAGE_SIZE])
+    # Sort and slice narrow id rows in a subquery, then join the people of those 50 only:
+    # sorting 300,000 wide joined rows costs several times more.
+    page_ids = qs.values("id")[start : start + PAGE_SIZE]
+    rows = list(
+        Delegation.objects.filter(id__in=Subquery(page_ids))
+        .select_related("delegator", "delegate")
+        .order_by(*qs.query.order_by)
+    )
     return TablePage(
         rows=rows,
         number=number,

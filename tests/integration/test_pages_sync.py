@@ -1,0 +1,159 @@
+"""The sync pages: every run with its figures, a run's live progress, the account's state."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from delegation.models import SyncRun
+from portal.models import SyncAccount
+from tests.integration.access_delegation import make_portal_user
+
+pytestmark = pytest.mark.django_db
+HOSTILE = '<script>alert("x")</script>'
+
+
+@pytest.fixture
+def admin(client):
+    user = make_portal_user("admin")
+    client.force_login(user)
+    return user
+
+
+def a_run(**fields):
+    defaults = {"trigger": "schedule", "status": "succeeded", "started_at": timezone.now()}
+    defaults.update(fields)
+    return SyncRun.objects.create(**defaults)
+
+
+def connect_account(**fields):
+    defaults = {
+        "tenant_id": "t",
+        "object_id": "o",
+        "home_account_id": "h",
+        "display_name": "Sync Robot",
+        "upn": "robot@contoso.test",
+        "ciphertext": b"x",
+        "connected_at": timezone.now(),
+    }
+    defaults.update(fields)
+    return SyncAccount.objects.create(**defaults)
+
+
+def test_runs_are_listed_newest_first_with_their_figures(client, admin):
+    old = a_run(delegations_added=1234, graph_requests=56)
+    new = a_run(status="failed", error="reconnect needed")
+    html = client.get(reverse("delegation:sync_list")).content.decode()
+    assert html.index(f"#{new.pk}<") < html.index(f"#{old.pk}<")
+    assert "1,234" in html and "Failed" in html
+
+
+def test_runs_page_in_keyset_order_and_stays_fixed_in_queries(
+    client, admin, django_assert_max_num_queries
+):
+    runs = [a_run(triggered_by=admin) for _ in range(30)]
+    with django_assert_max_num_queries(10):
+        resp = client.get(reverse("delegation:sync_list"))
+    page = resp.context["page"]
+    assert [r.pk for r in page.runs] == [r.pk for r in reversed(runs)][:25]
+    older = client.get(reverse("delegation:sync_list"), {"before": page.before_id}).context["page"]
+    assert [r.pk for r in older.runs] == [r.pk for r in reversed(runs)][25:]
+    assert older.before_id is None
+
+
+def test_no_runs_and_no_account_say_what_to_do(client, admin):
+    html = client.get(reverse("delegation:sync_list")).content.decode()
+    assert "No sync has run yet" in html
+    assert "No sync account is connected" in html
+
+
+def test_account_needing_reconnection_is_flagged(client, admin):
+    connect_account(status="reconnect_needed", last_error="invalid_grant")
+    html = client.get(reverse("delegation:sync_list")).content.decode()
+    assert "must be reconnected" in html and "invalid_grant" in html
+
+
+def test_connected_account_is_named(client, admin):
+    connect_account(display_name=HOSTILE)
+    html = client.get(reverse("delegation:sync_list")).content.decode()
+    assert "Connected as" in html and "robot@contoso.test" in html
+    assert "<script>alert" not in html
+
+
+def test_admin_is_offered_the_sync_now_button(client):
+    client.force_login(make_portal_user("admin"))
+    assert 'id="sync-now"' in client.get(reverse("delegation:sync_list")).content.decode()
+
+
+def test_running_run_polls_its_progress(client, admin):
+    run = a_run(status="running", progress_done=30, progress_total=120)
+    html = client.get(reverse("delegation:sync_detail", args=[run.pk])).content.decode()
+    assert f'hx-get="{reverse("delegation:sync_progress", args=[run.pk])}"' in html
+    assert 'hx-trigger="every 1s"' in html
+    assert '<progress id="sync-progress-bar" class="sync-progress" max="120" value="30"' in html
+    assert "30 of 120 people (25%)" in html
+    assert "style=" not in html
+
+
+def test_progress_fragment_follows_the_run_and_stops_polling_when_it_ends(client, admin):
+    run = a_run(status="running", progress_done=10, progress_total=100)
+    url = reverse("delegation:sync_progress", args=[run.pk])
+    assert 'hx-trigger="every 1s"' in client.get(url).content.decode()
+    SyncRun.objects.filter(pk=run.pk).update(
+        status="partial", progress_done=100, finished_at=timezone.now()
+    )
+    html = client.get(url).content.decode()
+    assert "hx-trigger" not in html
+    assert 'value="100"' in html and 'data-finished="true"' in html
+
+
+def test_run_page_shows_its_errors(client, admin):
+    run = a_run(
+        status="partial",
+        error=HOSTILE,
+        failures={"throttled": 3, "http_500": 2},
+        failed_user_ids=["id-1", "id-2"],
+    )
+    html = client.get(reverse("delegation:sync_detail", args=[run.pk])).content.decode()
+    assert "throttled" in html and "http_500" in html and "id-2" in html
+    assert "2 people could not be read" in html
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+
+
+def test_manager_cannot_see_sync_runs(client):
+    client.force_login(make_portal_user("manager"))
+    run = a_run()
+    assert client.get(reverse("delegation:sync_detail", args=[run.pk])).status_code == 403
+    assert client.get(reverse("delegation:sync_progress", args=[run.pk])).status_code == 403
+
+
+needs_sync_service = pytest.mark.skipif(
+    importlib.util.find_spec("delegation.sync") is None,
+    reason="the sync service (delegation.sync.request_sync) is not there yet",
+)
+
+
+@needs_sync_service
+def test_sync_now_starts_a_run_and_shows_it(client, admin):
+    resp = client.post(reverse("delegation:sync_start"))
+    run = SyncRun.objects.get()
+    assert resp.status_code == 302
+    assert resp["Location"] == reverse("delegation:sync_detail", args=[run.pk])
+    assert run.trigger == "manual" and run.triggered_by == admin
+
+
+@needs_sync_service
+def test_sync_now_while_one_runs_leads_to_the_running_one(client, admin):
+    running = a_run(status="running", heartbeat_at=timezone.now())
+    resp = client.post(reverse("delegation:sync_start"))
+    assert resp["Location"] == reverse("delegation:sync_detail", args=[running.pk])
+    assert SyncRun.objects.count() == 1
+
+
+def test_helpdesk_cannot_start_a_sync(client):
+    client.force_login(make_portal_user("helpdesk"))
+    assert client.post(reverse("delegation:sync_start")).status_code == 403
+    assert not SyncRun.objects.exists()
