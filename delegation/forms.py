@@ -39,9 +39,8 @@ class DelegationFilterForm(forms.Form):
 
     def filters(self) -> dict:
         """The cleaned filters (empty ones dropped), for the selector and the export link."""
-        if not self.is_valid():
-            return {}
-        data = {k: v for k, v in self.cleaned_data.items() if k != "page" and v}
+        self.is_valid()  # cleaned_data then holds the valid fields only; errors show on the form
+        data = {k: v for k, v in getattr(self, "cleaned_data", {}).items() if k != "page" and v}
         data["person"] = " ".join(data.get("person", "").split())
         return {k: v for k, v in data.items() if v}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -51,6 +51,9 @@ def organisation(request):
 def org_export(request):
     """Exactly the table's filtered rows, as CSV streamed from a server-side cursor."""
     form = DelegationFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        # Dropping a bad filter would export more rows than were asked for.
+        return HttpResponseBadRequest("Invalid filters: " + ", ".join(form.errors))
     qs = selectors_org.filtered_delegations(**form.filters())
     response = StreamingHttpResponse(exports.csv_lines(qs), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")

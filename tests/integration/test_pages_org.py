@@ -182,6 +182,11 @@ def test_export_guards_against_formula_injection(client, manager):
     assert row[4] == "'@SUM(A1)"
 
 
+def test_export_with_an_invalid_filter_is_refused_rather_than_widened(client, manager, tenant):
+    resp = client.get(reverse("delegation:org_export"), {"action": "everything"})
+    assert resp.status_code == 400
+
+
 def test_export_is_refused_to_helpdesk(client):
     client.force_login(make_portal_user("helpdesk"))
     assert client.get(reverse("delegation:org_export")).status_code == 403

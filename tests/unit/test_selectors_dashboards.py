@@ -1,0 +1,114 @@
+"""Pure logic of the dashboards: search spellings, CSV cells, PowerShell quoting, formatting."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from delegation import exports, selectors, selectors_sync
+from delegation.forms import DelegationFilterForm
+from delegation.models import DirectoryUser, SyncRun
+from delegation.reviews import powershell_quote, revoke_command
+from delegation.templatetags.delegation_tags import (
+    NAME_MAX,
+    action_flags,
+    change_actions,
+    person_label,
+)
+
+
+def test_search_tries_the_spellings_names_and_addresses_are_written_in():
+    assert selectors._case_variants("mar") == ["mar", "Mar", "MAR"]
+    assert "Maria Smith" in selectors._case_variants("maria smith")
+
+
+def test_prefix_match_bounds_each_spelling_from_above():
+    sql = str(DirectoryUser.objects.filter(selectors.prefix_q("ab")).query)
+    assert sql.count('display_name" >=') == 3 and sql.count('upn" <') == 3
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+cmd", "-2", "@SUM(A1)", "\tx", "\rx"])
+def test_csv_cells_that_a_spreadsheet_would_run_are_defused(text):
+    assert exports.safe_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize(
+    "value, cell",
+    [
+        ("Maria", "Maria"),
+        ("a=b", "a=b"),
+        (True, "yes"),
+        (False, "no"),
+        (None, ""),
+        (datetime.datetime(2026, 1, 2, 3, 4, tzinfo=datetime.UTC), "2026-01-02T03:04:00+00:00"),
+    ],
+)
+def test_ordinary_csv_cells_are_left_alone(value, cell):
+    assert exports.safe_cell(value) == cell
+
+
+def test_csv_header_names_every_allowed_action():
+    assert len(exports.HEADER) == len(exports._COLUMNS)
+    assert "Join active calls" in exports.HEADER
+
+
+def test_powershell_literal_cannot_be_escaped_from():
+    assert powershell_quote("o'brien@contoso.test") == "'o''brien@contoso.test'"
+    assert powershell_quote("$(rm -rf)") == "'$(rm -rf)'"
+
+
+def test_revoke_command_names_delegator_then_delegate():
+    boss = DirectoryUser(object_id="b", upn="boss@contoso.test")
+    ghost = DirectoryUser(object_id="ghost-id", upn="", in_directory=False)
+    assert revoke_command(boss, ghost) == (
+        "Remove-CsUserCallingDelegate -Identity 'boss@contoso.test' -Delegate 'ghost-id'"
+    )
+
+
+def test_change_records_are_read_in_any_of_their_shapes():
+    graph = change_actions({"allowedActions": {"makeCalls": True, "joinActiveCalls": False}})
+    fields = change_actions({"make_calls": True, "receive_calls": True})
+    assert graph["actions"]["make_calls"] and not graph["actions"]["join_active_calls"]
+    assert fields["actions"]["receive_calls"]
+    assert not any(change_actions(None)["actions"].values())
+
+
+def test_action_flags_list_the_five_actions_in_graph_order():
+    flags = action_flags({"actions": {"make_calls": True}})
+    assert [label for label, _ in flags][0] == "Make calls"
+    assert [allowed for _, allowed in flags] == [True, False, False, False, False]
+
+
+def test_long_names_are_cut_and_unknown_people_say_so():
+    assert len(person_label(DirectoryUser(display_name="x" * 500))) == NAME_MAX
+    assert person_label(DirectoryUser(object_id="abc", in_directory=False)) == (
+        "unknown person (abc)"
+    )
+
+
+@pytest.mark.parametrize(
+    "status, done, total, percent",
+    [
+        ("running", 0, 0, None),
+        ("running", 1, 3, 33),
+        ("succeeded", 0, 0, 100),
+        ("failed", 5, 4, 100),
+    ],
+)
+def test_run_percent(status, done, total, percent):
+    run = SyncRun(status=status, progress_done=done, progress_total=total)
+    assert selectors_sync.run_percent(run) == percent
+
+
+def test_filter_form_drops_empty_filters_and_the_page():
+    form = DelegationFilterForm(
+        {"person": "  maria   smith ", "department": "", "active": "yes", "page": "3"}
+    )
+    assert form.filters() == {"person": "maria smith", "active": "yes"}
+
+
+def test_filter_form_refuses_unknown_actions_and_keeps_the_valid_filters():
+    form = DelegationFilterForm({"action": "delete_everything", "active": "no"})
+    assert form.filters() == {"active": "no"}
+    assert "action" in form.errors
