@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,7 +23,8 @@ def login_page(request):
     next_url = signin.safe_next(request, request.GET.get("next"))
     login_hint = request.GET.get("login_hint", "")[:256]
     if "start" not in request.GET and not login_hint:
-        context = {"next": next_url, "signed_out": "signed_out" in request.GET}
+        query = {"start": "1", **({"next": next_url} if next_url else {})}
+        context = {"start_query": urlencode(query), "signed_out": "signed_out" in request.GET}
         return render(request, "portal/login.html", context)
     try:
         auth_uri = signin.begin(
@@ -59,5 +61,9 @@ def callback(request):
 
 @require_POST
 def logout_view(request):
-    """POST only (the layout posts a form): a link or an image cannot sign anyone out."""
-    return redirect(signin.sign_out(request))
+    """POST only (the layout posts a form): a link or an image cannot sign anyone out.
+
+    Answers a page that moves on to the authority's logout, not a redirect: CSP form-action
+    would stop a form's redirect to another origin."""
+    logout_url = signin.sign_out(request)
+    return render(request, "portal/signed_out.html", {"logout_url": logout_url})

@@ -18,7 +18,10 @@ from portal.roles import user_has_capability
 @require_http_methods(["GET", "POST"])
 def sync_account_page(request):
     if request.method == "POST":
-        return _act(request, request.POST.get("action", ""))
+        return _act(request, request.POST.get("action", ""), request.POST)
+    if "connect" in request.GET:
+        # A link (GET) in the page: CSP form-action would stop a form's redirect to Microsoft.
+        return _act(request, "connect", request.GET)
     context = {
         "account": sync_account.current(),
         "use_app_only": settings.SYNC_USE_APP_ONLY,
@@ -27,10 +30,10 @@ def sync_account_page(request):
     return render(request, "portal/sync_account.html", context)
 
 
-def _act(request, action: str):
+def _act(request, action: str, params):
     if action == "connect":
         try:
-            hint = request.POST.get("login_hint", "")[:256]
+            hint = params.get("login_hint", "")[:256]
             return redirect(sync_account.begin_connect(request, login_hint=hint))
         except TokenError as exc:
             reason = "unavailable" if not exc.permanent else "not_configured"

@@ -19,8 +19,8 @@ BANNER = b'id="sync-account-banner"'
 
 
 def connect(client, graphsim, upn: str = SYNC_UPN):
-    resp = client.post(
-        reverse("portal:sync_account"), {"action": "connect", "login_hint": upn}, **LOOPBACK
+    resp = client.get(
+        reverse("portal:sync_account"), {"connect": "1", "login_hint": upn}, **LOOPBACK
     )
     assert resp.status_code == 302, resp.content[:300]
     return follow_to_callback(client, callback_location(graphsim, resp["Location"]))
@@ -122,6 +122,8 @@ def test_app_only_sync_needs_no_account_and_the_page_says_so(admin_client, graph
 
 def test_only_admins_may_connect_the_sync_account(signed_in_client):
     helpdesk = signed_in_client("helpdesk@contoso.test")
+    resp = helpdesk.get(reverse("portal:sync_account"), {"connect": "1"}, **LOOPBACK)
+    assert resp.status_code == 403
     resp = helpdesk.post(reverse("portal:sync_account"), {"action": "connect"}, **LOOPBACK)
     assert resp.status_code == 403
     assert not SyncAccount.objects.exists()
@@ -130,8 +132,8 @@ def test_only_admins_may_connect_the_sync_account(signed_in_client):
 def test_a_sync_flow_finished_by_someone_who_lost_the_right_is_refused(admin_client, graphsim):
     from django.contrib.auth.models import Group
 
-    resp = admin_client.post(
-        reverse("portal:sync_account"), {"action": "connect", "login_hint": SYNC_UPN}, **LOOPBACK
+    resp = admin_client.get(
+        reverse("portal:sync_account"), {"connect": "1", "login_hint": SYNC_UPN}, **LOOPBACK
     )
     Group.objects.get(name="admin").user_set.clear()
     done = follow_to_callback(admin_client, callback_location(graphsim, resp["Location"]))
