@@ -71,7 +71,7 @@ async def _serve(args, state_dir: Path) -> int:
         http="h11" if os.environ.get("GRAPHSIM_PURE") else "auto",  # httptools if installed
         timeout_keep_alive=30,
         backlog=2048,
-        timeout_graceful_shutdown=0.5,
+        timeout_graceful_shutdown=2,
     )
     class Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -81,10 +81,18 @@ async def _serve(args, state_dir: Path) -> int:
     server = Server(config)
     loop = asyncio.get_running_loop()
 
+    def _abort_idle():
+        # idle keep-alive TLS connections would wait for the peer's close_notify
+        for conn in list(server.server_state.connections):
+            transport = getattr(conn, "transport", None)
+            if transport is not None:
+                transport.abort()
+
     def _stop():
         if server.should_exit:
             server.force_exit = True
         server.should_exit = True
+        loop.call_later(0.25, _abort_idle)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, _stop)
