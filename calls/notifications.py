@@ -110,12 +110,32 @@ def _match_call(graph_id: str, data: dict, change_type: str, call_hint: str) -> 
     if call is not None:
         return call
     if call_hint:
-        # Our callbackUri names the call's key: a notification may beat Graph's 201 answer.
-        updated = Call.objects.filter(
-            idempotency_key=call_hint[:64], graph_id="", direction=Call.Direction.OUTGOING
-        ).update(graph_id=graph_id)
-        if updated:
-            return Call.objects.filter(graph_id=graph_id).first()
+        call = _match_by_key(graph_id, call_hint[:64])
+    return call or _maybe_incoming(graph_id, data, change_type)
+
+
+def _match_by_key(graph_id: str, key: str) -> Call | None:
+    """Our callbackUri names the call's key: a notification may beat Graph's 201 answer, or
+    come for a call whose answer was lost (timeout, 5xx) and that we marked not placed."""
+    with transaction.atomic():
+        call = (
+            Call.objects.select_for_update()
+            .filter(idempotency_key=key, graph_id="", direction=Call.Direction.OUTGOING)
+            .first()
+        )
+        if call is None:
+            return None
+        call.graph_id = graph_id
+        fields = ["graph_id", "updated_at"]
+        if call.state == states.FAILED:
+            call.state, call.state_rank, call.ended_at = states.REQUESTED, 0, None
+            call.error = ""
+            fields += ["state", "state_rank", "ended_at", "error"]
+        call.save(update_fields=fields)
+    return call
+
+
+def _maybe_incoming(graph_id: str, data: dict, change_type: str) -> Call | None:
     if change_type == "created" and data.get("state") == states.INCOMING:
         return _create_incoming(graph_id, data)
     return None

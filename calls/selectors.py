@@ -51,7 +51,10 @@ def eligible_delegators(user) -> list[DirectoryUser]:
         return []
     rows = (
         Delegation.objects.filter(
-            delegate__object_id=user.object_id, is_active=True, make_calls=True
+            delegate__object_id=user.object_id,
+            is_active=True,
+            make_calls=True,
+            delegator__in_directory=True,
         )
         .select_related("delegator")
         .order_by("delegator__display_name")

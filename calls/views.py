@@ -96,7 +96,11 @@ def _live_context(call) -> dict:
 def live(request, pk):
     """The call's state and timeline: polled by the call page until the call has ended."""
     call = selectors.call_for_user(request.user, pk)
-    return render(request, "calls/_live.html", _live_context(call))
+    response = render(request, "calls/_live.html", _live_context(call))
+    if call.is_over and request.headers.get("HX-Request"):
+        # The call has just ended under the person's eyes: reload once so the action forms go.
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @require_POST

@@ -148,3 +148,40 @@ def test_a_body_that_is_not_json_is_a_bad_request(client, receiver, graph_key):
 
 def test_the_receiver_takes_posts_only(client):
     assert client.get(URL).status_code == 405
+
+
+def test_a_call_whose_answer_was_lost_is_found_by_the_key_in_its_callback_address(
+    client, receiver, graph_key
+):
+    lost = Call.objects.create(
+        idempotency_key="f" * 32,
+        state="failed",
+        state_rank=100,
+        error="Microsoft could not be reached.",
+    )
+    body = notification("5e5e5e5e-placed-after-all", state="established")
+    resp = client.post(
+        f"{URL}?call={lost.idempotency_key}",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token(graph_key, receiver)}",
+    )
+    assert resp.status_code == 202
+    lost.refresh_from_db()
+    assert lost.graph_id == "5e5e5e5e-placed-after-all"
+    assert lost.state == "established" and lost.error == "" and lost.ended_at is None
+
+
+def test_a_key_in_the_callback_address_cannot_take_over_a_call_graph_already_named(
+    client, receiver, graph_key, live_call
+):
+    body = notification("6d6d6d6d-another-call", state="terminated", code=200, subcode=5001)
+    resp = client.post(
+        f"{URL}?call={live_call.idempotency_key}",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token(graph_key, receiver)}",
+    )
+    assert resp.status_code == 202
+    live_call.refresh_from_db()
+    assert live_call.graph_id == "4a1b0c5e-known-call" and live_call.state == "established"

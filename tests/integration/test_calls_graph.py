@@ -317,3 +317,40 @@ def test_someone_elses_call_is_not_there_for_them(client, signed_in, tenant, sim
         assert client.post(reverse(f"calls:{name}", args=[call.pk]), {}).status_code == 404
     assert graph_call_requests(sim) == before
     assert state_of(call) == "established"
+
+
+def test_a_consultative_transfer_names_the_consultation_call(client, signed_in, tenant):
+    signed_in("helpdesk", "helpdesk")
+    start_call(client, tenant, to="nobody")
+    start_call(client, tenant, to="manager")
+    first, consultation = Call.objects.order_by("pk")
+    wait_state(first, "established")
+    wait_state(consultation, "established")
+    detail = page_text(client, reverse("calls:detail", args=[first.pk]))
+    assert "Call to Mona Manager" in detail  # offered as the call to replace
+    act(client, first, "transfer", target=tenant["manager"].object_id, replaces=consultation.pk)
+    transfer = CallAction.objects.get(kind="transfer")
+    assert transfer.replaces_call == consultation and transfer.outcome == "accepted"
+    wait_state(first, "terminated")
+    assert first.result_label == "transfer completed"
+
+
+def test_helpdesk_redirects_an_incoming_call_to_one_person(
+    client, signed_in, tenant, sim, live_server
+):
+    signed_in("helpdesk", "helpdesk")
+    sim.post("incoming-call", {"callbackUri": live_server.url + reverse("calls:callback")})
+    call = wait_for(lambda: Call.objects.filter(direction="incoming", state="incoming").first())
+    act(client, call, "redirect", person=tenant["noanswer"].object_id)
+    wait_state(call, "terminated")
+    assert CallAction.objects.get().targets[0]["id"] == tenant["noanswer"].object_id
+    assert call.result_label == "no answer"
+
+
+def test_a_live_fragment_of_an_ended_call_reloads_the_page_once(client, signed_in, tenant):
+    signed_in("helpdesk", "helpdesk")
+    start_call(client, tenant, to="unreachable")
+    call = wait_state(the_call(), "terminated")
+    live = client.get(reverse("calls:live", args=[call.pk]), HTTP_HX_REQUEST="true")
+    assert live["HX-Refresh"] == "true"
+    assert b"hx-trigger" not in live.content  # polling stops
