@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -57,11 +58,17 @@ def ingest(payload, call_hint: str = "") -> int:
     return sum(1 for item in items[:MAX_ITEMS] if _ingest_one(item, call_hint))
 
 
+_CALL_RESOURCE = re.compile(r"/communications/calls/([^/?#]+)")
+
+
 def _graph_id(item: dict, data: dict) -> str:
-    # Older payloads say `resource`, newer `resourceUrl` (contract §7): accept both.
+    # Older payloads say `resource`, newer `resourceUrl` (contract §7): accept both. The call's
+    # id is in the path; resourceData.id names a participant in participant notifications.
     resource = str(item.get("resourceUrl") or item.get("resource") or "")
-    from_resource = resource.rstrip("/").rsplit("/", 1)[-1] if "/calls/" in resource else ""
-    return str(data.get("id") or from_resource or "")[:128]
+    match = _CALL_RESOURCE.search(resource)
+    if match:
+        return match.group(1)[:128]
+    return str(data.get("id") or "")[:128]
 
 
 def _ingest_one(item, call_hint: str) -> bool:
