@@ -1,0 +1,163 @@
+"""The dashboards in Chromium: search as you type, charts drawn, export downloaded, and the
+progress bar of a real sync (graphsim + a real Celery worker) moving as the run goes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tests.conftest import wait_for
+from tests.integration.access_delegation import grant, make_portal_user, person
+
+pytestmark = pytest.mark.e2e
+
+COUNT_PAINTED_PIXELS = """(id) => {
+  const canvas = document.getElementById(id);
+  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < pixels.length; i += 4) { if (pixels[i]) { painted++; } }
+  return painted;
+}"""
+
+
+@pytest.fixture
+def open_as(browser, live_server, transactional_db):
+    """A fresh browser context signed in as a person with `role` (the session cookie of a
+    force-login: the sign-in flow itself has its own browser tests)."""
+    contexts = []
+
+    def open_page(role: str):
+        client = Client()
+        client.force_login(make_portal_user(role))
+        context = browser.new_context(base_url=live_server.url, accept_downloads=True)
+        context.set_default_timeout(15_000)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+        )
+        contexts.append(context)
+        tab = context.new_page()
+        tab.errors = []
+        # The browser asks for /favicon.ico on its own; the portal has none.
+        tab.on(
+            "console",
+            lambda msg: (
+                msg.type == "error"
+                and "favicon" not in msg.location.get("url", "")
+                and tab.errors.append(msg.text)
+            ),
+        )
+        tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+        return tab
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def test_people_search_shows_ranked_results_as_you_type(open_as):
+    person("Zed Maria-Lopez")
+    person("Mariana Silva")
+    person("Maria", upn="m.one@contoso.test")
+    person("Bob Stone")
+    page = open_as("helpdesk")
+    page.goto("/people/")
+    page.locator("#people-q").press_sequentially("maria", delay=40)
+    rows = page.locator("#people-results tbody tr")
+    rows.filter(has_text="Zed Maria-Lopez").wait_for()
+    names = [row.split("\n")[0] for row in rows.all_inner_texts()]
+    assert names[0].startswith("Maria") and names[-1].startswith("Zed Maria-Lopez")
+    assert "Bob Stone" not in page.locator("#people-results").inner_text()
+    # No page load happened: people.js only put the search in the address bar.
+    assert page.url.endswith("/people/?q=maria")
+    assert page.errors == []
+
+
+def test_organisation_charts_are_drawn(open_as):
+    for i in range(3):
+        grant(person(f"Boss {i}", department="Sales"), person(f"Helper {i}"), make_calls=True)
+    grant(person("Legal Boss", department="Legal"), person("Legal Helper"), receive_calls=True)
+    page = open_as("manager")
+    page.goto("/organisation/")
+    page.wait_for_function("window.portalCharts && window.portalCharts.byDepartment")
+    by_action = page.evaluate("window.portalCharts.byAction.data.datasets[0].data")
+    assert by_action[:2] == [3, 1]  # make calls, receive calls
+    for canvas in ("chart-by-action", "chart-by-department", "chart-over-time"):
+        assert page.evaluate(COUNT_PAINTED_PIXELS, canvas) > 200, canvas
+    assert page.errors == []  # the strict CSP let Chart.js draw without inline code
+
+
+def test_export_downloads_exactly_the_filtered_rows(open_as):
+    grant(person("Sales Boss", department="Sales"), person("Sales Helper"), make_calls=True)
+    grant(person("Legal Boss", department="Legal"), person("=cmd|' /C calc'!A0"), make_calls=True)
+    page = open_as("manager")
+    page.goto("/organisation/")
+    page.get_by_role("combobox", name="Department").fill("Legal")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**department=Legal**")
+    with page.expect_download() as download:
+        page.locator("#export-link").click()
+    body = Path(download.value.path()).read_bytes()
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0][0] == "Delegator"
+    assert [(r[0], r[4]) for r in rows[1:]] == [("Legal Boss", "'=cmd|' /C calc'!A0")]
+
+
+@pytest.fixture
+def slow_tenant(graph_settings, sim, graphsim, monkeypatch):
+    """graphsim slowed down, app-only delegation read on; the worker reads the environment."""
+    sim.post("faults", {"app_delegation_read": True, "latency_ms": 250})
+    graph_settings.SYNC_USE_APP_ONLY = True
+    env = {
+        "MS_TENANT_ID": graphsim["tenant"],
+        "MS_CLIENT_ID": graphsim["client_id"],
+        "MS_CLIENT_SECRET": graphsim["client_secret"],
+        "MS_AUTHORITY": graphsim["authority"],
+        "MS_INSTANCE_DISCOVERY": "false",
+        "GRAPH_BASE_URL": graphsim["graph"],
+        "GRAPH_CA_BUNDLE": graphsim["ca"],
+        "SYNC_USE_APP_ONLY": "true",
+        "SYNC_BATCHES_IN_FLIGHT": "1",  # one batch at a time: a run of several seconds
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    yield
+    sim.post("reset", {"config": True})
+
+
+@pytest.mark.celery_worker
+def test_progress_bar_moves_during_a_real_sync(open_as, slow_tenant, celery_worker_process):
+    from delegation.models import SyncRun
+
+    page = open_as("admin")
+    page.goto("/sync/")
+    page.get_by_role("button", name="Sync now").click()
+    page.wait_for_url("**/sync/*/")
+    run = SyncRun.objects.get()
+    seen = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        state = page.evaluate(
+            """() => { const bar = document.getElementById("sync-progress-bar");
+                       const box = document.getElementById("sync-progress");
+                       return bar && box ? [bar.value, bar.max, box.dataset.finished] : null; }"""
+        )
+        if state:
+            seen.append(state)
+            if state[2] == "true":
+                break
+        time.sleep(0.2)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    running_values = {value for value, maximum, finished in seen if finished == "false" and value}
+    assert len(running_values) >= 2, seen  # the bar moved while the run went on
+    assert seen[-1][2] == "true" and seen[-1][0] == seen[-1][1]  # and ended full
+    wait_for(lambda: "Run ended" in page.locator("#sync-progress").inner_text(), timeout=10)
+    assert page.errors == []
