@@ -63,16 +63,31 @@ def _client_key() -> tuple:
     return (authority, client_id, digest, settings.GRAPH_CA_BUNDLE, settings.MS_INSTANCE_DISCOVERY)
 
 
+class _DiscoveryOnlyCache(dict):
+    """MSAL's HTTP cache, keeping discovery documents (GET) and never token answers (POST).
+
+    MSAL 1.39 keys a throttled token answer (5xx, 429) without the auth code: its
+    `_extract_data(kwargs, "refresh_token", default=code)` returns None, not the code. A shared
+    cache holding POST answers would refuse everyone's sign-in for 5 s after one failure. An
+    entry refused here is a cache miss for MSAL (KeyError on read).
+    """
+
+    def __setitem__(self, key, value):
+        if isinstance(key, str) and key.startswith("POST "):
+            return
+        super().__setitem__(key, value)
+
+
 def _thread_http_cache() -> dict:
-    """MSAL's HTTP cache (discovery documents, throttled answers) shared by this thread's clients.
+    """The discovery cache shared by this thread's delegated clients.
 
     Each delegated operation builds its own client around one person's token cache; sharing this
-    dict spares a discovery request per client. It is per thread because MSAL locks each client's
-    view of the dict separately.
+    spares a discovery request per client. Per thread, because MSAL locks each client's view of
+    the dict separately.
     """
     cache = getattr(_per_thread, "http_cache", None)
     if cache is None:
-        cache = _per_thread.http_cache = {}
+        cache = _per_thread.http_cache = _DiscoveryOnlyCache()
     return cache
 
 
@@ -186,55 +201,70 @@ def sync_token_provider() -> TokenProvider:
     """The token the delegation sync acts with: app-only where allowed, else the sync account's."""
     if settings.SYNC_USE_APP_ONLY:
         return app_token_provider()
-    from portal.models import SyncAccount
-
-    if not SyncAccount.objects.exists():
-        raise NotConfigured("no sync account is connected")
-    lock = threading.Lock()  # the provider may be shared by threads; one refresh at a time
-
-    def provider(force_refresh: bool = False) -> str:
-        with lock:
-            return _sync_account_token(force_refresh)
-
-    return provider
+    return _SyncAccountTokens()
 
 
-def _sync_account_token(force_refresh: bool) -> str:
-    from django.utils import timezone
+class _SyncAccountTokens:
+    """One sync run's view of the sync account: its cache is loaded once and MSAL serves the
+    access token from memory until it is due; a refreshed cache is saved back, encrypted."""
 
-    from portal.models import SyncAccount
+    def __init__(self):
+        from portal.models import SyncAccount
 
-    account_row = SyncAccount.objects.filter(singleton=1).first()
-    if account_row is None:
-        raise NotConfigured("no sync account is connected")
-    if account_row.status == SyncAccount.Status.RECONNECT_NEEDED:
-        raise ReconnectNeeded("the sync account must be reconnected by an admin")
-    try:
-        cache = _open_cache(account_row.ciphertext)
-        client = _delegated_client(cache)
-        account = _account(client, account_row.home_account_id)
+        self.row = SyncAccount.objects.filter(singleton=1).first()
+        if self.row is None:
+            raise NotConfigured("no sync account is connected")
+        self.lock = threading.Lock()  # the sync may share the provider between threads
+        self.cache = None
+        self.client = None
+
+    def __call__(self, force_refresh: bool = False) -> str:
+        with self.lock:
+            try:
+                token = self._token(force_refresh)
+            except ReconnectNeeded as exc:
+                _mark_reconnect_needed(self.row, str(exc))
+                raise
+            except TokenError as exc:
+                self._save(last_error=str(exc)[:2000])
+                raise
+            if self.cache.has_state_changed:  # MSAL used the refresh token
+                self.cache.has_state_changed = False
+                self._save(ciphertext=_seal_cache(self.cache), last_error="", refreshed=True)
+            return token
+
+    def _token(self, force_refresh: bool) -> str:
+        from portal.models import SyncAccount
+
+        if self.row.status == SyncAccount.Status.RECONNECT_NEEDED:
+            raise ReconnectNeeded("the sync account must be reconnected by an admin")
+        if self.client is None:
+            self.cache = _open_cache(self.row.ciphertext)
+            self.client = _delegated_client(self.cache)
+        account = _account(self.client, self.row.home_account_id)
         if account is None:
             raise ReconnectNeeded("the sync account's token cache holds no account")
         result = _call_msal(
-            client.acquire_token_silent_with_error,
+            self.client.acquire_token_silent_with_error,
             list(settings.SYNC_SCOPES),
             account,
             force_refresh=force_refresh,
         )
         if not result:
             raise ReconnectNeeded("the sync account's token cache holds no usable token")
-        token = _token_from(result)
-    except ReconnectNeeded as exc:
-        _mark_reconnect_needed(account_row, str(exc))
-        raise
-    except TokenError as exc:
-        SyncAccount.objects.filter(pk=account_row.pk).update(last_error=str(exc)[:2000])
-        raise
-    changes = {"last_refreshed_at": timezone.now(), "last_error": ""}
-    if cache.has_state_changed:
-        changes["ciphertext"] = _seal_cache(cache)
-    SyncAccount.objects.filter(pk=account_row.pk).update(**changes)
-    return token
+        return _token_from(result)
+
+    def _save(self, refreshed: bool = False, **changes) -> None:
+        from django.utils import timezone
+
+        from portal.models import SyncAccount
+
+        if refreshed:
+            changes["last_refreshed_at"] = timezone.now()
+        # Only the connection we loaded: an admin may have reconnected meanwhile.
+        SyncAccount.objects.filter(pk=self.row.pk, connected_at=self.row.connected_at).update(
+            **changes
+        )
 
 
 def _mark_reconnect_needed(account_row, reason: str) -> None:
@@ -242,7 +272,9 @@ def _mark_reconnect_needed(account_row, reason: str) -> None:
     from portal.models import SyncAccount
 
     updated = SyncAccount.objects.filter(
-        pk=account_row.pk, status=SyncAccount.Status.CONNECTED
+        pk=account_row.pk,
+        status=SyncAccount.Status.CONNECTED,
+        connected_at=account_row.connected_at,  # not a connection made since we loaded it
     ).update(status=SyncAccount.Status.RECONNECT_NEEDED, last_error=reason[:2000])
     if updated:  # audit the change once, not every failed attempt after it
         audit.record(

@@ -41,8 +41,13 @@ class ConsoleErrors(list):
     """Errors the page reported (console.error, uncaught exceptions, CSP violations)."""
 
     def of(self, origin: str) -> list[str]:
-        """Errors from pages or resources of `origin` (graphsim's own pages are not ours)."""
-        return [f"{text} [{url}]" for url, text in self if url.startswith(origin) or not url]
+        """Errors from pages or resources of `origin` (graphsim's own pages are not ours; the
+        favicon Chromium asks for on its own is not a page's resource)."""
+        return [
+            f"{text} [{url}]"
+            for url, text in self
+            if (url.startswith(origin) or not url) and not url.endswith("/favicon.ico")
+        ]
 
 
 @pytest.fixture

@@ -56,6 +56,28 @@ def test_the_sync_token_is_the_accounts_delegated_token(admin_client, graphsim):
     assert SyncAccount.objects.get().last_refreshed_at is not None
 
 
+def test_one_provider_serves_the_token_from_memory_until_it_is_due(admin_client, graphsim, sim):
+    connect(admin_client, graphsim)
+    provider = tokens.sync_token_provider()
+    first = provider()
+    issued = sim.get("stats")["tokens_issued"]["delegated"]
+    assert [provider() for _ in range(5)] == [first] * 5
+    assert sim.get("stats")["tokens_issued"]["delegated"] == issued
+    assert provider(force_refresh=True) != first
+
+
+def test_a_stale_provider_does_not_undo_a_reconnect(admin_client, graphsim, sim):
+    connect(admin_client, graphsim)
+    stale = tokens.sync_token_provider()
+    stale()
+    sim.post("tokens", {"revoke": SYNC_UPN})
+    connect(admin_client, graphsim)  # an admin reconnects while a run holds the old cache
+    with pytest.raises(ReconnectNeeded):
+        stale(force_refresh=True)
+    assert SyncAccount.objects.get().status == SyncAccount.Status.CONNECTED
+    assert tokens.sync_token_provider()(force_refresh=True)
+
+
 def test_a_revoked_refresh_token_means_reconnect_needed_until_reconnected(
     admin_client, graphsim, sim, signed_in_client
 ):
