@@ -21,7 +21,7 @@ class DelegationFilterForm(forms.Form):
     person = forms.CharField(
         required=False, max_length=100, label="Person", help_text="Start of a name, UPN or mail"
     )
-    department = forms.CharField(required=False, max_length=256, label="Department")
+    department = forms.CharField(required=False, max_length=256, label="Department")  # delegator's
     action = forms.ChoiceField(
         required=False,
         label="Allowed action",

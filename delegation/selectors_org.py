@@ -34,7 +34,6 @@ NEAR_LIMIT = TEAMS_DELEGATION_LIMIT - 3  # "at or near the limit": 22 or more
 RISK_SAMPLE = 5
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # the table counts at most this many rows; past it, it says "more than"
-MAX_PAGE = COUNT_CAP // PAGE_SIZE
 
 # risk code -> (title, why it matters, filter on Delegation)
 RISKS: dict[str, tuple[str, str, Q]] = {
@@ -288,17 +287,20 @@ class TablePage:
     count: int
     count_is_capped: bool
     last_page: int
+    beyond_paging: bool  # more rows than the pages reach: filter or export them
 
 
 def table_page(qs: QuerySet[Delegation], number: int, known_count: int | None = None) -> TablePage:
     """One page of the table in 2 queries (1 when the caller knows the count); the count stops
     at COUNT_CAP so it stays fast at 300,000 rows (past the cap, filter or export instead)."""
     if known_count is None:
-        known_count = qs.order_by()[: COUNT_CAP + 1].count()
-    count = known_count
-    capped = count > COUNT_CAP
-    count = min(count, COUNT_CAP)
-    last_page = max(1, -(-count // PAGE_SIZE))
+        count = qs.order_by()[: COUNT_CAP + 1].count()
+        capped = count > COUNT_CAP
+        count = min(count, COUNT_CAP)
+    else:
+        count, capped = known_count, False
+    # Offsets past COUNT_CAP are not offered: deep OFFSETs scan every row before them.
+    last_page = max(1, min(-(-count // PAGE_SIZE), COUNT_CAP // PAGE_SIZE))
     number = min(max(1, number), last_page)
     start = (number - 1) * PAGE_SIZE
     # Sort and slice narrow id rows in a subquery, then join the people of those 50 only:
@@ -317,6 +319,7 @@ def table_page(qs: QuerySet[Delegation], number: int, known_count: int | None = 
         count=count,
         count_is_capped=capped,
         last_page=last_page,
+        beyond_paging=capped or count > COUNT_CAP,
     )
 
 

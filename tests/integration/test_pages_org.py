@@ -135,17 +135,32 @@ def test_table_sorts_by_delegator_name(client, manager, tenant):
     assert names == sorted(names)
 
 
-def test_table_pages_and_caps_its_count(client, manager, monkeypatch):
+@pytest.fixture
+def small_pages(monkeypatch):
     monkeypatch.setattr(selectors_org, "PAGE_SIZE", 10)
     monkeypatch.setattr(selectors_org, "COUNT_CAP", 30)
     boss = person("Paging Boss")
     for i in range(35):
         grant(boss, person(f"Pager {i}"), make_calls=True)
-    page = client.get(reverse("delegation:organisation"), {"page": 2}).context["page"]
+
+
+def test_filtered_table_pages_and_caps_its_count(client, manager, small_pages):
+    url = reverse("delegation:organisation")
+    page = client.get(url, {"action": "make_calls", "page": 2}).context["page"]
     assert page.number == 2 and len(page.rows) == 10 and page.has_next
     assert page.count == 30 and page.count_is_capped
-    last = client.get(reverse("delegation:organisation"), {"page": 99}).context["page"]
+    last = client.get(url, {"action": "make_calls", "page": 99}).context["page"]
     assert last.number == 3 and not last.has_next
+
+
+def test_unfiltered_table_gives_the_exact_count_but_pages_only_to_the_cap(
+    client, manager, small_pages
+):
+    resp = client.get(reverse("delegation:organisation"), {"page": 99})
+    page = resp.context["page"]
+    assert page.count == 35 and not page.count_is_capped
+    assert page.number == 3 and page.beyond_paging
+    assert "export every row as CSV" in resp.content.decode()
 
 
 def test_organisation_page_takes_a_fixed_number_of_queries(
