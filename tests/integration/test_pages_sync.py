@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import importlib.util
 
 import pytest
@@ -157,3 +158,11 @@ def test_helpdesk_cannot_start_a_sync(client):
     client.force_login(make_portal_user("helpdesk"))
     assert client.post(reverse("delegation:sync_start")).status_code == 403
     assert not SyncRun.objects.exists()
+
+
+def test_times_are_shown_in_the_viewers_time_zone(client, admin):
+    started = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
+    run = a_run(started_at=started)
+    client.cookies["tz"] = "Asia/Tokyo"
+    html = client.get(reverse("delegation:sync_detail", args=[run.pk])).content.decode()
+    assert 'datetime="2026-03-01T21:00:00+09:00"' in html
