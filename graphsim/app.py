@@ -296,6 +296,8 @@ def make_hooks(sim: Sim):
         d = await body_json(request)
         sim.stats.reset()
         sim.bucket = Bucket()
+        ident = sim.identity
+        ident.fail_next = ident.slow_next = 0  # pending token endpoint failures are faults too
         if d.get("tenant"):
             sim.tenant = sim._build_tenant()
             sim.tenant.epoch = int(time.time() * 1000) % 10**9  # old delta tokens now expire

@@ -109,8 +109,9 @@ class Sim:
     def login(self, upn: str, scopes=None, app=None) -> dict:
         """Full MSAL auth-code flow with login_hint; returns MSAL's result."""
         app = app or self.msal_app()
-        flow = app.initiate_auth_code_flow(scopes or DELEGATED, redirect_uri=REDIRECT,
-                                           login_hint=upn)
+        flow = app.initiate_auth_code_flow(
+            scopes or DELEGATED, redirect_uri=REDIRECT, login_hint=upn
+        )
         r = self.http.get(flow["auth_uri"], allow_redirects=False, timeout=10)
         assert r.status_code == 302, r.text
         loc = r.headers["location"]
@@ -202,8 +203,14 @@ class Receiver:
                 body = json.loads(self.rfile.read(n) or b"null")
                 status = outer.status
                 with outer.cond:
-                    outer.events.append({"headers": dict(self.headers), "body": body,
-                                         "path": self.path, "answered": status})
+                    outer.events.append(
+                        {
+                            "headers": dict(self.headers),
+                            "body": body,
+                            "path": self.path,
+                            "answered": status,
+                        }
+                    )
                     outer.cond.notify_all()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")

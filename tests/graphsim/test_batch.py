@@ -9,6 +9,8 @@ import requests
 
 from .test_graph import assert_graph_error
 
+pytestmark = pytest.mark.filterwarnings("ignore:response_mode:UserWarning")
+
 
 def _items(n, url="/users?$top=1&$select=id"):
     return [{"id": str(i), "method": "GET", "url": url} for i in range(1, n + 1)]
@@ -19,10 +21,12 @@ def test_batch_limits_and_duplicates(sim, app_token):
     assert_graph_error(r, 400, "BadRequest")
     dup = _items(2)
     dup[1]["id"] = "1"
-    assert_graph_error(sim.post("/v1.0/$batch", token=app_token, json={"requests": dup}), 400,
-                       "BadRequest")
-    assert_graph_error(sim.post("/v1.0/$batch", json={"requests": _items(1)}), 401,
-                       "InvalidAuthenticationToken")
+    assert_graph_error(
+        sim.post("/v1.0/$batch", token=app_token, json={"requests": dup}), 400, "BadRequest"
+    )
+    assert_graph_error(
+        sim.post("/v1.0/$batch", json={"requests": _items(1)}), 401, "InvalidAuthenticationToken"
+    )
 
 
 def test_batch_answers_every_item_in_any_order(sim, app_token):
@@ -49,12 +53,18 @@ def test_batch_answers_every_item_in_any_order(sim, app_token):
 def test_batch_on_beta_delegation(sim):
     tok = sim.user_token("boss@contoso.test")
     boss = sim.user("boss@contoso.test")["id"]
-    reqs = [{"id": "d", "method": "GET",
-             "url": f"/users/{boss}/communications/callSettings/delegates"},
-            {"id": "f", "method": "GET",
-             "url": f"/users/{boss}/communications/callSettings/delegators"}]
-    by = {x["id"]: x for x in sim.post("/beta/$batch", token=tok,
-                                        json={"requests": reqs}).json()["responses"]}
+    reqs = [
+        {"id": "d", "method": "GET", "url": f"/users/{boss}/communications/callSettings/delegates"},
+        {
+            "id": "f",
+            "method": "GET",
+            "url": f"/users/{boss}/communications/callSettings/delegators",
+        },
+    ]
+    by = {
+        x["id"]: x
+        for x in sim.post("/beta/$batch", token=tok, json={"requests": reqs}).json()["responses"]
+    }
     assert by["d"]["status"] == 200 and len(by["d"]["body"]["value"]) == 4
     assert by["f"]["status"] == 200
 
@@ -66,8 +76,12 @@ def test_batch_depends_on_failed_gives_424(sim, app_token):
         {"id": "c", "method": "GET", "url": "/users?$top=1"},
         {"id": "d", "method": "GET", "url": "/users?$top=2", "dependsOn": ["c"]},
     ]
-    by = {x["id"]: x for x in sim.post("/v1.0/$batch", token=app_token,
-                                        json={"requests": reqs}).json()["responses"]}
+    by = {
+        x["id"]: x
+        for x in sim.post("/v1.0/$batch", token=app_token, json={"requests": reqs}).json()[
+            "responses"
+        ]
+    }
     assert by["a"]["status"] == 404
     assert by["b"]["status"] == 424
     assert by["c"]["status"] == 200 and by["d"]["status"] == 200
@@ -111,8 +125,7 @@ def test_throttling_top_level(sim, app_token):
 
 def test_fault_injection_kinds(sim, app_token):
     sim.faults(fault_rate=1.0, fault_kinds=["503"])
-    assert_graph_error(sim.get("/v1.0/users?$top=1", token=app_token), 503,
-                       "serviceNotAvailable")
+    assert_graph_error(sim.get("/v1.0/users?$top=1", token=app_token), 503, "serviceNotAvailable")
     sim.faults(fault_kinds=["504"])
     assert sim.get("/v1.0/users?$top=1", token=app_token).status_code == 504
     sim.faults(fault_kinds=["429"])
@@ -142,8 +155,12 @@ def test_fault_injection_kinds(sim, app_token):
 
 
 def test_fail_next_is_deterministic(sim, app_token):
-    sim.faults(fail_next=[{"status": 429, "retry_after": "1.5", "path_contains": "users"},
-                          {"status": "drop"}])
+    sim.faults(
+        fail_next=[
+            {"status": 429, "retry_after": "1.5", "path_contains": "users"},
+            {"status": "drop"},
+        ]
+    )
     r = sim.get("/v1.0/users?$top=1", token=app_token)
     assert r.status_code == 429 and r.headers["Retry-After"] == "1.5"
     with pytest.raises(requests.ConnectionError):

@@ -10,16 +10,25 @@ import pytest
 from .conftest import Receiver
 from .test_graph import assert_graph_error
 
-FAST = {"establish_ms": 30, "answer_ms": 80, "transfer_ms": 40, "callback_disorder": "off",
-        "callback_backoff_ms": 50}
+FAST = {
+    "establish_ms": 30,
+    "answer_ms": 80,
+    "transfer_ms": 40,
+    "callback_disorder": "off",
+    "callback_backoff_ms": 50,
+}
 
 
 def call_body(sim, receiver_url, *upns, phone=None, app_instance=False):
     targets = []
     for upn in upns:
         u = sim.user(upn)
-        targets.append({"@odata.type": "#microsoft.graph.invitationParticipantInfo",
-                        "identity": {"user": {"id": u["id"], "displayName": u["displayName"]}}})
+        targets.append(
+            {
+                "@odata.type": "#microsoft.graph.invitationParticipantInfo",
+                "identity": {"user": {"id": u["id"], "displayName": u["displayName"]}},
+            }
+        )
     if phone:
         targets.append({"identity": {"phone": {"id": phone}}})
     body = {
@@ -31,8 +40,14 @@ def call_body(sim, receiver_url, *upns, phone=None, app_instance=False):
         "tenantId": sim.info["tenant"],
     }
     if app_instance:
-        body["source"] = {"identity": {"applicationInstance": {
-            "id": "11111111-2222-3333-4444-555555555555", "displayName": "Main line"}}}
+        body["source"] = {
+            "identity": {
+                "applicationInstance": {
+                    "id": "11111111-2222-3333-4444-555555555555",
+                    "displayName": "Main line",
+                }
+            }
+        }
     return body
 
 
@@ -61,9 +76,13 @@ def verify_callback(sim, event):
     keys = sim.http.get(conf["jwks_uri"], timeout=10).json()["keys"]
     kid = jwt.get_unverified_header(token)["kid"]
     key = next(k for k in keys if k["kid"] == kid)
-    claims = jwt.decode(token, jwt.PyJWK(key).key, algorithms=["RS256"],
-                        audience=sim.info["client_id"],
-                        issuer=["https://graph.microsoft.com", "https://api.botframework.com"])
+    claims = jwt.decode(
+        token,
+        jwt.PyJWK(key).key,
+        algorithms=["RS256"],
+        audience=sim.info["client_id"],
+        issuer=["https://graph.microsoft.com", "https://api.botframework.com"],
+    )
     assert claims["tid"] == sim.info["tenant"]
     assert claims["exp"] > time.time() >= claims["nbf"]
     # and a token signed by the identity key (a different key) is not accepted
@@ -88,10 +107,14 @@ def test_call_established_then_deleted(fast, app_token, receiver):
     assert r.json()["state"] == "established"
     parts = sim.get(f"/v1.0/communications/calls/{cid}/participants", token=app_token).json()
     assert len(parts["value"]) == 2
-    assert sim.post(f"/v1.0/communications/calls/{cid}/keepAlive", token=app_token).status_code \
-        == 200
-    r = sim.http.delete(f"{sim.graph}/v1.0/communications/calls/{cid}",
-                        headers={"Authorization": "Bearer " + app_token}, timeout=10)
+    assert (
+        sim.post(f"/v1.0/communications/calls/{cid}/keepAlive", token=app_token).status_code == 200
+    )
+    r = sim.http.delete(
+        f"{sim.graph}/v1.0/communications/calls/{cid}",
+        headers={"Authorization": "Bearer " + app_token},
+        timeout=10,
+    )
     assert r.status_code == 204
     receiver.wait_for(lambda: "terminated" in receiver.states(cid))
     assert receiver.states(cid)[-2:] == ["terminating", "terminated"]
@@ -101,8 +124,10 @@ def test_call_established_then_deleted(fast, app_token, receiver):
     assert (ri["code"], ri["subcode"]) == (200, 5001)
 
 
-@pytest.mark.parametrize("upn,code,sub", [("noanswer@contoso.test", 408, 10057),
-                                          ("unreachable@contoso.test", 480, 10076)])
+@pytest.mark.parametrize(
+    "upn,code,sub",
+    [("noanswer@contoso.test", 408, 10057), ("unreachable@contoso.test", 480, 10076)],
+)
 def test_call_endings(fast, app_token, receiver, upn, code, sub):
     sim = fast
     cid = make_call(sim, app_token, call_body(sim, receiver.url, upn))
@@ -118,25 +143,33 @@ def test_transfer_success_and_failure(fast, app_token, receiver):
     cid = make_call(sim, app_token, call_body(sim, receiver.url, "nobody@contoso.test"))
     receiver.wait_for(lambda: "established" in receiver.states(cid))
     fail = sim.user("transferfail@contoso.test")["id"]
-    r = sim.post(f"/v1.0/communications/calls/{cid}/transfer", token=app_token,
-                 json={"transferTarget": {"endpointType": "default",
-                                          "identity": {"user": {"id": fail}}}})
+    r = sim.post(
+        f"/v1.0/communications/calls/{cid}/transfer",
+        token=app_token,
+        json={"transferTarget": {"endpointType": "default", "identity": {"user": {"id": fail}}}},
+    )
     assert r.status_code == 202, r.text
     receiver.wait_for(lambda: receiver.states(cid).count("established") == 2)
     ev = receiver.events[-1]["body"]["value"][0]["resourceData"]
     assert ev["state"] == "established"
     assert (ev["resultInfo"]["code"], ev["resultInfo"]["subcode"]) == (500, 7000)
     ok = sim.user("deputy@contoso.test")["id"]
-    r = sim.post(f"/v1.0/communications/calls/{cid}/transfer", token=app_token,
-                 json={"transferTarget": {"identity": {"user": {"id": ok}}}})
+    r = sim.post(
+        f"/v1.0/communications/calls/{cid}/transfer",
+        token=app_token,
+        json={"transferTarget": {"identity": {"user": {"id": ok}}}},
+    )
     assert r.status_code == 202
     receiver.wait_for(lambda: "terminated" in receiver.states(cid))
     assert receiver.states(cid)[-3:] == ["transferring", "transferAccepted", "terminated"]
     ri = receiver.events[-1]["body"]["value"][0]["resourceData"]["resultInfo"]
     assert (ri["code"], ri["subcode"]) == (0, 7015)
     # a terminated call cannot transfer
-    r = sim.post(f"/v1.0/communications/calls/{cid}/transfer", token=app_token,
-                 json={"transferTarget": {"identity": {"user": {"id": ok}}}})
+    r = sim.post(
+        f"/v1.0/communications/calls/{cid}/transfer",
+        token=app_token,
+        json={"transferTarget": {"identity": {"user": {"id": ok}}}},
+    )
     assert r.status_code == 400
 
 
@@ -158,8 +191,11 @@ def test_call_validation(fast, app_token, receiver):
     bad(call_body(sim, receiver.url, *[f"{u}@contoso.test" for u in six]))
     bad(call_body(sim, receiver.url, phone="+14255550100"))  # no applicationInstance
     bad(call_body(sim, receiver.url, phone="0425555", app_instance=True))  # not E.164
-    r = sim.post(url, token=app_token,
-                 json=call_body(sim, receiver.url, phone="+14255550100", app_instance=True))
+    r = sim.post(
+        url,
+        token=app_token,
+        json=call_body(sim, receiver.url, phone="+14255550100", app_instance=True),
+    )
     assert r.status_code == 201
     sim.faults(strict_callbacks=True)
     bad(call_body(sim, receiver.url, "nobody@contoso.test"))
@@ -216,26 +252,29 @@ def test_incoming_call_redirect(fast, app_token, receiver):
     tgt = {"identity": {"user": {"id": sim.user("deputy@contoso.test")["id"]}}}
     assert sim.post(url, token=app_token, json={"targets": []}).status_code == 400
     assert sim.post(url, token=app_token, json={"targets": [tgt] * 26}).status_code == 400
-    assert sim.post(url, token=app_token, json={"targets": [tgt], "timeout": 5}).status_code \
-        == 400
+    assert sim.post(url, token=app_token, json={"targets": [tgt], "timeout": 5}).status_code == 400
     r = sim.post(url, token=app_token, json={"targets": [tgt], "timeout": 30})
     assert r.status_code == 202, r.text
     receiver.wait_for(lambda: "terminated" in receiver.states(cid))
     assert receiver.states(cid) == ["incoming", "redirecting", "terminated"]
     # an outgoing call cannot be redirected
     cid2 = make_call(sim, app_token, call_body(sim, receiver.url, "deputy@contoso.test"))
-    r = sim.post(f"/v1.0/communications/calls/{cid2}/redirect", token=app_token,
-                 json={"targets": [tgt]})
+    r = sim.post(
+        f"/v1.0/communications/calls/{cid2}/redirect", token=app_token, json={"targets": [tgt]}
+    )
     assert r.status_code == 400
 
 
 def test_incoming_call_window(fast, app_token, receiver):
     sim = fast
-    r = sim.hook("incoming-call", {"callbackUri": receiver.url, "caller": "+14255550199",
-                                   "redirect_window_s": 0.3})
+    r = sim.hook(
+        "incoming-call",
+        {"callbackUri": receiver.url, "caller": "+14255550199", "redirect_window_s": 0.3},
+    )
     cid = r.json()["id"]
     receiver.wait_for(lambda: "terminated" in receiver.states(cid), timeout=5)
     tgt = {"identity": {"user": {"id": sim.user("deputy@contoso.test")["id"]}}}
-    r = sim.post(f"/v1.0/communications/calls/{cid}/redirect", token=app_token,
-                 json={"targets": [tgt]})
+    r = sim.post(
+        f"/v1.0/communications/calls/{cid}/redirect", token=app_token, json={"targets": [tgt]}
+    )
     assert r.status_code == 400

@@ -10,6 +10,9 @@ import pytest
 DELEG = ["CallDelegation.Read"]
 
 
+pytestmark = pytest.mark.filterwarnings("ignore:response_mode:UserWarning")
+
+
 def assert_graph_error(r, status, code):
     assert r.status_code == status, r.text
     assert r.headers.get("request-id")
@@ -29,10 +32,12 @@ def test_401_without_or_with_bad_token(sim):
     e = assert_graph_error(r, 401, "InvalidAuthenticationToken")
     assert r.headers["client-request-id"] == crid
     assert e["innerError"]["client-request-id"] == crid
-    assert_graph_error(sim.get("/v1.0/users", token="abc.def.ghi"), 401,
-                       "InvalidAuthenticationToken")
-    assert_graph_error(sim.get("/beta/me/communications/callSettings/delegates"), 401,
-                       "InvalidAuthenticationToken")
+    assert_graph_error(
+        sim.get("/v1.0/users", token="abc.def.ghi"), 401, "InvalidAuthenticationToken"
+    )
+    assert_graph_error(
+        sim.get("/beta/me/communications/callSettings/delegates"), 401, "InvalidAuthenticationToken"
+    )
 
 
 def test_expired_token_is_401(sim):
@@ -46,8 +51,9 @@ def test_403_when_permission_missing(sim, app_token):
     only_me = sim.user_token("nobody@contoso.test", ["User.Read"])
     assert sim.get("/v1.0/me", token=only_me).status_code == 200
     assert_graph_error(sim.get("/v1.0/users", token=only_me), 403, "Authorization_RequestDenied")
-    assert_graph_error(sim.get("/beta/me/communications/callSettings/delegates", token=only_me),
-                       403, "Forbidden")
+    assert_graph_error(
+        sim.get("/beta/me/communications/callSettings/delegates", token=only_me), 403, "Forbidden"
+    )
     # app-only: delegation only when the switch is on
     boss = sim.user("boss@contoso.test")["id"]
     path = f"/beta/users/{boss}/communications/callSettings/delegates"
@@ -59,8 +65,9 @@ def test_403_when_permission_missing(sim, app_token):
     assert_graph_error(sim.get(path, token=tok), 403, "Forbidden")
     # calls need the application role
     user = sim.user_token("boss@contoso.test")
-    assert_graph_error(sim.post("/v1.0/communications/calls", token=user, json={}), 403,
-                       "Forbidden")
+    assert_graph_error(
+        sim.post("/v1.0/communications/calls", token=user, json={}), 403, "Forbidden"
+    )
 
 
 def test_me_with_app_token_is_rejected(sim, app_token):
@@ -101,8 +108,7 @@ def test_users_paging_select_and_top_bounds(sim, app_token):
     assert len(body["value"]) == 100 and "accountEnabled" not in body["value"][0]
     assert "userPrincipalName" in body["value"][0]
     for bad in ("0", "1000", "x"):
-        assert_graph_error(sim.get(f"/v1.0/users?$top={bad}", token=app_token), 400,
-                           "BadRequest")
+        assert_graph_error(sim.get(f"/v1.0/users?$top={bad}", token=app_token), 400, "BadRequest")
     assert len(sim.get("/v1.0/users?$top=999", token=app_token).json()["value"]) == 300
     assert_graph_error(sim.get("/v1.0/users?$select=nope", token=app_token), 400, "BadRequest")
     r = sim.get("/v1.0/users?$skiptoken=forged", token=app_token)
@@ -115,8 +121,9 @@ def test_get_user_and_404(sim, app_token):
     assert r.status_code == 200 and r.json()["displayName"] == "Bea Boss"
     r = sim.get("/v1.0/users/boss@contoso.test?$select=id,accountEnabled", token=app_token)
     assert r.json()["accountEnabled"] is True
-    assert_graph_error(sim.get(f"/v1.0/users/{uuid.uuid4()}", token=app_token), 404,
-                       "Request_ResourceNotFound")
+    assert_graph_error(
+        sim.get(f"/v1.0/users/{uuid.uuid4()}", token=app_token), 404, "Request_ResourceNotFound"
+    )
 
 
 def test_me(sim):
@@ -132,8 +139,9 @@ def test_tenant_has_the_hard_cases(sim):
     assert any("<script>" in n for n in names)
     assert any(any("\u0590" <= ch <= "\u06ff" for ch in n) for n in names)
     ids = {u["id"] for u in truth["users"]}
-    combos = {tuple(sorted(k for k, v in d["allowedActions"].items() if v))
-              for d in truth["delegations"]}
+    combos = {
+        tuple(sorted(k for k, v in d["allowedActions"].items() if v)) for d in truth["delegations"]
+    }
     assert len(combos) == 32
     assert any(not d["isActive"] for d in truth["delegations"])
     assert any(d["delegate"] not in ids for d in truth["delegations"])  # orphan
@@ -169,11 +177,16 @@ def test_delta_rounds_removed_and_sync_state(fresh_tenant, app_token):
     assert items == []
     nobody = sim.user("nobody@contoso.test")["id"]
     former = sim.user("former@contoso.test")["id"]
-    r = sim.hook("tenant", {"users": {
-        "add": [{"userPrincipalName": "newbie@contoso.test", "displayName": "Nia Newbie"}],
-        "update": [{"userPrincipalName": "nobody@contoso.test", "displayName": "Nils N."}],
-        "remove": ["former@contoso.test"],
-    }})
+    r = sim.hook(
+        "tenant",
+        {
+            "users": {
+                "add": [{"userPrincipalName": "newbie@contoso.test", "displayName": "Nia Newbie"}],
+                "update": [{"userPrincipalName": "nobody@contoso.test", "displayName": "Nils N."}],
+                "remove": ["former@contoso.test"],
+            }
+        },
+    )
     assert r.status_code == 200, r.text
     items, link2 = _delta_round(sim, app_token, link)
     by_id = {i["id"]: i for i in items}
@@ -209,9 +222,13 @@ def test_delegates_of_boss(sim):
     a = by_id[ids["assistant"]]
     assert a["@odata.type"] == "#microsoft.graph.delegationSettings"
     assert a["isActive"] is True
-    assert a["allowedActions"] == {"makeCalls": True, "receiveCalls": True,
-                                   "manageCallAndDelegateSettings": False,
-                                   "pickUpHeldCalls": True, "joinActiveCalls": False}
+    assert a["allowedActions"] == {
+        "makeCalls": True,
+        "receiveCalls": True,
+        "manageCallAndDelegateSettings": False,
+        "pickUpHeldCalls": True,
+        "joinActiveCalls": False,
+    }
     assert a["createdDateTime"].endswith("Z")
     assert by_id[ids["deputy"]]["allowedActions"]["makeCalls"] is False
     assert by_id[ids["former"]]["isActive"] is False
@@ -228,8 +245,9 @@ def test_delegators_get_one_and_404(sim):
     assert [v["id"] for v in r.json()["value"]] == [boss]
     r = sim.get(f"/beta/me/communications/callSettings/delegators/{boss}", token=tok)
     assert r.status_code == 200 and r.json()["id"] == boss and "value" not in r.json()
-    r = sim.get(f"/beta/users/{boss}/communications/callSettings/delegates/{uuid.uuid4()}",
-                token=tok)
+    r = sim.get(
+        f"/beta/users/{boss}/communications/callSettings/delegates/{uuid.uuid4()}", token=tok
+    )
     assert r.status_code == 404 and r.json()["error"]["code"]
     r = sim.get(f"/beta/users/{uuid.uuid4()}/communications/callSettings/delegates", token=tok)
     assert_graph_error(r, 404, "Request_ResourceNotFound")
@@ -239,14 +257,18 @@ def test_delegators_get_one_and_404(sim):
 def test_filter_and_count(sim, param):
     tok = sim.user_token("boss@contoso.test")
     boss = sim.user("boss@contoso.test")["id"]
-    r = sim.get(f"/beta/users/{boss}/communications/callSettings/delegates?"
-                f"{param}=allowedActions/makeCalls eq true&$count=true", token=tok)
+    r = sim.get(
+        f"/beta/users/{boss}/communications/callSettings/delegates?"
+        f"{param}=allowedActions/makeCalls eq true&$count=true",
+        token=tok,
+    )
     body = r.json()
     assert r.status_code == 200
     assert body["@odata.count"] == len(body["value"]) == 2
     assert all(v["allowedActions"]["makeCalls"] for v in body["value"])
-    r = sim.get(f"/beta/users/{boss}/communications/callSettings/delegates?$filter=bogus",
-                token=tok)
+    r = sim.get(
+        f"/beta/users/{boss}/communications/callSettings/delegates?$filter=bogus", token=tok
+    )
     assert r.status_code == 400
 
 
@@ -279,30 +301,60 @@ def test_delegation_paging_and_grant_id_switches(sim):
 def test_tenant_change_delegations(fresh_tenant):
     sim = fresh_tenant
     tok = sim.user_token("nobody@contoso.test")
-    r = sim.hook("tenant", {"delegations": {"set": [
-        {"delegator": "nobody@contoso.test", "delegate": "deputy@contoso.test",
-         "allowedActions": {"makeCalls": True, "joinActiveCalls": True}}]}})
+    r = sim.hook(
+        "tenant",
+        {
+            "delegations": {
+                "set": [
+                    {
+                        "delegator": "nobody@contoso.test",
+                        "delegate": "deputy@contoso.test",
+                        "allowedActions": {"makeCalls": True, "joinActiveCalls": True},
+                    }
+                ]
+            }
+        },
+    )
     assert r.status_code == 200, r.text
     v = sim.get("/beta/me/communications/callSettings/delegates", token=tok).json()["value"]
     assert len(v) == 1 and v[0]["allowedActions"]["makeCalls"] is True
     assert v[0]["allowedActions"]["receiveCalls"] is True  # default grant
-    sim.hook("tenant", {"delegations": {"set": [
-        {"delegator": "nobody@contoso.test", "delegate": "deputy@contoso.test",
-         "isActive": False, "allowedActions": {"makeCalls": False}}]}})
+    sim.hook(
+        "tenant",
+        {
+            "delegations": {
+                "set": [
+                    {
+                        "delegator": "nobody@contoso.test",
+                        "delegate": "deputy@contoso.test",
+                        "isActive": False,
+                        "allowedActions": {"makeCalls": False},
+                    }
+                ]
+            }
+        },
+    )
     v = sim.get("/beta/me/communications/callSettings/delegates", token=tok).json()["value"]
     assert v[0]["isActive"] is False and v[0]["allowedActions"]["makeCalls"] is False
     assert v[0]["allowedActions"]["joinActiveCalls"] is True
     truth = sim.truth()
     nobody = sim.user("nobody@contoso.test")["id"]
     assert sum(1 for d in truth["delegations"] if d["delegator"] == nobody) == 1
-    sim.hook("tenant", {"delegations": {"remove": [
-        {"delegator": "nobody@contoso.test", "delegate": "deputy@contoso.test"}]}})
+    sim.hook(
+        "tenant",
+        {
+            "delegations": {
+                "remove": [{"delegator": "nobody@contoso.test", "delegate": "deputy@contoso.test"}]
+            }
+        },
+    )
     v = sim.get("/beta/me/communications/callSettings/delegates", token=tok).json()["value"]
     assert v == []
     # the 25 limit is enforced unless forced
     big = next(d for d, n in _counts(truth).items() if n == 25)
-    r = sim.hook("tenant", {"delegations": {"set": [
-        {"delegator": big, "delegate": "nobody@contoso.test"}]}})
+    r = sim.hook(
+        "tenant", {"delegations": {"set": [{"delegator": big, "delegate": "nobody@contoso.test"}]}}
+    )
     assert r.status_code == 400
 
 

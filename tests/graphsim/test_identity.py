@@ -14,6 +14,8 @@ import pytest
 
 from .conftest import DELEGATED, REDIRECT
 
+pytestmark = pytest.mark.filterwarnings("ignore:response_mode:UserWarning")
+
 
 def _discovery(sim):
     r = sim.http.get(sim.info["authority"] + "/v2.0/.well-known/openid-configuration", timeout=10)
@@ -53,8 +55,9 @@ def test_info_line_is_deterministic_from_seed(sim):
 
 def test_msal_auth_code_flow_nonce_roles_and_client_info(sim):
     app = sim.msal_app()
-    flow = app.initiate_auth_code_flow(DELEGATED, redirect_uri=REDIRECT,
-                                       login_hint="admin@contoso.test")
+    flow = app.initiate_auth_code_flow(
+        DELEGATED, redirect_uri=REDIRECT, login_hint="admin@contoso.test"
+    )
     sent = dict(parse_qsl(urlsplit(flow["auth_uri"]).query))
     assert sent["code_challenge_method"] == "S256"
     r = sim.http.get(flow["auth_uri"], allow_redirects=False, timeout=10)
@@ -89,21 +92,35 @@ def _raw_code(sim, upn="helpdesk@contoso.test", verifier=None):
     verifier = verifier or secrets.token_urlsafe(40)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
     q = {
-        "client_id": sim.info["client_id"], "response_type": "code", "redirect_uri": REDIRECT,
-        "scope": "openid profile offline_access User.Read", "state": "s1", "nonce": "n-1",
-        "code_challenge": challenge.rstrip(b"=").decode(), "code_challenge_method": "S256",
+        "client_id": sim.info["client_id"],
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "scope": "openid profile offline_access User.Read",
+        "state": "s1",
+        "nonce": "n-1",
+        "code_challenge": challenge.rstrip(b"=").decode(),
+        "code_challenge_method": "S256",
         "login_hint": upn,
     }
-    r = sim.http.get(sim.info["authority"] + "/oauth2/v2.0/authorize?" + urlencode(q),
-                     allow_redirects=False, timeout=10)
+    r = sim.http.get(
+        sim.info["authority"] + "/oauth2/v2.0/authorize?" + urlencode(q),
+        allow_redirects=False,
+        timeout=10,
+    )
     assert r.status_code == 302, r.text
     return dict(parse_qsl(urlsplit(r.headers["location"]).query))["code"], verifier
 
 
 def _redeem(sim, code, verifier, **extra):
-    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-            "client_id": sim.info["client_id"], "client_secret": sim.info["client_secret"],
-            "code_verifier": verifier, "scope": "openid profile offline_access User.Read"}
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "client_id": sim.info["client_id"],
+        "client_secret": sim.info["client_secret"],
+        "code_verifier": verifier,
+        "scope": "openid profile offline_access User.Read",
+    }
     data.update(extra)
     return sim.http.post(sim.info["authority"] + "/oauth2/v2.0/token", data=data, timeout=10)
 
@@ -146,9 +163,9 @@ def test_client_secret_checked_post_and_basic(sim):
     _oauth_error_shape(r, "invalid_client")
     r = sim.http.post(
         sim.info["authority"] + "/oauth2/v2.0/token",
-        data={"grant_type": "client_credentials",
-              "scope": "https://graph.microsoft.com/.default"},
-        auth=(sim.info["client_id"], sim.info["client_secret"]), timeout=10,
+        data={"grant_type": "client_credentials", "scope": "https://graph.microsoft.com/.default"},
+        auth=(sim.info["client_id"], sim.info["client_secret"]),
+        timeout=10,
     )
     assert r.status_code == 200, r.text
 
@@ -180,9 +197,16 @@ def test_client_credentials_with_msal(sim):
     assert "Calls.Initiate.All" in claims["roles"] and "User.Read.All" in claims["roles"]
     assert "CallDelegation.Read.All" not in claims["roles"]
     assert "scp" not in claims
-    bad = sim.http.post(sim.info["authority"] + "/oauth2/v2.0/token", data={
-        "grant_type": "client_credentials", "client_id": sim.info["client_id"],
-        "client_secret": sim.info["client_secret"], "scope": "User.Read"}, timeout=10)
+    bad = sim.http.post(
+        sim.info["authority"] + "/oauth2/v2.0/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": sim.info["client_id"],
+            "client_secret": sim.info["client_secret"],
+            "scope": "User.Read",
+        },
+        timeout=10,
+    )
     assert bad.status_code == 400
     _oauth_error_shape(bad, "invalid_scope")
 
@@ -194,8 +218,13 @@ def test_app_delegation_role_switch(sim):
 
 
 def test_authorize_page_cancel_and_unknown_hint(sim):
-    q = {"client_id": sim.info["client_id"], "response_type": "code",
-         "redirect_uri": REDIRECT, "scope": "openid", "state": "st<>"}
+    q = {
+        "client_id": sim.info["client_id"],
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "scope": "openid",
+        "state": "st<>",
+    }
     url = sim.info["authority"] + "/oauth2/v2.0/authorize?" + urlencode(q)
     page = sim.http.get(url, timeout=10)
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
@@ -209,26 +238,37 @@ def test_authorize_page_cancel_and_unknown_hint(sim):
     assert back["error_description"]
     r = sim.http.get(url + "&login_hint=ghost%40contoso.test", timeout=10)
     assert r.status_code == 200 and "does not exist" in r.text
-    r = sim.http.post(url, data={**q, "login_hint": "nobody@contoso.test"},
-                      allow_redirects=False, timeout=10)
+    r = sim.http.post(
+        url, data={**q, "login_hint": "nobody@contoso.test"}, allow_redirects=False, timeout=10
+    )
     assert r.status_code == 302 and "code=" in r.headers["location"]
     r = sim.http.get(url + "&login_hint=nobody%40contoso.test&prompt=login", timeout=10)
     assert r.status_code == 200 and "<form" in r.text
 
 
 def test_authorize_rejects_foreign_redirect_uri(sim):
-    q = {"client_id": sim.info["client_id"], "response_type": "code",
-         "redirect_uri": "https://evil.example/cb", "scope": "openid",
-         "login_hint": "nobody@contoso.test"}
-    r = sim.http.get(sim.info["authority"] + "/oauth2/v2.0/authorize?" + urlencode(q),
-                     allow_redirects=False, timeout=10)
+    q = {
+        "client_id": sim.info["client_id"],
+        "response_type": "code",
+        "redirect_uri": "https://evil.example/cb",
+        "scope": "openid",
+        "login_hint": "nobody@contoso.test",
+    }
+    r = sim.http.get(
+        sim.info["authority"] + "/oauth2/v2.0/authorize?" + urlencode(q),
+        allow_redirects=False,
+        timeout=10,
+    )
     assert r.status_code == 400 and "AADSTS50011" in r.text
 
 
 def test_logout_redirects(sim):
     end = _discovery(sim)["end_session_endpoint"]
-    r = sim.http.get(end + "?" + urlencode({"post_logout_redirect_uri": "http://localhost:8000/"}),
-                     allow_redirects=False, timeout=10)
+    r = sim.http.get(
+        end + "?" + urlencode({"post_logout_redirect_uri": "http://localhost:8000/"}),
+        allow_redirects=False,
+        timeout=10,
+    )
     assert r.status_code == 302 and r.headers["location"] == "http://localhost:8000/"
     r = sim.http.get(end, timeout=10)
     assert r.status_code == 200 and "signed out" in r.text
@@ -236,10 +276,16 @@ def test_logout_redirects(sim):
 
 def test_token_endpoint_fail_and_slow_hooks(sim):
     sim.hook("tokens", {"fail_next": 1})
-    r = sim.http.post(sim.info["authority"] + "/oauth2/v2.0/token", data={
-        "grant_type": "client_credentials", "client_id": sim.info["client_id"],
-        "client_secret": sim.info["client_secret"],
-        "scope": "https://graph.microsoft.com/.default"}, timeout=10)
+    r = sim.http.post(
+        sim.info["authority"] + "/oauth2/v2.0/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": sim.info["client_id"],
+            "client_secret": sim.info["client_secret"],
+            "scope": "https://graph.microsoft.com/.default",
+        },
+        timeout=10,
+    )
     assert r.status_code == 500
     assert sim.app_token()
     sim.hook("tokens", {"slow_next": 1, "slow_ms": 400})
@@ -252,8 +298,16 @@ def test_token_endpoint_fail_and_slow_hooks(sim):
 
 @pytest.mark.parametrize("upn", ["disabled@contoso.test"])
 def test_disabled_account_cannot_sign_in(sim, upn):
-    q = {"client_id": sim.info["client_id"], "response_type": "code", "redirect_uri": REDIRECT,
-         "scope": "openid", "login_hint": upn}
-    r = sim.http.get(sim.info["authority"] + "/oauth2/v2.0/authorize?" + urlencode(q),
-                     allow_redirects=False, timeout=10)
+    q = {
+        "client_id": sim.info["client_id"],
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "scope": "openid",
+        "login_hint": upn,
+    }
+    r = sim.http.get(
+        sim.info["authority"] + "/oauth2/v2.0/authorize?" + urlencode(q),
+        allow_redirects=False,
+        timeout=10,
+    )
     assert r.status_code == 200 and "AADSTS50057" in r.text

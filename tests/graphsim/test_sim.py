@@ -39,8 +39,14 @@ def test_tenant_change_errors_are_400(fresh_tenant):
     assert r.status_code == 400
     r = sim.hook("tenant", {"users": {"add": [{"userPrincipalName": "boss@contoso.test"}]}})
     assert r.status_code == 400
-    r = sim.hook("tenant", {"delegations": {"set": [
-        {"delegator": "boss@contoso.test", "delegate": "boss@contoso.test"}]}})
+    r = sim.hook(
+        "tenant",
+        {
+            "delegations": {
+                "set": [{"delegator": "boss@contoso.test", "delegate": "boss@contoso.test"}]
+            }
+        },
+    )
     assert r.status_code == 400
 
 
@@ -62,8 +68,10 @@ def test_tls_names(sim):
     host, port = sim.graph.rsplit(":", 1)
     ctx = ssl.create_default_context(cafile=sim.ca)
     for name in ("localhost", "127.0.0.1"):
-        with (socket.create_connection(("127.0.0.1", int(port)), timeout=5) as raw,
-              ctx.wrap_socket(raw, server_hostname=name) as tls):
+        with (
+            socket.create_connection(("127.0.0.1", int(port)), timeout=5) as raw,
+            ctx.wrap_socket(raw, server_hostname=name) as tls,
+        ):
             assert tls.version()
     cert = ctx.get_ca_certs()
     assert cert
@@ -84,13 +92,15 @@ def test_tenant_file_state_dir_reuse_and_sigterm(sim):
             other = session_for(info["ca"]).get(info["sim"] + "/truth", timeout=30).json()
             assert other["users"] == truth["users"]
             key = lambda d: (d["delegator"], d["delegate"])  # noqa: E731
-            assert sorted(map(key, other["delegations"])) == sorted(
-                map(key, truth["delegations"]))
+            assert sorted(map(key, other["delegations"])) == sorted(map(key, truth["delegations"]))
             with open(os.path.join(state, "graphsim.json")) as f:
                 assert json.load(f)["graph"] == info["graph"]
             ca_before = Path(info["ca"]).read_text()
-            jwks_before = session_for(info["ca"]).get(
-                info["authority"] + "/discovery/v2.0/keys", timeout=10).json()
+            jwks_before = (
+                session_for(info["ca"])
+                .get(info["authority"] + "/discovery/v2.0/keys", timeout=10)
+                .json()
+            )
         finally:
             t0 = time.monotonic()
             proc.send_signal(signal.SIGTERM)
@@ -99,8 +109,11 @@ def test_tenant_file_state_dir_reuse_and_sigterm(sim):
         proc, info = launch("--tenant-file", path, "--seed", "7", "--state-dir", state)
         try:
             assert Path(info["ca"]).read_text() == ca_before
-            jwks = session_for(info["ca"]).get(info["authority"] + "/discovery/v2.0/keys",
-                                                timeout=10).json()
+            jwks = (
+                session_for(info["ca"])
+                .get(info["authority"] + "/discovery/v2.0/keys", timeout=10)
+                .json()
+            )
             assert jwks == jwks_before
         finally:
             stop(proc)
@@ -118,6 +131,11 @@ def test_seed_changes_ids_and_users_scale():
 
 
 def test_bad_arguments_fail_fast():
-    r = subprocess.run([sys.executable, "-m", "graphsim", "--port", "nope"], cwd=ROOT,
-                       capture_output=True, text=True, timeout=30)
+    r = subprocess.run(
+        [sys.executable, "-m", "graphsim", "--port", "nope"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert r.returncode != 0
