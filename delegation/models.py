@@ -57,11 +57,13 @@ class DirectoryUser(models.Model):
 class Delegation(models.Model):
     """delegator lets delegate act on their line, with these allowed actions (Graph beta)."""
 
+    # No single-column FK indexes: the unique pair and the (delegate, delegator) index cover
+    # both lookups, and every extra index slows the sync's bulk writes.
     delegator = models.ForeignKey(
-        DirectoryUser, on_delete=models.CASCADE, related_name="delegations_given"
+        DirectoryUser, on_delete=models.CASCADE, related_name="delegations_given", db_index=False
     )
     delegate = models.ForeignKey(
-        DirectoryUser, on_delete=models.CASCADE, related_name="delegations_received"
+        DirectoryUser, on_delete=models.CASCADE, related_name="delegations_received", db_index=False
     )
     is_active = models.BooleanField(default=True)
     created_in_teams = models.DateTimeField(null=True, blank=True)
@@ -146,8 +148,13 @@ class DelegationChange(models.Model):
 
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="changes")
     at = models.DateTimeField(db_index=True)
-    delegator = models.ForeignKey(DirectoryUser, on_delete=models.CASCADE, related_name="+")
-    delegate = models.ForeignKey(DirectoryUser, on_delete=models.CASCADE, related_name="+")
+    # Covered by the (delegator, at) and (delegate, at) indexes below.
+    delegator = models.ForeignKey(
+        DirectoryUser, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    delegate = models.ForeignKey(
+        DirectoryUser, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)

@@ -7,6 +7,7 @@ instances would cost seconds and hundreds of megabytes. Nothing is written when 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 
 from django.db import connection, transaction
@@ -25,13 +26,13 @@ from delegation.sync_diff import (
     GrantDiff,
     diff_grants,
     diff_people,
-    grant_fields,
+    from_micros,
     grant_json,
     grant_key,
     split_key,
 )
 from delegation.sync_fetch import DELTA_CURSOR, PeopleSnapshot
-from portal.graph.delegations import FetchResult, micros, pack
+from portal.graph.delegations import FetchResult, micros, pack, unpack
 from portal.graph.directory import person_tuple
 
 CHUNK = 1000
@@ -172,56 +173,56 @@ def _stored_grants() -> Iterator[tuple[int, int, int]]:
         yield pk, grant_key(delegator, delegate), pack(active, bits, created_us)
 
 
-def _grant_values(packed: int) -> tuple:
-    fields = grant_fields(packed)
-    created = fields["created_in_teams"]
-    return (
-        fields["is_active"],
-        connection.ops.adapt_datetimefield_value(created) if created else None,
-        *(fields[name] for name in ACTION_FIELDS),
-    )
+class _GrantColumns:
+    """A packed grant as column values and as change JSON, with the backend's adapters bound
+    once: they run 300,000 times on a first sync."""
+
+    def __init__(self):
+        ops = connection.ops
+        self.adapt_datetime = ops.adapt_datetimefield_value
+        self.adapt_json = ops.adapt_json_value
+
+    def values(self, packed: int) -> tuple:
+        active, bits, created = unpack(packed)
+        return (
+            active,
+            self.adapt_datetime(from_micros(created)) if created is not None else None,
+            *(bool(bits >> i & 1) for i in range(len(ACTION_FIELDS))),
+        )
+
+    def json(self, packed: int | None):
+        return None if packed is None else self.adapt_json(grant_json(packed), None)
 
 
 def _write_grants(run: SyncRun, diff: GrantDiff, at) -> None:
     when = connection.ops.adapt_datetimefield_value(at)
-    json_field = DelegationChange._meta.get_field("before")
-
-    def as_json(value):
-        return json_field.get_db_prep_save(value, connection)
-
+    columns = _GrantColumns()
+    # Key order (delegator, delegate) keeps most index inserts appending: 2-3x faster on SQLite.
+    diff.insert.sort()
     grant_columns = ("is_active", "created_in_teams", *ACTION_FIELDS)
-    changes = []
-    for key, packed in diff.insert:
-        changes.append((key, DelegationChange.Kind.ADDED, None, packed))
-    for _pk, key, before, after in diff.update:
-        changes.append((key, DelegationChange.Kind.CHANGED, before, after))
-    for _pk, key, before in diff.remove:
-        changes.append((key, DelegationChange.Kind.REMOVED, before, None))
-
     _insert(
         Delegation,
         ("delegator", "delegate", *grant_columns, "first_seen", "last_changed"),
-        ((*split_key(key), *_grant_values(packed), when, when) for key, packed in diff.insert),
+        ((*split_key(key), *columns.values(packed), when, when) for key, packed in diff.insert),
     )
     _update(
         Delegation,
         (*grant_columns, "last_changed"),
-        ((*_grant_values(after), when, pk) for pk, _, _, after in diff.update),
+        ((*columns.values(after), when, pk) for pk, _, _, after in diff.update),
     )
     _delete(Delegation, (pk for pk, _, _ in diff.remove))
+    kind = DelegationChange.Kind
+    changes = itertools.chain(
+        ((key, kind.ADDED, None, packed) for key, packed in diff.insert),
+        ((key, kind.CHANGED, before, after) for _, key, before, after in diff.update),
+        ((key, kind.REMOVED, before, None) for _, key, before in diff.remove),
+    )
     _insert(
         DelegationChange,
         ("run", "at", "delegator", "delegate", "kind", "before", "after"),
         (
-            (
-                run.pk,
-                when,
-                *split_key(key),
-                kind,
-                as_json(grant_json(before) if before is not None else None),
-                as_json(grant_json(after) if after is not None else None),
-            )
-            for key, kind, before, after in changes
+            (run.pk, when, *split_key(key), what, columns.json(before), columns.json(after))
+            for key, what, before, after in changes
         ),
     )
 
