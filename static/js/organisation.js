@@ -16,7 +16,12 @@
         labels: pairs.map(function (p) { return p[0]; }),
         datasets: [{ label: label, data: pairs.map(function (p) { return p[1]; }), backgroundColor: palette[0] }]
       },
-      options: { maintainAspectRatio: false, indexAxis: "y", plugins: { legend: { display: false } } }
+      options: {
+        maintainAspectRatio: false,
+        indexAxis: "y",
+        plugins: { legend: { display: false } },
+        scales: { x: { beginAtZero: true, ticks: { precision: 0 } } }  // counts: no 0.5 ticks
+      }
     });
   }
 
@@ -33,7 +38,7 @@
           return { label: name, data: data.overTime.series[name], borderColor: palette[i + 1], backgroundColor: palette[i + 1], tension: 0.2 };
         })
       },
-      options: { maintainAspectRatio: false, scales: { y: { beginAtZero: true } } }
+      options: { maintainAspectRatio: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
     });
   }
   // Browser tests read this to check the charts exist.
