@@ -28,9 +28,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def start(users: int) -> tuple[subprocess.Popen, dict]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "graphsim", "--port", "0", "--host", "127.0.0.1",
-         "--users", str(users)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [
+            sys.executable,
+            "-m",
+            "graphsim",
+            "--port",
+            "0",
+            "--host",
+            "127.0.0.1",
+            "--users",
+            str(users),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     line = proc.stdout.readline()
     if not line:
@@ -47,8 +59,9 @@ class Client:
         self.host, self.port = u.hostname, u.port
         self.ctx = ssl.create_default_context(cafile=info["ca"])
 
-    async def request(self, reader, writer, method: str, path: str, headers: dict | None = None,
-                      body: bytes = b"") -> tuple[int, bytes]:
+    async def request(
+        self, reader, writer, method: str, path: str, headers: dict | None = None, body: bytes = b""
+    ) -> tuple[int, bytes]:
         h = {"Host": f"{self.host}:{self.port}", "Content-Length": str(len(body))}
         h.update(headers or {})
         head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items())
@@ -69,8 +82,9 @@ class Client:
         return status, data
 
     async def connect(self):
-        return await asyncio.open_connection(self.host, self.port, ssl=self.ctx,
-                                             server_hostname="127.0.0.1")
+        return await asyncio.open_connection(
+            self.host, self.port, ssl=self.ctx, server_hostname="127.0.0.1"
+        )
 
     async def once(self, method, path, headers=None, body=b""):
         r, w = await self.connect()
@@ -83,22 +97,30 @@ class Client:
         i = self.info
         from urllib.parse import urlencode
 
-        form = urlencode({"grant_type": "client_credentials", "client_id": i["client_id"],
-                          "client_secret": i["client_secret"],
-                          "scope": "https://graph.microsoft.com/.default"}).encode()
+        form = urlencode(
+            {
+                "grant_type": "client_credentials",
+                "client_id": i["client_id"],
+                "client_secret": i["client_secret"],
+                "scope": "https://graph.microsoft.com/.default",
+            }
+        ).encode()
         path = urlsplit(i["authority"]).path + "/oauth2/v2.0/token"
-        st, data = await self.once("POST", path,
-                                   {"Content-Type": "application/x-www-form-urlencoded"}, form)
+        st, data = await self.once(
+            "POST", path, {"Content-Type": "application/x-www-form-urlencoded"}, form
+        )
         assert st == 200, data
         return json.loads(data)["access_token"]
 
     async def faults(self, **kw):
-        st, data = await self.once("POST", "/_sim/faults", {"Content-Type": "application/json"},
-                                   json.dumps(kw).encode())
+        st, data = await self.once(
+            "POST", "/_sim/faults", {"Content-Type": "application/json"}, json.dumps(kw).encode()
+        )
         assert st == 200, data
 
-    async def load(self, token: str, paths: list[str], inflight: int, duration: float,
-                   max_requests: int) -> tuple[float, dict]:
+    async def load(
+        self, token: str, paths: list[str], inflight: int, duration: float, max_requests: int
+    ) -> tuple[float, dict]:
         headers = {"Authorization": "Bearer " + token}
         done = 0
         statuses: dict[int, int] = {}
@@ -132,8 +154,9 @@ async def run(args) -> str:
     try:
         c = Client(info)
         token = await c.token()
-        st, data = await c.once("GET", "/v1.0/users?$top=50&$select=id",
-                                {"Authorization": "Bearer " + token})
+        st, data = await c.once(
+            "GET", "/v1.0/users?$top=50&$select=id", {"Authorization": "Bearer " + token}
+        )
         ids = [u["id"] for u in json.loads(data)["value"]]
         paths = []
         for i, uid in enumerate(ids):
@@ -142,17 +165,20 @@ async def run(args) -> str:
                 paths.append("/v1.0/users?$top=20&$select=id,displayName")
         await c.faults(latency_ms=0)
         rps0, st0 = await c.load(token, paths, args.inflight0, args.duration, args.max_requests)
-        print(f"latency 0 ms, {args.inflight0} in flight: {rps0:.0f} requests/s {st0}",
-              flush=True)
+        print(f"latency 0 ms, {args.inflight0} in flight: {rps0:.0f} requests/s {st0}", flush=True)
         await c.faults(latency_ms=100)
         rps100, st100 = await c.load(token, paths, 200, args.duration, args.max_requests)
-        print(f"latency 100 ms, 200 in flight: {rps100:.0f} requests/s (ideal 2000) {st100}",
-              flush=True)
+        print(
+            f"latency 100 ms, 200 in flight: {rps100:.0f} requests/s (ideal 2000) {st100}",
+            flush=True,
+        )
         st, data = await c.once("GET", "/_sim/stats")
         peak = json.loads(data)["peak_in_flight"]
         print(f"graphsim peak requests in flight: {peak}")
-        return (f"graphsim rps_latency0={rps0:.0f} rps_latency100_inflight200={rps100:.0f} "
-                f"ideal_latency100=2000")
+        return (
+            f"graphsim rps_latency0={rps0:.0f} rps_latency100_inflight200={rps100:.0f} "
+            f"ideal_latency100=2000"
+        )
     finally:
         proc.terminate()
         try:

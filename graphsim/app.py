@@ -45,11 +45,20 @@ def apply_grant(t: Tenant, d: dict, check: bool = True):
     delegate = t.resolve_id(d["delegate"])
     existing = t.get_grant(delegator, delegate)
     base = existing.bits if existing else (1 << 1)
-    bits = actions_to_bits(d.get("allowedActions"), base) if "allowedActions" in d else (
-        None if existing else base)
+    bits = (
+        actions_to_bits(d.get("allowedActions"), base)
+        if "allowedActions" in d
+        else (None if existing else base)
+    )
     created = parse_iso(d["createdDateTime"]) if d.get("createdDateTime") else None
-    return t.set_grant(delegator, delegate, d.get("isActive", None if existing else True),
-                       created, bits, check=check)
+    return t.set_grant(
+        delegator,
+        delegate,
+        d.get("isActive", None if existing else True),
+        created,
+        bits,
+        check=check,
+    )
 
 
 class Sim:
@@ -194,8 +203,13 @@ class Outer:
 
         if is_sim and not is_loopback_host((scope.get("client") or ("",))[0]):
             # test hooks answer loopback callers only, even when --host exposes the server
-            await send({"type": "http.response.start", "status": 403,
-                        "headers": [(b"content-type", b"application/json")] + extra})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 403,
+                    "headers": [(b"content-type", b"application/json")] + extra,
+                }
+            )
             await send({"type": "http.response.body", "body": b'{"error":"loopback only"}'})
             return
         stats = sim.stats
@@ -207,8 +221,9 @@ class Outer:
         try:
             cfg = sim.cfg
             if not is_sim and (cfg.latency_ms or cfg.jitter_ms):
-                d = cfg.latency_ms + (sim.lat_rng.uniform(-cfg.jitter_ms, cfg.jitter_ms)
-                                      if cfg.jitter_ms else 0.0)
+                d = cfg.latency_ms + (
+                    sim.lat_rng.uniform(-cfg.jitter_ms, cfg.jitter_ms) if cfg.jitter_ms else 0.0
+                )
                 if d > 0:
                     await asyncio.sleep(d / 1000)
             await self.app(scope, receive, send2)
@@ -227,8 +242,7 @@ def graph_response(res, ctx_headers=None) -> Response:
     if res.body is None:
         return Response(status_code=res.status, headers=headers)
     headers.setdefault("Content-Type", GRAPH_CT)
-    return Response(dumps(res.body), status_code=res.status, headers=headers,
-                    media_type=None)
+    return Response(dumps(res.body), status_code=res.status, headers=headers, media_type=None)
 
 
 def make_graph_endpoint(sim: Sim, version: str):
@@ -258,8 +272,11 @@ def make_graph_endpoint(sim: Sim, version: str):
             if bad is not None:
                 return graph_response(bad)
             if method != "POST":
-                return graph_response(graph_error(ctx, 405, "Request_BadRequest",
-                                                  "Specified HTTP method is not allowed."))
+                return graph_response(
+                    graph_error(
+                        ctx, 405, "Request_BadRequest", "Specified HTTP method is not allowed."
+                    )
+                )
             r = await graph.gate(ctx, "$batch")
             if r is not None:
                 return graph_response(r)
@@ -305,12 +322,17 @@ def make_hooks(sim: Sim):
             sim.calls.reset()
         if d.get("config"):
             keep = sim.cfg
-            sim.cfg = Config(latency_ms=sim.args.latency_ms, jitter_ms=sim.args.jitter_ms,
-                             throttle_rps=sim.args.throttle_rps, fault_rate=sim.args.fault_rate,
-                             strict_callbacks=sim.args.strict_callbacks)
+            sim.cfg = Config(
+                latency_ms=sim.args.latency_ms,
+                jitter_ms=sim.args.jitter_ms,
+                throttle_rps=sim.args.throttle_rps,
+                fault_rate=sim.args.fault_rate,
+                strict_callbacks=sim.args.strict_callbacks,
+            )
             del keep
-        return JSONResponse({"ok": True, "users": len(sim.tenant.users),
-                             "delegations": sim.tenant.grant_count()})
+        return JSONResponse(
+            {"ok": True, "users": len(sim.tenant.users), "delegations": sim.tenant.grant_count()}
+        )
 
     async def faults(request):
         if request.method == "GET":
@@ -351,8 +373,13 @@ def make_hooks(sim: Sim):
         if "expire_codes" in d:
             for c in ident.codes.values():
                 c["expires"] = 0
-        out.update({"fail_next": ident.fail_next, "slow_next": ident.slow_next,
-                    "refresh_tokens": len(ident.refresh)})
+        out.update(
+            {
+                "fail_next": ident.fail_next,
+                "slow_next": ident.slow_next,
+                "refresh_tokens": len(ident.refresh),
+            }
+        )
         return JSONResponse(out)
 
     async def delta_expire(request):
@@ -361,8 +388,11 @@ def make_hooks(sim: Sim):
 
     async def truth(request):
         t = sim.tenant
-        doc = await asyncio.to_thread(lambda: dumps(t.truth())) if len(t.users) > 5000 \
+        doc = (
+            await asyncio.to_thread(lambda: dumps(t.truth()))
+            if len(t.users) > 5000
             else dumps(t.truth())
+        )
         return Response(doc, media_type="application/json")
 
     async def tenant(request):
@@ -371,8 +401,13 @@ def make_hooks(sim: Sim):
         except ValueError:
             return bad("body must be JSON")
         t = sim.tenant
-        done = {"users_added": [], "users_updated": 0, "users_removed": 0,
-                "delegations_set": 0, "delegations_removed": 0}
+        done = {
+            "users_added": [],
+            "users_updated": 0,
+            "users_removed": 0,
+            "delegations_set": 0,
+            "delegations_removed": 0,
+        }
         try:
             users = d.get("users") or {}
             for u in users.get("add") or []:
@@ -382,8 +417,11 @@ def make_hooks(sim: Sim):
                 done["users_updated"] += 1
             for r in users.get("remove") or []:
                 if isinstance(r, dict):
-                    t.remove_user(r.get("id") or r.get("userPrincipalName"),
-                                  r.get("reason", "deleted"), bool(r.get("keepDelegations")))
+                    t.remove_user(
+                        r.get("id") or r.get("userPrincipalName"),
+                        r.get("reason", "deleted"),
+                        bool(r.get("keepDelegations")),
+                    )
                 else:
                     t.remove_user(r)
                 done["users_removed"] += 1
@@ -451,13 +489,15 @@ def make_hooks(sim: Sim):
 def make_callback_routes(sim: Sim):
     async def oidc(request):
         request.scope["graphsim.route"] = "GET /callbacks/v1/.well-known/OpenIdConfiguration"
-        return JSONResponse({
-            "issuer": sim.cfg.callback_issuer,
-            "authorization_endpoint": f"{sim.base}/callbacks/v1/authorize",
-            "jwks_uri": f"{sim.base}/callbacks/v1/keys",
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
-        })
+        return JSONResponse(
+            {
+                "issuer": sim.cfg.callback_issuer,
+                "authorization_endpoint": f"{sim.base}/callbacks/v1/authorize",
+                "jwks_uri": f"{sim.base}/callbacks/v1/keys",
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+            }
+        )
 
     async def keys(request):
         request.scope["graphsim.route"] = "GET /callbacks/v1/keys"
@@ -479,18 +519,25 @@ def build_app(sim: Sim):
     async def root(request):
         return JSONResponse({"graphsim": True, "sim": f"{sim.base}/_sim"})
 
-    routes = make_hooks(sim) + make_callback_routes(sim) + [
-        Route("/", root, methods=["GET"]),
-        Route("/v1.0/{path:path}", make_graph_endpoint(sim, "v1.0"), methods=ALL),
-        Route("/beta/{path:path}", make_graph_endpoint(sim, "beta"), methods=ALL),
-        Route("/{tenant}/v2.0/.well-known/openid-configuration", ident.openid_configuration,
-              methods=["GET"]),
-        Route("/{tenant}/discovery/v2.0/keys", ident.jwks, methods=["GET"]),
-        Route("/{tenant}/discovery/keys", ident.jwks, methods=["GET"]),
-        Route("/{tenant}/oauth2/v2.0/authorize", ident.authorize, methods=["GET", "POST"]),
-        Route("/{tenant}/oauth2/v2.0/token", ident.token, methods=["POST"]),
-        Route("/{tenant}/oauth2/v2.0/logout", ident.logout, methods=["GET", "POST"]),
-    ]
+    routes = (
+        make_hooks(sim)
+        + make_callback_routes(sim)
+        + [
+            Route("/", root, methods=["GET"]),
+            Route("/v1.0/{path:path}", make_graph_endpoint(sim, "v1.0"), methods=ALL),
+            Route("/beta/{path:path}", make_graph_endpoint(sim, "beta"), methods=ALL),
+            Route(
+                "/{tenant}/v2.0/.well-known/openid-configuration",
+                ident.openid_configuration,
+                methods=["GET"],
+            ),
+            Route("/{tenant}/discovery/v2.0/keys", ident.jwks, methods=["GET"]),
+            Route("/{tenant}/discovery/keys", ident.jwks, methods=["GET"]),
+            Route("/{tenant}/oauth2/v2.0/authorize", ident.authorize, methods=["GET", "POST"]),
+            Route("/{tenant}/oauth2/v2.0/token", ident.token, methods=["POST"]),
+            Route("/{tenant}/oauth2/v2.0/logout", ident.logout, methods=["GET", "POST"]),
+        ]
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

@@ -18,8 +18,16 @@ from .util import Resp, graph_error, now_iso
 
 log = logging.getLogger("graphsim.calls")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-ACTIVE = ("incoming", "establishing", "established", "hold", "transferring", "transferAccepted",
-          "redirecting", "terminating")
+ACTIVE = (
+    "incoming",
+    "establishing",
+    "established",
+    "hold",
+    "transferring",
+    "transferAccepted",
+    "redirecting",
+    "terminating",
+)
 
 
 class Call:
@@ -119,16 +127,18 @@ class Calls:
             "callChainId": c.chain_id,
         }
         if full:
-            d.update({
-                "callbackUri": c.callback_uri,
-                "source": c.source,
-                "targets": c.targets,
-                "requestedModalities": c.modalities,
-                "mediaConfig": c.media_config,
-                "tenantId": c.tenant_id,
-                "myParticipantId": str(uuid.uuid5(uuid.NAMESPACE_OID, c.id)),
-                "subject": c.subject,
-            })
+            d.update(
+                {
+                    "callbackUri": c.callback_uri,
+                    "source": c.source,
+                    "targets": c.targets,
+                    "requestedModalities": c.modalities,
+                    "mediaConfig": c.media_config,
+                    "tenantId": c.tenant_id,
+                    "myParticipantId": str(uuid.uuid5(uuid.NAMESPACE_OID, c.id)),
+                    "subject": c.subject,
+                }
+            )
         return d
 
     # ------------------------------------------------------------------ notifications
@@ -173,8 +183,9 @@ class Calls:
         if c.worker is None:
             c.worker = asyncio.create_task(self._deliver_loop(c))
 
-    def _set(self, c: Call, state: str, notify: bool = True, times: int = 1,
-             change: str = "updated"):
+    def _set(
+        self, c: Call, state: str, notify: bool = True, times: int = 1, change: str = "updated"
+    ):
         c.state = state
         c.history.append(state)
         if notify:
@@ -215,7 +226,7 @@ class Calls:
             except (httpx.HTTPError, OSError) as e:
                 entry["status"] = f"error: {type(e).__name__}"
             if attempt < cfg.callback_retries:
-                await asyncio.sleep(cfg.callback_backoff_ms / 1000 * (2 ** attempt))
+                await asyncio.sleep(cfg.callback_backoff_ms / 1000 * (2**attempt))
         stats.callbacks_failed += 1
 
     # ------------------------------------------------------------------ validation helpers
@@ -249,7 +260,8 @@ class Calls:
                 return f"Phone number '{num}' is not in E.164 format."
             return ("phone", num)
         if isinstance(ident.get("applicationInstance"), dict) or isinstance(
-                ident.get("application"), dict):
+            ident.get("application"), dict
+        ):
             return "Calls to applications are not supported by graphsim."
         return "Each target identity needs a user or a phone."
 
@@ -281,8 +293,9 @@ class Calls:
             kinds.append(r)
         n_users = sum(1 for k in kinds if k[0] == "user")
         if n_users > 5:
-            return graph_error(ctx, 400, "BadRequest",
-                               "A group call can have at most 5 user targets.")
+            return graph_error(
+                ctx, 400, "BadRequest", "A group call can have at most 5 user targets."
+            )
         src = body.get("source")
         app_instance = bool(
             isinstance(src, dict)
@@ -292,7 +305,9 @@ class Calls:
         )
         if any(k[0] == "phone" for k in kinds) and not app_instance:
             return graph_error(
-                ctx, 400, "BadRequest",
+                ctx,
+                400,
+                "BadRequest",
                 "Calls to phone numbers need source.identity.applicationInstance "
                 "(a resource account with a phone number).",
             )
@@ -300,12 +315,18 @@ class Calls:
         if tid and tid != sim.tenant.tenant_id:
             return graph_error(ctx, 400, "BadRequest", f"Unknown tenantId '{tid}'.")
         if len(kinds) > 1 and "Calls.InitiateGroupCall.All" not in ctx.claims["_roles"]:
-            return graph_error(ctx, 403, "Forbidden",
-                               "Application does not have permission Calls.InitiateGroupCall.All.")
+            return graph_error(
+                ctx,
+                403,
+                "Forbidden",
+                "Application does not have permission Calls.InitiateGroupCall.All.",
+            )
         active = sum(1 for c in self.calls.values() if c.active)
         if active >= cfg.max_concurrent_calls:
             return graph_error(
-                ctx, 403, "Forbidden",
+                ctx,
+                403,
+                "Forbidden",
                 f"The application has reached the limit of {cfg.max_concurrent_calls} "
                 "concurrent calls.",
             )
@@ -326,8 +347,7 @@ class Calls:
         c.history.append("establishing")
         self.calls[cid] = c
         c.tasks.append(asyncio.create_task(self._outgoing(c, kinds)))
-        out = {"@odata.context": f"{ctx.base}/{ctx.version}/$metadata#communications/calls/"
-               "$entity"}
+        out = {"@odata.context": f"{ctx.base}/{ctx.version}/$metadata#communications/calls/$entity"}
         out.update(self.resource(c))
         return Resp(201, out, {"Location": f"{ctx.base}/{ctx.version}/communications/calls/{cid}"})
 
@@ -355,8 +375,11 @@ class Calls:
         behaviours = []
         for k in kinds:
             if k[0] == "user":
-                behaviours.append(self.sim.tenant.users[k[1]].callBehavior
-                                  if k[1] in self.sim.tenant.users else "unreachable")
+                behaviours.append(
+                    self.sim.tenant.users[k[1]].callBehavior
+                    if k[1] in self.sim.tenant.users
+                    else "unreachable"
+                )
             else:
                 behaviours.append(None)
         answered = any(b not in ("noanswer", "unreachable") for b in behaviours)
@@ -378,8 +401,12 @@ class Calls:
             return
         if terminating:
             self._set(c, "terminating")
-        c.result_info = {"@odata.type": "#microsoft.graph.resultInfo", "code": code,
-                         "subcode": subcode, "message": message}
+        c.result_info = {
+            "@odata.type": "#microsoft.graph.resultInfo",
+            "code": code,
+            "subcode": subcode,
+            "message": message,
+        }
         self._set(c, "terminated", change="deleted")
 
     def list_calls(self, ctx, method, groups, q, body):
@@ -389,8 +416,7 @@ class Calls:
         c = self._find(ctx, groups[0])
         if isinstance(c, Resp):
             return c
-        out = {"@odata.context": f"{ctx.base}/{ctx.version}/$metadata#communications/calls/"
-               "$entity"}
+        out = {"@odata.context": f"{ctx.base}/{ctx.version}/$metadata#communications/calls/$entity"}
         out.update(self.resource(c))
         return Resp(200, out)
 
@@ -398,29 +424,36 @@ class Calls:
         c = self._find(ctx, groups[0])
         if isinstance(c, Resp):
             return c
-        parts = [{
-            "@odata.type": "#microsoft.graph.participant",
-            "id": str(uuid.uuid5(uuid.NAMESPACE_OID, c.id)),
-            "info": c.source,
-            "isMuted": False,
-            "isInLobby": False,
-            "mediaStreams": [],
-        }]
+        parts = [
+            {
+                "@odata.type": "#microsoft.graph.participant",
+                "id": str(uuid.uuid5(uuid.NAMESPACE_OID, c.id)),
+                "info": c.source,
+                "isMuted": False,
+                "isInLobby": False,
+                "mediaStreams": [],
+            }
+        ]
         if c.state in ("established", "hold", "transferring", "transferAccepted"):
             for i, t in enumerate(c.targets):
-                parts.append({
-                    "@odata.type": "#microsoft.graph.participant",
-                    "id": str(uuid.uuid5(uuid.NAMESPACE_OID, f"{c.id}:{i}")),
-                    "info": t,
-                    "isMuted": False,
-                    "isInLobby": False,
-                    "mediaStreams": [{"mediaType": "audio", "direction": "sendReceive"}],
-                })
-        return Resp(200, {
-            "@odata.context": f"{ctx.base}/{ctx.version}/$metadata#communications/calls('{c.id}')"
-                              "/participants",
-            "value": parts,
-        })
+                parts.append(
+                    {
+                        "@odata.type": "#microsoft.graph.participant",
+                        "id": str(uuid.uuid5(uuid.NAMESPACE_OID, f"{c.id}:{i}")),
+                        "info": t,
+                        "isMuted": False,
+                        "isInLobby": False,
+                        "mediaStreams": [{"mediaType": "audio", "direction": "sendReceive"}],
+                    }
+                )
+        return Resp(
+            200,
+            {
+                "@odata.context": f"{ctx.base}/{ctx.version}/$metadata#communications/calls('{c.id}')"
+                "/participants",
+                "value": parts,
+            },
+        )
 
     def delete(self, ctx, method, groups, q, body):
         c = self._find(ctx, groups[0])
@@ -452,8 +485,9 @@ class Calls:
             return self._redirect(ctx, c, body)
         if act in ("answer", "reject"):
             if c.state != "incoming":
-                return graph_error(ctx, 400, "BadRequest",
-                                   f"Call is in state '{c.state}', not 'incoming'.")
+                return graph_error(
+                    ctx, 400, "BadRequest", f"Call is in state '{c.state}', not 'incoming'."
+                )
             if act == "answer":
                 if self._callback_ok(body.get("callbackUri") or c.callback_uri):
                     return graph_error(ctx, 400, "BadRequest", "callbackUri must be https.")
@@ -469,22 +503,38 @@ class Calls:
 
     def _transfer(self, ctx, c: Call, body):
         if c.state != "established":
-            return graph_error(ctx, 400, "BadRequest",
-                               f"Call is in state '{c.state}'; only established calls transfer.")
+            return graph_error(
+                ctx,
+                400,
+                "BadRequest",
+                f"Call is in state '{c.state}'; only established calls transfer.",
+            )
         tgt = body.get("transferTarget")
         r = self._identity(tgt)
         if isinstance(r, str):
             return graph_error(ctx, 400, "BadRequest", "transferTarget: " + r)
         if r[0] == "phone" and not c.app_instance:
-            return graph_error(ctx, 400, "BadRequest",
-                               "Transfer to a phone number needs an application-instance call.")
+            return graph_error(
+                ctx,
+                400,
+                "BadRequest",
+                "Transfer to a phone number needs an application-instance call.",
+            )
         group = sum(1 for t in c.targets) > 1
         if body.get("transferee") is not None and not group:
-            return graph_error(ctx, 400, "BadRequest",
-                               "transferee is only valid when transferring from a group call.")
+            return graph_error(
+                ctx,
+                400,
+                "BadRequest",
+                "transferee is only valid when transferring from a group call.",
+            )
         if group and body.get("transferee") is None:
-            return graph_error(ctx, 400, "BadRequest",
-                               "transferee is required when transferring from a group call.")
+            return graph_error(
+                ctx,
+                400,
+                "BadRequest",
+                "transferee is required when transferring from a group call.",
+            )
         behaviour = None
         if r[0] == "user":
             behaviour = self.sim.tenant.users[r[1]].callBehavior
@@ -497,8 +547,12 @@ class Calls:
         if c.state != "transferring":
             return
         if behaviour in ("transferfail", "noanswer", "unreachable"):
-            c.result_info = {"@odata.type": "#microsoft.graph.resultInfo", "code": 500,
-                             "subcode": 7000, "message": "The transfer failed."}
+            c.result_info = {
+                "@odata.type": "#microsoft.graph.resultInfo",
+                "code": 500,
+                "subcode": 7000,
+                "message": "The transfer failed.",
+            }
             self._set(c, "established")
             return
         self._set(c, "transferAccepted")
@@ -507,8 +561,12 @@ class Calls:
 
     def _redirect(self, ctx, c: Call, body):
         if c.state != "incoming" or c.direction != "incoming":
-            return graph_error(ctx, 400, "BadRequest",
-                               f"Call is in state '{c.state}'; only incoming calls redirect.")
+            return graph_error(
+                ctx,
+                400,
+                "BadRequest",
+                f"Call is in state '{c.state}'; only incoming calls redirect.",
+            )
         if c.incoming_deadline and time.time() > c.incoming_deadline:
             return graph_error(ctx, 400, "BadRequest", "The redirect window has passed.")
         targets = body.get("targets")
@@ -543,8 +601,11 @@ class Calls:
     async def _do_redirect(self, c: Call, kinds):
         await asyncio.sleep(self.sim.cfg.answer_ms / 1000)
         users = self.sim.tenant.users
-        ok = any(k[0] == "phone" or (k[1] in users and users[k[1]].callBehavior
-                                     not in ("noanswer", "unreachable")) for k in kinds)
+        ok = any(
+            k[0] == "phone"
+            or (k[1] in users and users[k[1]].callBehavior not in ("noanswer", "unreachable"))
+            for k in kinds
+        )
         if ok:
             self._end(c, 200, 5001, "The call was redirected and answered by a target.")
         else:
@@ -565,24 +626,33 @@ class Calls:
             u = sim.tenant.find_user(caller if isinstance(caller, str) else "")
             if u is None:
                 return 400, {"error": f"unknown caller {caller}"}
-            ident = {"user": {"id": u.id, "displayName": u.displayName,
-                              "tenantId": sim.tenant.tenant_id}}
+            ident = {
+                "user": {"id": u.id, "displayName": u.displayName, "tenantId": sim.tenant.tenant_id}
+            }
         cid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         c = Call(cid)
         c.state = "incoming"
         c.direction = "incoming"
         c.callback_uri = cb
         c.source = {"@odata.type": "#microsoft.graph.participantInfo", "identity": ident}
-        c.targets = [{"@odata.type": "#microsoft.graph.invitationParticipantInfo",
-                      "identity": {"application": {"id": sim.client_id}}}]
+        c.targets = [
+            {
+                "@odata.type": "#microsoft.graph.invitationParticipantInfo",
+                "identity": {"application": {"id": sim.client_id}},
+            }
+        ]
         c.tenant_id = sim.tenant.tenant_id
         c.media_config = {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig"}
         window = float(body.get("redirect_window_s") or sim.cfg.redirect_window_s)
         c.incoming_deadline = time.time() + window
         self.calls[cid] = c
         self._set(c, "incoming", change="created")
-        return 201, {"id": cid, "state": "incoming", "callbackUri": cb,
-                     "redirect_deadline_s": window}
+        return 201, {
+            "id": cid,
+            "state": "incoming",
+            "callbackUri": cb,
+            "redirect_deadline_s": window,
+        }
 
     def snapshot(self) -> list[dict]:
         out = []

@@ -28,10 +28,17 @@ def parse_args(argv=None):
     p.add_argument("--fault-rate", type=float, default=0.0)
     p.add_argument("--state-dir", default=None)
     p.add_argument("--strict-callbacks", action="store_true")
-    p.add_argument("--redirect-uri", action="append", default=[],
-                   help="extra allowed redirect URI (repeatable); loopback ones always allowed")
-    p.add_argument("--public-host", default=None,
-                   help="host name to print in URLs (default: --host, 127.0.0.1 for 0.0.0.0)")
+    p.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        help="extra allowed redirect URI (repeatable); loopback ones always allowed",
+    )
+    p.add_argument(
+        "--public-host",
+        default=None,
+        help="host name to print in URLs (default: --host, 127.0.0.1 for 0.0.0.0)",
+    )
     p.add_argument("--log-level", default="warning")
     return p.parse_args(argv)
 
@@ -73,6 +80,7 @@ async def _serve(args, state_dir: Path) -> int:
         backlog=2048,
         timeout_graceful_shutdown=2,
     )
+
     class Server(uvicorn.Server):
         @contextlib.contextmanager
         def capture_signals(self):  # our own handlers below: exit 0, no re-raised signal

@@ -38,28 +38,73 @@ class Graph:
         R = [
             # (versions, method set, regex, template, handler, permission)
             (("v1.0", "beta"), "GET", r"users", "users", self.list_users, "users"),
-            (("v1.0", "beta"), "GET", r"users/delta(?:\(\))?", "users/delta", self.delta,
-             "users"),
+            (("v1.0", "beta"), "GET", r"users/delta(?:\(\))?", "users/delta", self.delta, "users"),
             (("v1.0", "beta"), "GET", r"users/([^/]+)", "users/{id}", self.get_user, "users"),
             (("v1.0", "beta"), "GET", r"me", "me", self.me, "me"),
-            (("beta",), "*", r"(me|users/[^/]+)/communications/callSettings/(delegates|delegators)",
-             "{who}/communications/callSettings/{kind}", D, "delegation"),
-            (("beta",), "*",
-             r"(me|users/[^/]+)/communications/callSettings/(delegates|delegators)/([^/]+)",
-             "{who}/communications/callSettings/{kind}/{id}", D, "delegation"),
-            (("v1.0", "beta"), "POST", r"communications/calls", "communications/calls",
-             c.create, "calls"),
-            (("v1.0", "beta"), "GET", r"communications/calls", "communications/calls",
-             c.list_calls, "calls"),
-            (("v1.0", "beta"), "GET", r"communications/calls/([^/]+)",
-             "communications/calls/{id}", c.get, "calls"),
-            (("v1.0", "beta"), "DELETE", r"communications/calls/([^/]+)",
-             "communications/calls/{id}", c.delete, "calls"),
-            (("v1.0", "beta"), "GET", r"communications/calls/([^/]+)/participants",
-             "communications/calls/{id}/participants", c.participants, "calls"),
-            (("v1.0", "beta"), "POST",
-             r"communications/calls/([^/]+)/(transfer|redirect|keepAlive|answer|reject)",
-             "communications/calls/{id}/{action}", c.action, "calls"),
+            (
+                ("beta",),
+                "*",
+                r"(me|users/[^/]+)/communications/callSettings/(delegates|delegators)",
+                "{who}/communications/callSettings/{kind}",
+                D,
+                "delegation",
+            ),
+            (
+                ("beta",),
+                "*",
+                r"(me|users/[^/]+)/communications/callSettings/(delegates|delegators)/([^/]+)",
+                "{who}/communications/callSettings/{kind}/{id}",
+                D,
+                "delegation",
+            ),
+            (
+                ("v1.0", "beta"),
+                "POST",
+                r"communications/calls",
+                "communications/calls",
+                c.create,
+                "calls",
+            ),
+            (
+                ("v1.0", "beta"),
+                "GET",
+                r"communications/calls",
+                "communications/calls",
+                c.list_calls,
+                "calls",
+            ),
+            (
+                ("v1.0", "beta"),
+                "GET",
+                r"communications/calls/([^/]+)",
+                "communications/calls/{id}",
+                c.get,
+                "calls",
+            ),
+            (
+                ("v1.0", "beta"),
+                "DELETE",
+                r"communications/calls/([^/]+)",
+                "communications/calls/{id}",
+                c.delete,
+                "calls",
+            ),
+            (
+                ("v1.0", "beta"),
+                "GET",
+                r"communications/calls/([^/]+)/participants",
+                "communications/calls/{id}/participants",
+                c.participants,
+                "calls",
+            ),
+            (
+                ("v1.0", "beta"),
+                "POST",
+                r"communications/calls/([^/]+)/(transfer|redirect|keepAlive|answer|reject)",
+                "communications/calls/{id}/{action}",
+                c.action,
+                "calls",
+            ),
         ]
         out = []
         for versions, method, rx, tmpl, handler, perm in R:
@@ -87,9 +132,15 @@ class Graph:
     def authenticate(self, authz: str | None, ctx: Ctx) -> Resp | None:
         if not authz or authz[:7].lower() != "bearer ":
             return graph_error(
-                ctx, 401, "InvalidAuthenticationToken", "Access token is empty.",
-                {"WWW-Authenticate": 'Bearer realm="", authorization_uri="' + self.sim.authority
-                 + '/oauth2/authorize"'},
+                ctx,
+                401,
+                "InvalidAuthenticationToken",
+                "Access token is empty.",
+                {
+                    "WWW-Authenticate": 'Bearer realm="", authorization_uri="'
+                    + self.sim.authority
+                    + '/oauth2/authorize"'
+                },
             )
         token = authz[7:].strip()
         claims = self.token_cache.get(token)
@@ -99,8 +150,10 @@ class Graph:
                     token,
                     self.sim.id_key.key.public_key(),
                     algorithms=["RS256"],
-                    audience=["https://graph.microsoft.com",
-                              "00000003-0000-0000-c000-000000000000"],
+                    audience=[
+                        "https://graph.microsoft.com",
+                        "00000003-0000-0000-c000-000000000000",
+                    ],
                     options={"verify_exp": False, "verify_nbf": False},
                 )
             except jwt.PyJWTError as e:
@@ -109,8 +162,10 @@ class Graph:
                 )
             if claims.get("tid") != self.sim.tenant.tenant_id:
                 return graph_error(
-                    ctx, 401, "InvalidAuthenticationToken", "Access token validation failure. "
-                    "Invalid audience or tenant."
+                    ctx,
+                    401,
+                    "InvalidAuthenticationToken",
+                    "Access token validation failure. Invalid audience or tenant.",
                 )
             if len(self.token_cache) > 20000:
                 self.token_cache.clear()
@@ -119,7 +174,9 @@ class Graph:
             self.token_cache[token] = claims
         if claims["exp"] < time.time():
             return graph_error(
-                ctx, 401, "InvalidAuthenticationToken",
+                ctx,
+                401,
+                "InvalidAuthenticationToken",
                 "Lifetime validation failed, the token is expired.",
             )
         ctx.claims = claims
@@ -135,19 +192,25 @@ class Graph:
             ):
                 return None
             return graph_error(
-                ctx, 403, "Authorization_RequestDenied",
+                ctx,
+                403,
+                "Authorization_RequestDenied",
                 "Insufficient privileges to complete the operation.",
             )
         if perm == "me":
             if not delegated:
                 return graph_error(
-                    ctx, 400, "BadRequest",
+                    ctx,
+                    400,
+                    "BadRequest",
                     "/me request is only valid with delegated authentication flow.",
                 )
             if scp & {"User.Read", "User.Read.All", "User.ReadWrite.All"}:
                 return None
             return graph_error(
-                ctx, 403, "Authorization_RequestDenied",
+                ctx,
+                403,
+                "Authorization_RequestDenied",
                 "Insufficient privileges to complete the operation.",
             )
         if perm == "delegation":
@@ -160,7 +223,9 @@ class Graph:
             ):
                 return None
             return graph_error(
-                ctx, 403, "Forbidden",
+                ctx,
+                403,
+                "Forbidden",
                 "Missing scope permissions on the request. API requires one of "
                 "'CallDelegation.Read, CallDelegation.ReadWrite'.",
             )
@@ -168,7 +233,9 @@ class Graph:
             if not delegated and "Calls.Initiate.All" in roles:
                 return None
             return graph_error(
-                ctx, 403, "Forbidden",
+                ctx,
+                403,
+                "Forbidden",
                 "Application does not have permission Calls.Initiate.All to make calls.",
             )
         return None
@@ -198,17 +265,24 @@ class Graph:
                 if f.get("retry_after") is not None:
                     headers["Retry-After"] = str(f["retry_after"])
                 code = f.get("code") or {
-                    429: "TooManyRequests", 503: "serviceNotAvailable", 504: "gatewayTimeout",
-                    500: "generalException", 404: "Request_ResourceNotFound",
-                    401: "InvalidAuthenticationToken", 403: "Forbidden",
+                    429: "TooManyRequests",
+                    503: "serviceNotAvailable",
+                    504: "gatewayTimeout",
+                    500: "generalException",
+                    404: "Request_ResourceNotFound",
+                    401: "InvalidAuthenticationToken",
+                    403: "Forbidden",
                 }.get(int(status), "generalException")
-                return graph_error(ctx, int(status), code, f.get("message") or
-                                   "Injected failure.", headers)
+                return graph_error(
+                    ctx, int(status), code, f.get("message") or "Injected failure.", headers
+                )
         wait = sim.bucket.take(cfg.throttle_rps, cfg.throttle_burst)
         if wait is not None:
             stats.throttled += 1
             return graph_error(
-                ctx, 429, "TooManyRequests",
+                ctx,
+                429,
+                "TooManyRequests",
                 "Too many requests. Application is over its request quota.",
                 {"Retry-After": sim.bucket.format_retry_after(wait)},
             )
@@ -222,9 +296,13 @@ class Graph:
             stats.throttled += 1
             return graph_error(ctx, 429, "TooManyRequests", "Too many requests.")
         if kind == "503":
-            return graph_error(ctx, 503, "serviceNotAvailable",
-                               "Service unavailable. Please try again later.",
-                               {"Retry-After": "1"} if self.rng.random() < 0.5 else None)
+            return graph_error(
+                ctx,
+                503,
+                "serviceNotAvailable",
+                "Service unavailable. Please try again later.",
+                {"Retry-After": "1"} if self.rng.random() < 0.5 else None,
+            )
         if kind == "504":
             return graph_error(ctx, 504, "gatewayTimeout", "Gateway timeout.")
         if kind == "slow":
@@ -235,8 +313,16 @@ class Graph:
         return None
 
     # ------------------------------------------------------------------ dispatch
-    async def dispatch(self, ctx: Ctx, method: str, path: str, query: str, headers: dict,
-                       body: bytes | None, gate_done: bool = False) -> tuple[str, Resp]:
+    async def dispatch(
+        self,
+        ctx: Ctx,
+        method: str,
+        path: str,
+        query: str,
+        headers: dict,
+        body: bytes | None,
+        gate_done: bool = False,
+    ) -> tuple[str, Resp]:
         """Runs one Graph request (top level or batch item) after authentication."""
         path = path.strip("/")
         m = self.match(ctx.version, method, path)
@@ -249,7 +335,9 @@ class Graph:
         route = f"{method} /{ctx.version}/{tmpl}"
         if handler is None:
             return route, graph_error(
-                ctx, 405, "Request_BadRequest",
+                ctx,
+                405,
+                "Request_BadRequest",
                 "Specified HTTP method is not allowed for the request uri.",
             )
         if not gate_done:
@@ -267,8 +355,9 @@ class Graph:
                 try:
                     jbody = json.loads(body) if isinstance(body, (bytes, str)) else body
                 except ValueError:
-                    return route, graph_error(ctx, 400, "BadRequest",
-                                              "Unable to read JSON request payload.")
+                    return route, graph_error(
+                        ctx, 400, "BadRequest", "Unable to read JSON request payload."
+                    )
             else:
                 jbody = body if isinstance(body, dict) else None
             res = handler(ctx, method, groups, q, jbody)
@@ -319,14 +408,20 @@ class Graph:
         if "$skiptoken" in q:
             parts = self.sim.opaque.decode(q["$skiptoken"])
             if not parts or parts[0] != "u":
-                return graph_error(ctx, 400, "Request_BadRequest",
-                                   "The specified page token value has expired or is invalid.")
+                return graph_error(
+                    ctx,
+                    400,
+                    "Request_BadRequest",
+                    "The specified page token value has expired or is invalid.",
+                )
             offset = int(parts[1])
-        ids = t.order[offset:offset + top]
+        ids = t.order[offset : offset + top]
         users = t.users
         value = [users[i].to_graph(select) for i in ids]
-        body = {"@odata.context": f"{ctx.base}/{ctx.version}/$metadata#users"
-                + (f"({','.join(select)})" if raw_select else "")}
+        body = {
+            "@odata.context": f"{ctx.base}/{ctx.version}/$metadata#users"
+            + (f"({','.join(select)})" if raw_select else "")
+        }
         if offset + top < len(t.order):
             tok = self.sim.opaque.encode("u", offset + top)
             qs = []
@@ -344,7 +439,9 @@ class Graph:
         u = self.sim.tenant.find_user(groups[0])
         if u is None:
             return graph_error(
-                ctx, 404, "Request_ResourceNotFound",
+                ctx,
+                404,
+                "Request_ResourceNotFound",
                 f"Resource '{groups[0]}' does not exist or one of its queried reference-property "
                 "objects are not present.",
             )
@@ -366,7 +463,9 @@ class Graph:
 
         def not_found():
             return graph_error(
-                ctx, 400, "syncStateNotFound",
+                ctx,
+                400,
+                "syncStateNotFound",
                 "The specified sync state was not found or has expired. Start a new sync.",
             )
 
@@ -375,7 +474,8 @@ class Graph:
             if tok == "latest":
                 out = dict(ctx_url)
                 out["@odata.deltaLink"] = f"{base}?$deltatoken=" + op.encode(
-                    "dt", t.epoch, t.version, "")
+                    "dt", t.epoch, t.version, ""
+                )
                 out["value"] = []
                 return Resp(200, out)
             parts = op.decode(tok)
@@ -391,7 +491,7 @@ class Graph:
         if kind in ("start", "di"):
             v_to = t.version if kind == "start" else int(parts[2])
             offset = 0 if kind == "start" else int(parts[3])
-            ids = t.order[offset:offset + page]
+            ids = t.order[offset : offset + page]
             value = [users[i].to_graph(select) for i in ids]
             more = offset + page < len(t.order)
             next_tok = op.encode("di", t.epoch, v_to, offset + page, sel_raw) if more else None
@@ -402,7 +502,7 @@ class Graph:
             else:
                 v_from, v_to, offset = int(parts[2]), int(parts[3]), int(parts[4])
             changes = t.changes_between(v_from, v_to)
-            chunk = changes[offset:offset + page]
+            chunk = changes[offset : offset + page]
             value = []
             for uid, reason in chunk:
                 u = users.get(uid)
@@ -411,8 +511,9 @@ class Graph:
                 else:
                     value.append(u.to_graph(select))
             more = offset + page < len(changes)
-            next_tok = op.encode("dc", t.epoch, v_from, v_to, offset + page, sel_raw) if more \
-                else None
+            next_tok = (
+                op.encode("dc", t.epoch, v_from, v_to, offset + page, sel_raw) if more else None
+            )
             delta_tok = op.encode("dt", t.epoch, v_to, sel_raw)
         out = dict(ctx_url)
         if next_tok:
@@ -431,16 +532,21 @@ class Graph:
         item = groups[2] if len(groups) > 2 else None
         if method != "GET":
             if cfg.delegation_write_status == 501:
-                return graph_error(ctx, 501, "NotImplemented",
-                                   "The requested operation is not supported.")
+                return graph_error(
+                    ctx, 501, "NotImplemented", "The requested operation is not supported."
+                )
             return graph_error(
-                ctx, cfg.delegation_write_status, "Request_BadRequest",
+                ctx,
+                cfg.delegation_write_status,
+                "Request_BadRequest",
                 "Specified HTTP method is not allowed for the request uri.",
             )
         if who.lower() == "me":
             if "scp" not in ctx.claims:
                 return graph_error(
-                    ctx, 400, "BadRequest",
+                    ctx,
+                    400,
+                    "BadRequest",
                     "/me request is only valid with delegated authentication flow.",
                 )
             ref = ctx.claims["oid"]
@@ -449,7 +555,9 @@ class Graph:
         u = t.find_user(ref)
         if u is None:
             return graph_error(
-                ctx, 404, "Request_ResourceNotFound",
+                ctx,
+                404,
+                "Request_ResourceNotFound",
                 f"Resource '{ref}' does not exist or one of its queried reference-property "
                 "objects are not present.",
             )
@@ -460,12 +568,16 @@ class Graph:
             for g in lst:
                 gid = t.gid(g) if grant_mode else (g.delegate if by_other else g.delegator)
                 if gid == item:
-                    d = {"@odata.context": f"{ctx.base}/beta/$metadata#users('{u.id}')/"
-                         f"communications/callSettings/{kind}/$entity"}
+                    d = {
+                        "@odata.context": f"{ctx.base}/beta/$metadata#users('{u.id}')/"
+                        f"communications/callSettings/{kind}/$entity"
+                    }
                     d.update(self._ds(g, gid))
                     return Resp(200, d)
             return graph_error(
-                ctx, 404, "itemNotFound",
+                ctx,
+                404,
+                "itemNotFound",
                 f"No delegation '{item}' in {kind} of user '{u.id}'.",
             )
         flt = q.get("$filter") or q.get("filter")
@@ -480,8 +592,10 @@ class Graph:
                 if mo.group(2):
                     name = ACTION_CANON.get(mo.group(2).lower())
                     if name is None:
-                        raise ValueError(f"Could not find a property named '{mo.group(2)}' on "
-                                         "type 'microsoft.graph.allowedActions'.")
+                        raise ValueError(
+                            f"Could not find a property named '{mo.group(2)}' on "
+                            "type 'microsoft.graph.allowedActions'."
+                        )
                     bit = 1 << ACTIONS.index(name)
                     preds.append(lambda g, b=bit, w=want: bool(g.bits & b) == w)
                 else:
@@ -490,8 +604,10 @@ class Graph:
         count = (q.get("$count") or q.get("count") or "").lower()
         if count not in ("", "true", "false"):
             raise ValueError("$count must be true or false.")
-        out = {"@odata.context": f"{ctx.base}/beta/$metadata#users('{u.id}')/communications/"
-               f"callSettings/{kind}"}
+        out = {
+            "@odata.context": f"{ctx.base}/beta/$metadata#users('{u.id}')/communications/"
+            f"callSettings/{kind}"
+        }
         if count == "true":
             out["@odata.count"] = len(sel)
         offset = 0
@@ -499,11 +615,15 @@ class Graph:
         if "$skiptoken" in q:
             parts = sim.opaque.decode(q["$skiptoken"])
             if not parts or parts[0] != "dl":
-                return graph_error(ctx, 400, "Request_BadRequest",
-                                   "The specified page token value has expired or is invalid.")
+                return graph_error(
+                    ctx,
+                    400,
+                    "Request_BadRequest",
+                    "The specified page token value has expired or is invalid.",
+                )
             offset = int(parts[1])
         if size > 0:
-            chunk = sel[offset:offset + size]
+            chunk = sel[offset : offset + size]
             if offset + size < len(sel):
                 qs = []
                 if flt:
@@ -550,28 +670,44 @@ class Graph:
             return graph_error(ctx, 400, "BadRequest", "Unable to read JSON request payload.")
         reqs = doc.get("requests") if isinstance(doc, dict) else None
         if not isinstance(reqs, list) or not reqs:
-            return graph_error(ctx, 400, "BadRequest",
-                               "Invalid batch payload format: 'requests' must be a non-empty list.")
+            return graph_error(
+                ctx,
+                400,
+                "BadRequest",
+                "Invalid batch payload format: 'requests' must be a non-empty list.",
+            )
         if len(reqs) > 20:
-            return graph_error(ctx, 400, "BadRequest",
-                               "The number of requests in the batch exceeds 20.")
+            return graph_error(
+                ctx, 400, "BadRequest", "The number of requests in the batch exceeds 20."
+            )
         ids = []
         for r in reqs:
-            if not isinstance(r, dict) or not r.get("id") or not r.get("method") \
-                    or not isinstance(r.get("url"), str):
-                return graph_error(ctx, 400, "BadRequest",
-                                   "Each batch request needs 'id', 'method' and 'url'.")
+            if (
+                not isinstance(r, dict)
+                or not r.get("id")
+                or not r.get("method")
+                or not isinstance(r.get("url"), str)
+            ):
+                return graph_error(
+                    ctx, 400, "BadRequest", "Each batch request needs 'id', 'method' and 'url'."
+                )
             rid = str(r["id"])
             if rid in ids:
-                return graph_error(ctx, 400, "BadRequest",
-                                   f"Batch request ids must be unique: '{rid}' is duplicated.")
+                return graph_error(
+                    ctx,
+                    400,
+                    "BadRequest",
+                    f"Batch request ids must be unique: '{rid}' is duplicated.",
+                )
             ids.append(rid)
         for r in reqs:
             deps = r.get("dependsOn") or []
-            if not isinstance(deps, list) or any(str(d) not in ids or str(d) == str(r["id"])
-                                                 for d in deps):
-                return graph_error(ctx, 400, "BadRequest",
-                                   f"Invalid dependsOn in batch request '{r['id']}'.")
+            if not isinstance(deps, list) or any(
+                str(d) not in ids or str(d) == str(r["id"]) for d in deps
+            ):
+                return graph_error(
+                    ctx, 400, "BadRequest", f"Invalid dependsOn in batch request '{r['id']}'."
+                )
         futs: dict[str, asyncio.Future] = {
             str(r["id"]): asyncio.get_running_loop().create_future() for r in reqs
         }
@@ -581,8 +717,12 @@ class Graph:
             try:
                 res = await self._item(ctx, r, futs)
             except Exception as e:  # noqa: BLE001 - never lose an item
-                res = {"id": iid, "status": 500, "headers": {"Content-Type": "application/json"},
-                       "body": graph_error(ctx, 500, "generalException", str(e)).body}
+                res = {
+                    "id": iid,
+                    "status": 500,
+                    "headers": {"Content-Type": "application/json"},
+                    "body": graph_error(ctx, 500, "generalException", str(e)).body,
+                }
             futs[iid].set_result(res)
             return res
 
@@ -602,27 +742,46 @@ class Graph:
             if dep["status"] >= 400:
                 sim.stats.batch_items += 1
                 sim.stats.batch_routes["dependsOn"][424] += 1
-                e = graph_error(ctx, 424, "FailedDependency",
-                                f"The request depends on request '{d}', which failed.")
-                return {"id": iid, "status": 424,
-                        "headers": {"Content-Type": "application/json"}, "body": e.body}
+                e = graph_error(
+                    ctx,
+                    424,
+                    "FailedDependency",
+                    f"The request depends on request '{d}', which failed.",
+                )
+                return {
+                    "id": iid,
+                    "status": 424,
+                    "headers": {"Content-Type": "application/json"},
+                    "body": e.body,
+                }
         method = str(r["method"]).upper()
         url = r["url"]
         headers = {str(k).lower(): str(v) for k, v in (r.get("headers") or {}).items()}
         body = r.get("body")
         sim.stats.batch_items += 1
         if url.lower().startswith(("http:", "https:")) or url.lstrip("/").startswith(
-                ("v1.0/", "beta/")):
-            route, res = "invalid", graph_error(
-                ctx, 400, "BadRequest", "Batch request URLs must be relative to the version.")
+            ("v1.0/", "beta/")
+        ):
+            route, res = (
+                "invalid",
+                graph_error(
+                    ctx, 400, "BadRequest", "Batch request URLs must be relative to the version."
+                ),
+            )
         elif body is not None and "content-type" not in headers:
-            route, res = "invalid", graph_error(
-                ctx, 400, "BadRequest", "Content-Type header must be specified with a body.")
+            route, res = (
+                "invalid",
+                graph_error(
+                    ctx, 400, "BadRequest", "Content-Type header must be specified with a body."
+                ),
+            )
         else:
             path, _, query = url.partition("?")
             if path.lstrip("/").startswith("$batch"):
-                route, res = "invalid", graph_error(ctx, 400, "BadRequest",
-                                                    "Nested batch requests are not supported.")
+                route, res = (
+                    "invalid",
+                    graph_error(ctx, 400, "BadRequest", "Nested batch requests are not supported."),
+                )
             else:
                 if isinstance(body, (dict, list)):
                     body = json.dumps(body).encode()

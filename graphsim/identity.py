@@ -117,12 +117,26 @@ class Identity:
                 "subject_types_supported": ["pairwise"],
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "token_endpoint_auth_methods_supported": [
-                    "client_secret_post", "client_secret_basic"],
+                    "client_secret_post",
+                    "client_secret_basic",
+                ],
                 "code_challenge_methods_supported": ["S256", "plain"],
                 "scopes_supported": ["openid", "profile", "email", "offline_access"],
                 "claims_supported": [
-                    "sub", "iss", "aud", "exp", "iat", "nbf", "name", "nonce", "oid",
-                    "preferred_username", "tid", "roles", "groups", "ver",
+                    "sub",
+                    "iss",
+                    "aud",
+                    "exp",
+                    "iat",
+                    "nbf",
+                    "name",
+                    "nonce",
+                    "oid",
+                    "preferred_username",
+                    "tid",
+                    "roles",
+                    "groups",
+                    "ver",
                 ],
                 "tenant_region_scope": "EU",
                 "cloud_instance_name": "graphsim.test",
@@ -150,8 +164,8 @@ class Identity:
         for u in people:
             roles = ", ".join(u.roles) or "no portal role"
             rows.append(
-                "<li><button type=\"submit\" name=\"login_hint\" "
-                f"value=\"{esc(u.userPrincipalName)}\">{esc(u.displayName or '')}</button> "
+                '<li><button type="submit" name="login_hint" '
+                f'value="{esc(u.userPrincipalName)}">{esc(u.displayName or "")}</button> '
                 f"<small>{esc(u.userPrincipalName)} &middot; {esc(roles)}</small></li>"
             )
         err = f'<p class="error" role="alert">{esc(error)}</p>' if error else ""
@@ -171,16 +185,16 @@ class Identity:
 <input id="upn" name="login_hint" type="email" autocomplete="username">
 <button type="submit" name="go" value="1">Sign in</button></p>
 <h2>Pick a demo person</h2>
-<ul>{''.join(rows)}</ul>
+<ul>{"".join(rows)}</ul>
 <p><button type="submit" name="cancel" value="1" formnovalidate>Cancel</button></p>
 </form></body></html>"""
         return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
     def _error_page(self, message: str, status: int = 400) -> HTMLResponse:
         body = (
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
             "<title>Sign-in error - graphsim</title></head><body>"
-            f"<h1>Sign-in error</h1><p class=\"error\" role=\"alert\">{html.escape(message)}</p>"
+            f'<h1>Sign-in error</h1><p class="error" role="alert">{html.escape(message)}</p>'
             "</body></html>"
         )
         return HTMLResponse(body, status_code=status)
@@ -246,13 +260,16 @@ class Identity:
                     "error_description": "AADSTS700054: response_type must be 'code'.",
                 },
             )
-        method = params.get("code_challenge_method") or ("plain" if params.get("code_challenge")
-                                                         else None)
+        method = params.get("code_challenge_method") or (
+            "plain" if params.get("code_challenge") else None
+        )
         if method not in (None, "S256", "plain"):
             return self._redirect(
                 params,
-                {"error": "invalid_request",
-                 "error_description": "AADSTS501491: Invalid code_challenge_method."},
+                {
+                    "error": "invalid_request",
+                    "error_description": "AADSTS501491: Invalid code_challenge_method.",
+                },
             )
         hint = (params.get("login_hint") or "").strip()
         prompt = params.get("prompt")
@@ -292,7 +309,7 @@ class Identity:
         if target and self.redirect_ok(target):
             return RedirectResponse(target, 302)
         return HTMLResponse(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
             "<title>Signed out - graphsim</title></head><body><h1>You signed out</h1>"
             "<p>It's a good idea to close all browser windows.</p></body></html>"
         )
@@ -317,7 +334,9 @@ class Identity:
                 return self.oauth_error(401, "invalid_client", 7000216, "Malformed client auth.")
         if cid != self.sim.client_id:
             return self.oauth_error(
-                400, "unauthorized_client", 700016,
+                400,
+                "unauthorized_client",
+                700016,
                 f"Application with identifier '{cid}' was not found in the directory.",
             )
         if form.get("client_assertion"):
@@ -326,13 +345,17 @@ class Identity:
             )
         if not secret:
             return self.oauth_error(
-                401, "invalid_client", 7000218,
+                401,
+                "invalid_client",
+                7000218,
                 "The request body must contain the following parameter: 'client_assertion' "
                 "or 'client_secret'.",
             )
         if not secrets.compare_digest(secret, self.sim.client_secret):
             return self.oauth_error(
-                401, "invalid_client", 7000215,
+                401,
+                "invalid_client",
+                7000215,
                 "Invalid client secret provided. Ensure the secret being sent in the request is "
                 "the client secret value, not the client secret ID.",
             )
@@ -344,7 +367,7 @@ class Identity:
         for s in scope.split():
             low = s.lower()
             if low.startswith(GRAPH.lower() + "/"):
-                s = s[len(GRAPH) + 1:]
+                s = s[len(GRAPH) + 1 :]
             elif low.startswith("00000003-0000-0000-c000-000000000000/"):
                 s = s.split("/", 1)[1]
             out.append(s)
@@ -467,7 +490,9 @@ class Identity:
         if self.fail_next > 0:
             self.fail_next -= 1
             return self.oauth_error(
-                self.fail_status, "temporarily_unavailable", 90033,
+                self.fail_status,
+                "temporarily_unavailable",
+                90033,
                 "A transient error has occurred. Please try again.",
             )
         tenant = request.path_params["tenant"]
@@ -476,7 +501,9 @@ class Identity:
         ctype = request.headers.get("content-type", "")
         if "application/x-www-form-urlencoded" not in ctype:
             return self.oauth_error(
-                400, "invalid_request", 900144,
+                400,
+                "invalid_request",
+                900144,
                 "The request body must contain the following parameter: 'grant_type'.",
             )
         form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
@@ -492,14 +519,18 @@ class Identity:
             scope = self._norm_scopes(form.get("scope", ""))
             if scope != [".default"]:
                 return self.oauth_error(
-                    400, "invalid_scope", 1002012,
+                    400,
+                    "invalid_scope",
+                    1002012,
                     f"The provided value for scope {form.get('scope')} is not valid. Client "
                     "credential flows must have a scope value with /.default suffixed to the "
                     "resource identifier (application ID URI).",
                 )
             return JSONResponse(self._issue_app())
         return self.oauth_error(
-            400, "unsupported_grant_type", 70003,
+            400,
+            "unsupported_grant_type",
+            70003,
             f"The app requested an unsupported grant type '{grant}'.",
         )
 
@@ -512,25 +543,35 @@ class Identity:
             )
         if entry["used"]:
             return self.oauth_error(
-                400, "invalid_grant", 54005, "OAuth2 Authorization code was already redeemed, "
+                400,
+                "invalid_grant",
+                54005,
+                "OAuth2 Authorization code was already redeemed, "
                 "please retry with a new valid code or use an existing refresh token.",
             )
         entry["used"] = True
         if time.time() > entry["expires"]:
             return self.oauth_error(
-                400, "invalid_grant", 70008, "The provided authorization code or refresh token "
+                400,
+                "invalid_grant",
+                70008,
+                "The provided authorization code or refresh token "
                 "has expired due to inactivity. Send a new interactive authorization request.",
             )
         if form.get("redirect_uri") != entry["redirect_uri"]:
             return self.oauth_error(
-                400, "invalid_grant", 50148,
+                400,
+                "invalid_grant",
+                50148,
                 "The redirect_uri does not match the one used in the authorization request.",
             )
         if entry["challenge"]:
             verifier = form.get("code_verifier")
             if not verifier:
                 return self.oauth_error(
-                    400, "invalid_request", 50148,
+                    400,
+                    "invalid_request",
+                    50148,
                     "The code_verifier is required because a code_challenge was sent.",
                 )
             if entry["method"] == "S256":
@@ -539,7 +580,9 @@ class Identity:
                 calc = verifier
             if not secrets.compare_digest(calc, entry["challenge"]):
                 return self.oauth_error(
-                    400, "invalid_grant", 501481,
+                    400,
+                    "invalid_grant",
+                    501481,
                     "The Code_Verifier does not match the code_challenge supplied in the "
                     "authorization request.",
                 )
@@ -558,17 +601,26 @@ class Identity:
             )
         if entry["revoked"] == "revoked":
             return self.oauth_error(
-                400, "invalid_grant", 50173, "The provided grant has expired due to it being "
+                400,
+                "invalid_grant",
+                50173,
+                "The provided grant has expired due to it being "
                 "revoked, a fresh auth token is needed. The user might have changed or reset "
                 "their password.",
             )
         if entry["revoked"] == "used":
             return self.oauth_error(
-                400, "invalid_grant", 70043, "The refresh token has already been used.",
+                400,
+                "invalid_grant",
+                70043,
+                "The refresh token has already been used.",
             )
         if entry["revoked"] == "expired" or time.time() > entry["expires"]:
             return self.oauth_error(
-                400, "invalid_grant", 700082, "The refresh token has expired due to inactivity. "
+                400,
+                "invalid_grant",
+                700082,
+                "The refresh token has expired due to inactivity. "
                 "The token was issued on an earlier date and was inactive for 90.00:00:00.",
             )
         user = self.sim.tenant.users.get(entry["oid"])

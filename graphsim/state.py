@@ -17,9 +17,7 @@ class Config:
     throttle_rps: float = 0.0  # 0 = off
     throttle_burst: float = 0.0  # bucket size; 0 = same as throttle_rps (one second)
     fault_rate: float = 0.0
-    fault_kinds: list = field(
-        default_factory=lambda: ["429", "503", "504", "slow", "drop"]
-    )
+    fault_kinds: list = field(default_factory=lambda: ["429", "503", "504", "slow", "drop"])
     slow_ms: float = 1500.0
     # deterministic failures for the next Graph requests / batch items:
     # [{"status": 429, "retry_after": "2", "path_contains": "/users", "code": "..."}, ...]

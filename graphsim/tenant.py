@@ -131,26 +131,87 @@ class TenantError(ValueError):
 
 
 FIRST = [
-    "Anna", "Ben", "Chloé", "David", "Elif", "François", "Greta", "Hamid", "Ingrid", "Jonas",
-    "Karin", "Luis", "Maëlle", "Nikolai", "Olga", "Pedro", "Qi", "Rosa", "Søren", "Tomás",
-    "Ulla", "Viktor", "Wen", "Xavier", "Yusuf", "Zoë", "Åsa", "Björn", "Çağla", "Dóra",
+    "Anna",
+    "Ben",
+    "Chloé",
+    "David",
+    "Elif",
+    "François",
+    "Greta",
+    "Hamid",
+    "Ingrid",
+    "Jonas",
+    "Karin",
+    "Luis",
+    "Maëlle",
+    "Nikolai",
+    "Olga",
+    "Pedro",
+    "Qi",
+    "Rosa",
+    "Søren",
+    "Tomás",
+    "Ulla",
+    "Viktor",
+    "Wen",
+    "Xavier",
+    "Yusuf",
+    "Zoë",
+    "Åsa",
+    "Björn",
+    "Çağla",
+    "Dóra",
 ]
 LAST = [
-    "Andersen", "Berg", "Costa", "Dubois", "Eriksen", "Fischer", "García", "Hoffmann", "Ivanova",
-    "Jensen", "Kowalski", "López", "Müller", "Nguyen", "O'Neill", "Petrov", "Quinn", "Rossi",
-    "Schäfer", "Tanaka", "Újvári", "Vasquez", "Weiß", "Xu", "Yilmaz", "Zieliński", "Ångström",
+    "Andersen",
+    "Berg",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "García",
+    "Hoffmann",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "López",
+    "Müller",
+    "Nguyen",
+    "O'Neill",
+    "Petrov",
+    "Quinn",
+    "Rossi",
+    "Schäfer",
+    "Tanaka",
+    "Újvári",
+    "Vasquez",
+    "Weiß",
+    "Xu",
+    "Yilmaz",
+    "Zieliński",
+    "Ångström",
 ]
 SPECIAL_NAMES = [
     ("Zoë", "Ångström"),
     ("ليلى", "حداد"),
     ("נועה", "כהן"),
-    ("<script>alert(1)</script>", "O'Brien & \"Co\""),
+    ("<script>alert(1)</script>", 'O\'Brien & "Co"'),
     ("Jürgen", "Groß-Überlänge"),
     ("محمد", "الأحمد"),
 ]
 DEPARTMENTS = [
-    "Sales", "Finance", "Legal", "Engineering", "Support", "Marketing", "Human Resources",
-    "Operations", "Executive Office", "Research & Development", "Procurement", "IT",
+    "Sales",
+    "Finance",
+    "Legal",
+    "Engineering",
+    "Support",
+    "Marketing",
+    "Human Resources",
+    "Operations",
+    "Executive Office",
+    "Research & Development",
+    "Procurement",
+    "IT",
 ]
 JOBS = ["Specialist", "Analyst", "Engineer", "Coordinator", "Consultant", "Officer", "Manager"]
 
@@ -339,9 +400,7 @@ class Tenant:
 
     def find_gid(self, gid: str) -> Grant | None:
         if self.grant_by_gid is None:
-            self.grant_by_gid = {
-                self.gid(g): g for lst in self.delegates_of.values() for g in lst
-            }
+            self.grant_by_gid = {self.gid(g): g for lst in self.delegates_of.values() for g in lst}
         return self.grant_by_gid.get(gid)
 
     def remove_grant(self, delegator: str, delegate: str) -> bool:
@@ -384,11 +443,21 @@ FIXED = [
     ("former", "Fay", "Former", [], "Executive Office", "Former Assistant", {}),
     ("noanswer", "Nora", "Noanswer", [], "Sales", "Field Sales", {"callBehavior": "noanswer"}),
     (
-        "unreachable", "Udo", "Unreachable", [], "Sales", "Traveller",
+        "unreachable",
+        "Udo",
+        "Unreachable",
+        [],
+        "Sales",
+        "Traveller",
         {"callBehavior": "unreachable"},
     ),
     (
-        "transferfail", "Tara", "Transferfail", [], "Support", "Night Shift",
+        "transferfail",
+        "Tara",
+        "Transferfail",
+        [],
+        "Support",
+        "Night Shift",
         {"callBehavior": "transferfail"},
     ),
     ("disabled", "Dora", "Disabled", [], "Finance", "Former Accountant", {"accountEnabled": False}),
@@ -433,16 +502,36 @@ def build_demo(seed: int = 1, n_users: int = 200) -> Tenant:
         t.add_user(d, log=False)
     fid = {local: t.by_upn[f"{local}@{DOMAIN}"].id for local, *_ in FIXED}
     created = BASE_TIME - 86400 * 200
-    t.set_grant(fid["boss"], fid["assistant"], True, created,
-                _bits("makeCalls", "receiveCalls", "pickUpHeldCalls"))
+    t.set_grant(
+        fid["boss"],
+        fid["assistant"],
+        True,
+        created,
+        _bits("makeCalls", "receiveCalls", "pickUpHeldCalls"),
+    )
     t.set_grant(fid["boss"], fid["deputy"], True, created + 3600, _bits("receiveCalls"))
     t.set_grant(fid["boss"], fid["former"], False, created - 86400 * 400, _bits("receiveCalls"))
-    t.set_grant(fid["boss"], t.make_id("orphan"), True, created - 86400 * 30,
-                _bits("makeCalls", "receiveCalls"))
-    t.set_grant(fid["manager"], fid["disabled"], True, created - 86400 * 90,
-                _bits("receiveCalls", "joinActiveCalls"))
-    t.set_grant(fid["manager"], fid["helpdesk"], True, created + 86400,
-                _bits("makeCalls", "receiveCalls", "manageCallAndDelegateSettings"))
+    t.set_grant(
+        fid["boss"],
+        t.make_id("orphan"),
+        True,
+        created - 86400 * 30,
+        _bits("makeCalls", "receiveCalls"),
+    )
+    t.set_grant(
+        fid["manager"],
+        fid["disabled"],
+        True,
+        created - 86400 * 90,
+        _bits("receiveCalls", "joinActiveCalls"),
+    )
+    t.set_grant(
+        fid["manager"],
+        fid["helpdesk"],
+        True,
+        created + 86400,
+        _bits("makeCalls", "receiveCalls", "manageCallAndDelegateSettings"),
+    )
 
     n = max(0, n_users - len(FIXED))
     _generate(t, rng, n)
@@ -537,8 +626,14 @@ def _generate(t: Tenant, rng: random.Random, n: int) -> None:
         if i % 50 == 10 and i + 1 < n and len(mine) < k + 1:
             other = ids[i + 1]
             theirs = delegators_of.setdefault(other, [])
-            g = Grant(me, other, True, base - int(r() * 94608000),
-                      _bits("makeCalls", "receiveCalls", "pickUpHeldCalls"), None)
+            g = Grant(
+                me,
+                other,
+                True,
+                base - int(r() * 94608000),
+                _bits("makeCalls", "receiveCalls", "pickUpHeldCalls"),
+                None,
+            )
             mine.append(g)
             theirs.append(g)
         tries = 0
