@@ -446,14 +446,8 @@ class Calls:
                         "mediaStreams": [{"mediaType": "audio", "direction": "sendReceive"}],
                     }
                 )
-        return Resp(
-            200,
-            {
-                "@odata.context": f"{ctx.base}/{ctx.version}/$metadata#communications/calls('{c.id}')"
-                "/participants",
-                "value": parts,
-            },
-        )
+        context = f"{ctx.base}/{ctx.version}/$metadata#communications/calls('{c.id}')/participants"
+        return Resp(200, {"@odata.context": context, "value": parts})
 
     def delete(self, ctx, method, groups, q, body):
         c = self._find(ctx, groups[0])
