@@ -197,6 +197,15 @@ def test_export_guards_against_formula_injection(client, manager):
     assert row[4] == "'@SUM(A1)"
 
 
+def test_export_streams_every_row_from_one_query(client, manager, django_assert_max_num_queries):
+    boss = person("Exporting Boss")
+    for i in range(120):
+        grant(boss, person(f"Exported {i}"), make_calls=True)
+    with django_assert_max_num_queries(6):
+        _, rows = export_rows(client)
+    assert len(rows) == 1 + 120
+
+
 def test_export_with_an_invalid_filter_is_refused_rather_than_widened(client, manager, tenant):
     resp = client.get(reverse("delegation:org_export"), {"action": "everything"})
     assert resp.status_code == 400

@@ -166,3 +166,13 @@ def test_times_are_shown_in_the_viewers_time_zone(client, admin):
     client.cookies["tz"] = "Asia/Tokyo"
     html = client.get(reverse("delegation:sync_detail", args=[run.pk])).content.decode()
     assert 'datetime="2026-03-01T21:00:00+09:00"' in html
+
+
+def test_run_page_and_progress_take_a_fixed_number_of_queries(
+    client, admin, django_assert_max_num_queries
+):
+    run = a_run(status="running", progress_total=10, failed_user_ids=[f"id-{i}" for i in range(50)])
+    with django_assert_max_num_queries(8):
+        client.get(reverse("delegation:sync_detail", args=[run.pk]))
+    with django_assert_max_num_queries(7):
+        client.get(reverse("delegation:sync_progress", args=[run.pk]))
