@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
 import random
 import time
 import uuid
@@ -23,6 +24,8 @@ from .keys import SigningKey, b64u
 from .state import Bucket, Config, Faults, Stats
 from .tenant import Tenant, TenantError, actions_to_bits, build_demo, parse_iso
 from .util import GRAPH_CT, Ctx, DropConnection, Opaque, dumps, graph_error
+
+log = logging.getLogger("graphsim")
 
 
 def load_tenant_file(path: str, seed: int) -> Tenant:
@@ -260,6 +263,13 @@ def make_graph_endpoint(sim: Sim, version: str):
             transport.abort()
             await asyncio.sleep(0.01)  # let the server see the connection lost
             return Response(status_code=500)
+        except Exception as e:  # a graphsim bug: still answer in Graph's shape
+            log.exception("graphsim failed on %s %s", request.method, request.url.path)
+            scope = request.scope
+            ctx = Ctx(scope["graphsim.rid"], scope["graphsim.crid"], None, sim.base, version)
+            return graph_response(
+                graph_error(ctx, 500, "generalException", f"graphsim internal error: {e!r}")
+            )
 
     async def inner(request: Request):
         scope = request.scope

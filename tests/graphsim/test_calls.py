@@ -278,3 +278,25 @@ def test_incoming_call_window(fast, app_token, receiver):
         f"/v1.0/communications/calls/{cid}/redirect", token=app_token, json={"targets": [tgt]}
     )
     assert r.status_code == 400
+
+
+def test_callback_legacy_resource_field_and_issuer(fast, app_token, receiver):
+    sim = fast
+    sim.faults(callback_resource_field="resource", callback_issuer="https://api.botframework.com")
+    cid = make_call(sim, app_token, call_body(sim, receiver.url, "deputy@contoso.test"))
+    receiver.wait_for(lambda: "established" in receiver.states(cid))
+    n = receiver.events[0]["body"]["value"][0]
+    assert n["resource"] == f"/communications/calls/{cid}" and "resourceUrl" not in n
+    assert verify_callback(sim, receiver.events[0])["iss"] == "https://api.botframework.com"
+
+
+def test_group_call_and_transfer_needs_transferee(fast, app_token, receiver):
+    sim = fast
+    body = call_body(sim, receiver.url, "deputy@contoso.test", "assistant@contoso.test")
+    cid = make_call(sim, app_token, body)
+    receiver.wait_for(lambda: "established" in receiver.states(cid))
+    tgt = {"identity": {"user": {"id": sim.user("nobody@contoso.test")["id"]}}}
+    url = f"/v1.0/communications/calls/{cid}/transfer"
+    assert sim.post(url, token=app_token, json={"transferTarget": tgt}).status_code == 400
+    r = sim.post(url, token=app_token, json={"transferTarget": tgt, "transferee": tgt})
+    assert r.status_code == 202
