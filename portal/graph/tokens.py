@@ -402,31 +402,6 @@ def _checked_claims(claims: dict) -> dict:
     return claims
 
 
-def remove_account(sealed_cache, home_account_id: str) -> bytes:
-    """The cache without this account's tokens (sign-out, disconnecting the sync account)."""
-    cache = _open_cache(sealed_cache)
-    for account in list(cache.search(msal.TokenCache.CredentialType.ACCOUNT)):
-        if account.get("home_account_id") == home_account_id:
-            for kind in (
-                msal.TokenCache.CredentialType.ACCESS_TOKEN,
-                msal.TokenCache.CredentialType.REFRESH_TOKEN,
-                msal.TokenCache.CredentialType.ID_TOKEN,
-            ):
-                for item in list(cache.search(kind, query={"home_account_id": home_account_id})):
-                    _remove_item(cache, kind, item)
-            cache.remove_account(account)
-    return _seal_cache(cache)
-
-
-def _remove_item(cache, kind, item) -> None:
-    remover = {
-        msal.TokenCache.CredentialType.ACCESS_TOKEN: cache.remove_at,
-        msal.TokenCache.CredentialType.REFRESH_TOKEN: cache.remove_rt,
-        msal.TokenCache.CredentialType.ID_TOKEN: cache.remove_idt,
-    }[kind]
-    remover(item)
-
-
 def logout_url(post_logout_redirect_uri: str) -> str:
     """The authority's end_session_endpoint, with our page to come back to (URL-encoded)."""
     authority, _, _ = _config()
