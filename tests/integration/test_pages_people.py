@@ -110,6 +110,16 @@ def test_search_ranks_exact_then_prefix_then_substring(client, directory):
     assert set(order[1:3]) == {"prefix", "upn"}
 
 
+def test_exact_match_comes_first_even_when_many_names_start_alike(client):
+    for i in range(25):
+        person(f"Maria {i:02d}")
+    person("maria", upn="lower.case@contoso.test")  # written in lower case, sorts last
+    signed_in(client, "helpdesk")
+    resp = client.get(reverse("delegation:people_search"), {"q": "maria"})
+    results = [p.display_name for p in resp.context["results"]]
+    assert results[0] == "maria" and len(results) == 20
+
+
 def test_search_matches_mail_too(client, directory):
     signed_in(client, "helpdesk")
     html = client.get(reverse("delegation:people_search"), {"q": "q@contoso"}).content.decode()
