@@ -32,3 +32,18 @@ def test_cancelling_on_the_authority_page_offers_to_try_again(page, live_server)
     page.wait_for_url(re.compile(re.escape(live_server.url) + r"/auth/callback"))
     assert page.get_by_role("link", name="Try again").is_visible()
     assert "cancelled" in page.locator("main").inner_text()
+
+
+def test_an_admin_connects_the_sync_account_and_reads_the_audit_log(page, live_server):
+    browser_login(page, live_server, "admin@contoso.test")
+    page.goto(f"{live_server.url}/admin-tools/sync-account")
+    page.get_by_role("link", name="Connect the sync account").click()
+    page.wait_for_url(re.compile(r"/oauth2/v2\.0/authorize"))
+    page.locator('button[name="login_hint"][value="manager@contoso.test"]').click()
+    page.wait_for_url(f"{live_server.url}/admin-tools/sync-account")
+    assert "manager@contoso.test" in page.locator("#sync-account").inner_text()
+    assert "Connected" in page.locator("#sync-account").inner_text()
+
+    page.goto(f"{live_server.url}/admin-tools/audit?action=sync_account")
+    assert "sync_account.connect" in page.locator("#audit-events").inner_text()
+    assert page.console_errors.of(live_server.url) == []
