@@ -138,3 +138,19 @@ def test_try_again_keeps_the_page_asked_for(client, graph_settings):
     state = parse_qs(urlsplit(resp["Location"]).query)["state"][0]
     failed = deliver(client, {"error": "access_denied", "state": state})
     assert b"next=%2Fno-access" in failed.content
+
+
+def test_an_id_token_from_another_tenant_is_refused(client, graph_settings, graphsim):
+    location = callback_location(graphsim, start_login(client, "admin@contoso.test"))
+    graph_settings.MS_TENANT_ID = "11111111-2222-3333-4444-555555555555"
+    resp = follow_to_callback(client, location)
+    assert_failed_cleanly(client, resp, "claims")
+
+
+def test_a_person_disabled_in_the_portal_cannot_sign_in(client, msal_login, sim):
+    from portal.models import User
+
+    msal_login(Client(), "helpdesk@contoso.test")
+    User.objects.filter(upn="helpdesk@contoso.test").update(is_active=False)
+    resp = msal_login(client, "helpdesk@contoso.test")
+    assert_failed_cleanly(client, resp, "disabled")

@@ -95,7 +95,8 @@ def test_a_revoked_refresh_token_means_reconnect_needed_until_reconnected(
         tokens.sync_token_provider()()
     assert AuditEvent.objects.filter(action="sync_account.reconnect_needed").count() == 1
 
-    for name in ("portal:sync_account", "portal:audit", "portal:no_access"):
+    admin_pages = ("portal:sync_account", "portal:audit", "delegation:sync_list", "delegation:mine")
+    for name in admin_pages:
         assert BANNER in admin_client.get(reverse(name)).content, name
     assert BANNER not in helpdesk.get(reverse("portal:no_access")).content
 
