@@ -3,9 +3,9 @@
     .venv/bin/python bench/pages.py [--repeat 5] [--large-people 100000 --large-grants 300000]
 
 Each tenant is seeded through the real models (bulk_create) into a temporary SQLite database of
-its own, in a child process (one database per process keeps the two apart). Every page is
-rendered through Django's test client, signed in as an admin: once cold (fills the dashboard
-cache), then `--repeat` times warm; the fastest warm time counts (medians are shown too).
+its own. Every page is rendered through Django's test client, signed in as an admin: once cold
+(fills the dashboard cache), then `--repeat` rounds warm that alternate the two databases, so
+both meet the same machine load; the fastest warm time counts (medians are shown too).
 Queries are counted per page. The last line is
 `pages small_ms=A large_ms=B ratio=B/A max_queries=Q`, where A and B are the sums of the pages'
 times, and the lines above give each page's own ratio.
@@ -14,11 +14,9 @@ times, and the lines above give each page's own ratio.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -166,19 +164,24 @@ def pages(ids: dict) -> list[tuple[str, str]]:
     ]
 
 
-def measure(people: int, grants: int, repeat: int) -> dict:
-    """Child process: migrate a fresh database, seed it, render each page."""
-    import django
+def use_database(path: str) -> None:
+    """Point the default connection at another SQLite file (the next query opens it)."""
+    from django.db import connection
 
-    django.setup()
+    connection.close()
+    connection.settings_dict["NAME"] = path
+    connection.ensure_connection()
+
+
+def prepare(path: str, people: int, grants: int) -> dict:
+    """Migrate and seed one tenant's database; sign an admin in to it."""
     from django.contrib.auth.models import Group
     from django.core.management import call_command
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from portal.models import User
 
+    use_database(path)
     call_command("migrate", verbosity=0)
     t0 = time.perf_counter()
     ids = seed(people, grants)
@@ -187,54 +190,53 @@ def measure(people: int, grants: int, repeat: int) -> dict:
     admin.groups.add(Group.objects.get(name="admin"))
     client = Client()
     client.force_login(admin)
-    result = {"seed_s": round(seed_s, 1), "people": ids["people"], "grants": ids["grants"]}
-    result["pages"] = {}
-    for name, url in pages(ids):
+    return {"path": path, "ids": ids, "client": client, "seed_s": seed_s}
+
+
+def render(tenant: dict, url: str) -> tuple[float, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
         t = time.perf_counter()
-        resp = client.get(url)
-        cold_ms = (time.perf_counter() - t) * 1000
-        assert resp.status_code == 200, (name, resp.status_code)
-        times = []
-        for _ in range(repeat):
-            with CaptureQueriesContext(connection) as queries:
-                t = time.perf_counter()
-                resp = client.get(url)
-                times.append((time.perf_counter() - t) * 1000)
-        result["pages"][name] = {
-            # The fastest of the warm renders: the least disturbed by other work on the machine
-            # (the median is printed too).
-            "ms": min(times),
-            "median_ms": statistics.median(times),
-            "cold_ms": cold_ms,
-            "queries": len(queries),
-        }
-    return result
+        resp = tenant["client"].get(url)
+        ms = (time.perf_counter() - t) * 1000
+    assert resp.status_code == 200, (url, resp.status_code)
+    return ms, len(queries)
 
 
-def run_child(people: int, grants: int, repeat: int) -> dict:
-    with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
-        env = dict(os.environ)
-        env.update(
-            {
-                "DEBUG": "true",
-                "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
-                "PORTAL_RUN_DIR": tmp,
-                "ALLOWED_HOSTS": "testserver,localhost",
-                "DJANGO_SETTINGS_MODULE": "portal.settings",
-                "LOG_LEVEL": "WARNING",
+def measure(tenants: dict, repeat: int) -> dict:
+    """Each page of each tenant: once cold, then `repeat` rounds that alternate the tenants,
+    so a busy moment of the machine slows both alike."""
+    results = {}
+    names = [name for name, _ in pages(tenants["small"]["ids"])]
+    for label, tenant in tenants.items():
+        use_database(tenant["path"])
+        tenant["urls"] = dict(pages(tenant["ids"]))
+        for name in names:
+            results[(label, name, "cold")] = render(tenant, tenant["urls"][name])[0]
+    times = {(label, name): [] for label in tenants for name in names}
+    queries = {}
+    for _ in range(repeat):
+        for name in names:
+            for label, tenant in tenants.items():
+                use_database(tenant["path"])
+                ms, count = render(tenant, tenant["urls"][name])
+                times[(label, name)].append(ms)
+                queries[(label, name)] = count
+    report = {}
+    for name in names:
+        report[name] = {
+            label: {
+                # The fastest warm render: the least disturbed by other work (median shown too).
+                "ms": min(times[(label, name)]),
+                "median_ms": statistics.median(times[(label, name)]),
+                "cold_ms": results[(label, name, "cold")],
+                "queries": queries[(label, name)],
             }
-        )
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", str(people), str(grants), str(repeat)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if out.returncode != 0:
-            sys.exit(f"bench child failed:\n{out.stdout}\n{out.stderr}")
-        return json.loads(out.stdout.strip().splitlines()[-1])
+            for label in tenants
+        }
+    return report
 
 
 def main() -> None:
@@ -243,33 +245,49 @@ def main() -> None:
     parser.add_argument("--small-people", type=int, default=1_000)
     parser.add_argument("--large-people", type=int, default=100_000)
     parser.add_argument("--large-grants", type=int, default=300_000)
-    parser.add_argument("--child", nargs=3, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        sys.path.insert(0, str(ROOT))
-        print(json.dumps(measure(*args.child)))
-        return
 
-    small = run_child(args.small_people, args.small_people * 3, args.repeat)
-    large = run_child(args.large_people, args.large_grants, args.repeat)
-    for label, r in (("small", small), ("large", large)):
-        print(f"{label}: {r['people']:,} people, {r['grants']:,} grants, seeded in {r['seed_s']} s")
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
+        os.environ.update(
+            {
+                "DEBUG": "true",
+                "DATABASE_URL": f"sqlite:///{tmp}/small.sqlite3",
+                "PORTAL_RUN_DIR": tmp,
+                "ALLOWED_HOSTS": "testserver,localhost",
+                "DJANGO_SETTINGS_MODULE": "portal.settings",
+                "LOG_LEVEL": "WARNING",
+            }
+        )
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+        tenants = {
+            "small": prepare(f"{tmp}/small.sqlite3", args.small_people, args.small_people * 3),
+            "large": prepare(f"{tmp}/large.sqlite3", args.large_people, args.large_grants),
+        }
+        report = measure(tenants, args.repeat)
+
+    for label, tenant in tenants.items():
+        ids = tenant["ids"]
+        print(
+            f"{label}: {ids['people']:,} people, {ids['grants']:,} grants, "
+            f"seeded in {tenant['seed_s']:.1f} s"
+        )
     print(
         f"{'page':22} {'small_ms':>9} {'large_ms':>9} {'ratio':>6} {'queries':>7} "
         f"{'median_s':>9} {'median_l':>9} {'cold_l':>8}"
     )
-    names = list(small["pages"])
-    sp, lp = small["pages"], large["pages"]
-    for name in names:
-        s, g = sp[name], lp[name]
+    for name, row in report.items():
+        s, g = row["small"], row["large"]
         print(
             f"{name:22} {s['ms']:9.1f} {g['ms']:9.1f} {g['ms'] / s['ms']:6.2f} "
             f"{max(s['queries'], g['queries']):7d} {s['median_ms']:9.1f} {g['median_ms']:9.1f} "
             f"{g['cold_ms']:8.1f}"
         )
-    a = sum(sp[n]["ms"] for n in names)
-    b = sum(lp[n]["ms"] for n in names)
-    q = max(max(sp[n]["queries"], lp[n]["queries"]) for n in names)
+    a = sum(row["small"]["ms"] for row in report.values())
+    b = sum(row["large"]["ms"] for row in report.values())
+    q = max(max(row["small"]["queries"], row["large"]["queries"]) for row in report.values())
     print(f"pages small_ms={a:.1f} large_ms={b:.1f} ratio={b / a:.2f} max_queries={q}")
 
 
