@@ -413,7 +413,8 @@ def _end_session_endpoint(authority: str) -> str:
     fallback = f"{authority.rstrip('/')}/oauth2/v2.0/logout"  # Entra ID's documented path
     discovery = f"{authority.rstrip('/')}/v2.0/.well-known/openid-configuration"
     try:
-        with MicrosoftSession() as session:
+        # Short: a person waits on this to be signed out, and the fallback is fine.
+        with MicrosoftSession(timeout=min(5.0, settings.GRAPH_TIMEOUT_SECONDS)) as session:
             resp = session.get(discovery)
         if resp.ok:
             return resp.json().get("end_session_endpoint") or fallback
