@@ -40,8 +40,16 @@ SIM_PROPS = ("roles", "groups", "callBehavior")
 BASE_TIME = 1767225600  # 2026-01-01T00:00:00Z: generated grants are older than this
 
 
+_DAYS: dict[int, str] = {}
+
+
 def iso(ts: int | float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(ts)))
+    day, sec = divmod(int(ts), 86400)
+    d = _DAYS.get(day)
+    if d is None:
+        d = _DAYS[day] = time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
+    h, rem = divmod(sec, 3600)
+    return f"{d}T{h:02d}:{rem // 60:02d}:{rem % 60:02d}Z"
 
 
 def parse_iso(s: str) -> int:
@@ -64,6 +72,9 @@ def actions_to_bits(d: dict | None, base: int = 0) -> int:
 
 def bits_to_actions(bits: int) -> dict:
     return {name: bool(bits >> i & 1) for i, name in enumerate(ACTIONS)}
+
+
+_ACTIONS_OF = [bits_to_actions(b) for b in range(ALL_ACTIONS + 1)]  # shared, read-only
 
 
 class User:
@@ -116,14 +127,16 @@ class Grant:
         self.gid = gid
 
     def to_truth(self) -> dict:
-        return {
+        d = {
             "delegator": self.delegator,
             "delegate": self.delegate,
             "isActive": self.active,
             "createdDateTime": iso(self.created),
-            "allowedActions": bits_to_actions(self.bits),
-            "grantId": self.gid,
+            "allowedActions": _ACTIONS_OF[self.bits & ALL_ACTIONS],
         }
+        if self.gid is not None:
+            d["grantId"] = self.gid
+        return d
 
 
 class TenantError(ValueError):
