@@ -60,6 +60,7 @@ def _start_context(request, form, chosen) -> dict:
         "chosen": chosen,
         "chosen_people": [chosen] if chosen else [],
         "can_place_any": user_has_capability(request.user, "place_calls_any"),
+        "has_delegators": bool(form.delegators),
         "phone_ready": bool(settings.CALLS_APP_INSTANCE_ID),
         "app_number": settings.CALLS_APP_INSTANCE_NUMBER,
     }

@@ -26,6 +26,7 @@ def test_delegate_calls_on_behalf_transfers_to_an_allowed_delegate_and_sees_it_e
         page.goto(f"/calls/new?on_behalf_of={boss.object_id}")
         expect(page.locator("#id_on_behalf_of")).to_have_value(boss.object_id)
         page.locator("#person-search").fill("Nils")
+        page.locator("#person-search").press("Enter")  # searches; does not submit the form
         page.locator(f'#person-results input[value="{callee.object_id}"]').check()
         page.get_by_role("button", name="Call", exact=True).click()
         expect(page).to_have_url(re.compile(r"/calls/\d+/$"))
