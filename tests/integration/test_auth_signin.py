@@ -176,6 +176,15 @@ def test_sign_out_forgets_tokens_and_session_and_goes_to_the_authority(client, m
     assert client.get(reverse("portal:home"))["Location"].startswith(reverse("portal:login"))
 
 
+def test_sign_out_works_while_the_authority_is_down(client, msal_login, graph_settings):
+    msal_login(client, "manager@contoso.test")
+    graph_settings.MS_AUTHORITY = "https://127.0.0.1:9/contoso"
+    resp = client.post(reverse("portal:logout"), **LOOPBACK)
+    assert resp.status_code == 200
+    assert resp.context["logout_url"].startswith("https://127.0.0.1:9/contoso/oauth2/v2.0/logout?")
+    assert signed_in_user(client) is None
+
+
 def test_sign_out_is_post_only(client, msal_login):
     msal_login(client, "manager@contoso.test")
     assert client.get(reverse("portal:logout")).status_code == 405
