@@ -13,6 +13,7 @@ from django.utils import timezone
 from calls import states
 from calls.models import Call
 from calls.notifications import apply_state
+from portal import audit
 from portal.graph import calls as graph_calls
 from portal.graph.errors import GraphError, TokenError
 
@@ -44,6 +45,13 @@ def keep_calls_alive(now=None) -> dict:
         except GraphError as exc:
             if exc.status == 404:
                 apply_state(call.pk, states.TERMINATED, ("404", "", "Graph no longer knows it"))
+                audit.record(
+                    "call.gone",
+                    "success",
+                    target=f"call {call.pk}",
+                    request_id=exc.request_id,
+                    who="keepAlive",
+                )
                 counts["gone"] += 1
             else:
                 log.warning("keepAlive for call %s failed: %s", call.pk, exc)

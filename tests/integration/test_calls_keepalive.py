@@ -12,6 +12,7 @@ from calls import keepalive, services
 from calls.models import Call
 from calls.tasks import keep_calls_alive
 from portal.celery import app
+from portal.models import AuditEvent
 from tests.conftest import wait_for
 from tests.integration.access_calls import load_demo_directory
 
@@ -69,3 +70,6 @@ def test_a_call_graph_no_longer_knows_is_marked_ended(connected_call, sim):
     connected_call.refresh_from_db()
     assert connected_call.state == "terminated" and connected_call.ended_at
     assert "no longer knows" in connected_call.result_label
+    assert AuditEvent.objects.filter(
+        action="call.gone", target=f"call {connected_call.pk}"
+    ).exists()
