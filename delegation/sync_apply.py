@@ -8,6 +8,7 @@ instances would cost seconds and hundreds of megabytes. Nothing is written when 
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from django.db import connection, transaction
@@ -250,7 +251,9 @@ def apply_run(run_id: int, snapshot: PeopleSnapshot, fetch: FetchResult, graph: 
             SyncCursor.objects.update_or_create(
                 name=DELTA_CURSOR, defaults={"value": snapshot.delta_link}
             )
-        failures = dict(graph.get("failures") or {})
+        # People whose delegates could not be read, by kind (requests retried into success
+        # are not failures; ClientStats keeps those for Graph health).
+        failures = dict(Counter(fetch.failed.values()))
         if snapshot.invalid:
             failures["invalid_user"] = failures.get("invalid_user", 0) + snapshot.invalid
         failed_ids = sorted(fetch.failed)

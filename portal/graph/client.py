@@ -100,10 +100,13 @@ def parse_retry_after(value, *, cap: float | None = None) -> float | None:
     return min(max(seconds, 0.0), limit)
 
 
-def backoff_delay(attempt: int, *, rng: random.Random | None = None) -> float:
-    """Exponential backoff with full jitter in its upper half: 0.25-0.5 s, 0.5-1 s, 1-2 s, ..."""
+def backoff_delay(attempt: int, *, jitter: float | None = None) -> float:
+    """Exponential backoff with jitter in its upper half: 0.25-0.5 s, 0.5-1 s, 1-2 s, ...
+
+    `jitter` (0.5-1) may be drawn once for several items, so that they come due together.
+    """
     ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2 ** max(0, attempt)))
-    return ceiling * (rng or random).uniform(0.5, 1.0)
+    return ceiling * (random.uniform(0.5, 1.0) if jitter is None else jitter)
 
 
 def _text(value, limit: int = _MAX_ERROR_TEXT) -> str:

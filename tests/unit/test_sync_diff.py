@@ -1,0 +1,170 @@
+"""What a sync writes, decided by plain functions over compact tuples."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from delegation.sync_diff import (
+    diff_grants,
+    diff_people,
+    from_micros,
+    grant_fields,
+    grant_json,
+    grant_key,
+    split_key,
+)
+from portal.graph.delegations import grant_from_item, micros, pack, parse_created, unpack
+from portal.graph.directory import person_fields, person_tuple
+
+ALICE = "11111111-1111-1111-1111-111111111111"
+BOB = "22222222-2222-2222-2222-222222222222"
+CAROL = "33333333-3333-3333-3333-333333333333"
+
+
+def person(oid, name="Name", enabled=True):
+    return (oid, name, f"{name}@contoso.test", "", "Sales", "", enabled)
+
+
+# ------------------------------------------------------------------ packing
+def test_a_grant_packs_into_one_int_and_back():
+    created = micros(datetime(2025, 3, 1, 8, 30, 15, 250000, tzinfo=UTC))
+    for active in (True, False):
+        for bits in (0, 1, 0b10110, 0b11111):
+            for when in (None, 0, created):
+                assert unpack(pack(active, bits, when)) == (active, bits, when)
+
+
+def test_grant_json_is_what_delegation_change_stores():
+    packed = pack(True, 0b00011, micros(datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)))
+    assert grant_json(packed) == {
+        "is_active": True,
+        "created_in_teams": "2025-01-02T03:04:05Z",
+        "make_calls": True,
+        "receive_calls": True,
+        "manage_settings": False,
+        "pick_up_held_calls": False,
+        "join_active_calls": False,
+    }
+    assert grant_fields(pack(False, 0, None))["created_in_teams"] is None
+    assert from_micros(0) == datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def test_keys_split_back_into_delegator_and_delegate():
+    assert split_key(grant_key(123456, 7)) == (123456, 7)
+
+
+# ------------------------------------------------------------------ validating Graph's items
+def test_a_delegation_item_is_read_when_it_has_the_documented_shape():
+    item = {
+        "@odata.type": "#microsoft.graph.delegationSettings",
+        "id": BOB.upper(),
+        "createdDateTime": "2025-01-02T03:04:05Z",
+        "isActive": False,
+        "allowedActions": {"makeCalls": True, "joinActiveCalls": True, "futureThing": "x"},
+        "unknownProperty": {"ignored": True},
+    }
+    delegate, packed = grant_from_item(item)
+    assert delegate == BOB
+    assert unpack(packed) == (False, 0b10001, micros(datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)))
+
+
+def test_a_delegation_item_we_cannot_trust_is_refused():
+    good = {"id": BOB, "isActive": True, "allowedActions": {"makeCalls": True}}
+    assert grant_from_item(good) is not None
+    for bad in (
+        {**good, "id": "../../me"},
+        {**good, "id": 42},
+        {**good, "isActive": "yes"},
+        {**good, "allowedActions": {"makeCalls": 1}},
+        {**good, "allowedActions": ["makeCalls"]},
+        {**good, "createdDateTime": "yesterday"},
+        {**good, "createdDateTime": "2025-01-01T00:00:00Z" + "0" * 50},
+        "not an object",
+    ):
+        assert grant_from_item(bad) is None, bad
+
+
+def test_created_date_time_accepts_fractions_and_offsets():
+    assert parse_created("2025-01-02T03:04:05.5Z") == parse_created("2025-01-02T04:04:05.5+01:00")
+    assert parse_created(None) is None
+
+
+def test_a_person_from_graph_is_bounded_and_checked():
+    fields = person_fields(
+        {"id": ALICE, "displayName": "x" * 1000, "mail": None, "accountEnabled": False}
+    )
+    assert len(fields["displayName"]) == 256
+    assert fields["mail"] == "" and fields["accountEnabled"] is False
+    assert "department" not in fields  # absent stays absent: delta may send only changes
+    assert person_fields({"id": "not-a-guid"}) is None
+    assert person_fields({"id": ALICE, "accountEnabled": "true"}) is None
+
+
+def test_a_partial_person_keeps_the_stored_fields_it_does_not_carry():
+    stored = person(ALICE, "Alice")
+    merged = person_tuple({"id": ALICE, "displayName": "Alice B."}, stored)
+    assert merged == (ALICE, "Alice B.", *stored[2:])
+    assert person_tuple({"id": BOB}) == (BOB, "", "", "", "", "", True)
+
+
+# ------------------------------------------------------------------ people
+def test_people_new_changed_and_gone_are_the_only_rows_written():
+    stored = {
+        ALICE: (1, person(ALICE, "Alice"), True, False),
+        BOB: (2, person(BOB, "Bob"), True, False),
+        CAROL: (3, person(CAROL, "Carol"), True, False),
+    }
+    dave = "44444444-4444-4444-4444-444444444444"
+    diff = diff_people(
+        stored, [person(ALICE, "Alice"), person(BOB, "Robert"), person(dave, "Dave")], [CAROL]
+    )
+    assert diff.insert == [person(dave, "Dave")]
+    assert diff.update == [(2, person(BOB, "Robert"))]
+    assert diff.remove == [3]
+
+
+def test_nothing_changed_means_nothing_to_write():
+    stored = {ALICE: (1, person(ALICE), True, False)}
+    diff = diff_people(stored, [person(ALICE)], [])
+    assert (diff.insert, diff.update, diff.remove) == ([], [], [])
+
+
+def test_a_person_back_in_the_directory_is_updated_and_a_removed_one_not_removed_twice():
+    stored = {
+        ALICE: (1, person(ALICE), True, True),  # removed earlier
+        BOB: (2, person(BOB), False, False),  # known only as somebody's delegate
+        CAROL: (3, person(CAROL), True, True),
+    }
+    diff = diff_people(stored, [person(ALICE), person(BOB)], [CAROL])
+    assert diff.update == [(1, person(ALICE)), (2, person(BOB))]
+    assert diff.remove == []
+
+
+# ------------------------------------------------------------------ grants
+def test_grants_added_changed_and_removed_are_found():
+    old, new = pack(True, 0b1, None), pack(True, 0b11, None)
+    stored = [(10, grant_key(1, 2), old), (11, grant_key(1, 3), old), (12, grant_key(1, 4), old)]
+    wanted = {grant_key(1, 2): old, grant_key(1, 3): new, grant_key(1, 5): new}
+
+    diff = diff_grants(stored, wanted, read_delegators={1})
+
+    assert diff.insert == [(grant_key(1, 5), new)]
+    assert diff.update == [(11, grant_key(1, 3), old, new)]
+    assert diff.remove == [(12, grant_key(1, 4), old)]
+    assert wanted == {}
+
+
+def test_a_delegator_that_could_not_be_read_keeps_every_row():
+    packed = pack(True, 0b1, None)
+    stored = [(10, grant_key(7, 2), packed), (11, grant_key(7, 3), packed)]
+
+    diff = diff_grants(stored, {}, read_delegators={1})
+
+    assert (diff.insert, diff.update, diff.remove) == ([], [], [])
+
+
+def test_a_change_of_activity_or_creation_time_alone_is_a_change():
+    base = pack(True, 0b1, 1000)
+    for other in (pack(False, 0b1, 1000), pack(True, 0b1, 2000), pack(True, 0b1, None)):
+        diff = diff_grants([(10, grant_key(1, 2), base)], {grant_key(1, 2): other}, {1})
+        assert diff.update == [(10, grant_key(1, 2), base, other)]
