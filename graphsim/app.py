@@ -398,10 +398,11 @@ def make_hooks(sim: Sim):
 
     async def truth(request):
         t = sim.tenant
+        gids = sim.cfg.delegation_id_mode == "grant" or request.query_params.get("grant_ids")
         doc = (
-            await asyncio.to_thread(lambda: dumps(t.truth()))
+            await asyncio.to_thread(lambda: dumps(t.truth(bool(gids))))
             if len(t.users) > 5000
-            else dumps(t.truth())
+            else dumps(t.truth(bool(gids)))
         )
         return Response(doc, media_type="application/json")
 

@@ -134,8 +134,6 @@ class Grant:
             "createdDateTime": iso(self.created),
             "allowedActions": _ACTIONS_OF[self.bits & ALL_ACTIONS],
         }
-        if self.gid is not None:
-            d["grantId"] = self.gid
         return d
 
 
@@ -434,12 +432,16 @@ class Tenant:
         return sum(len(v) for v in self.delegates_of.values())
 
     # ---------------------------------------------------------------- truth
-    def truth(self) -> dict:
+    def truth(self, grant_ids: bool = False) -> dict:
+        delegations = [g.to_truth() for g in self.all_grants()]
+        if grant_ids:
+            for g, d in zip(self.all_grants(), delegations, strict=True):
+                d["grantId"] = self.gid(g)
         return {
             "tenant": self.tenant_id,
             "groups": [{"id": k, "displayName": v} for k, v in self.groups.items()],
             "users": [self.users[i].to_truth() for i in self.order],
-            "delegations": [g.to_truth() for g in self.all_grants()],
+            "delegations": delegations,
         }
 
 

@@ -296,6 +296,9 @@ def test_delegation_paging_and_grant_id_switches(sim):
     assert not {x["id"] for x in v} & set(ids.values())
     one = sim.get(f"/beta/me/communications/callSettings/delegates/{v[0]['id']}", token=tok)
     assert one.status_code == 200
+    boss = ids["boss@contoso.test"]
+    grants = {d["grantId"] for d in sim.truth()["delegations"] if d["delegator"] == boss}
+    assert grants == {x["id"] for x in v}
 
 
 def test_tenant_change_delegations(fresh_tenant):
