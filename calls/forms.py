@@ -20,7 +20,11 @@ def new_key() -> str:
 
 
 class KeyedForm(forms.Form):
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    idempotency_key = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=64,
+        error_messages={"required": "This form is damaged; open it again."},
+    )
 
     def clean_idempotency_key(self) -> str:
         value = self.cleaned_data["idempotency_key"]
@@ -92,7 +96,11 @@ class StartCallForm(KeyedForm):
 
 
 class TransferForm(KeyedForm):
-    target = forms.CharField(max_length=64, label="Transfer to")
+    target = forms.CharField(
+        max_length=64,
+        label="Transfer to",
+        error_messages={"required": "Choose someone to transfer the call to."},
+    )
     replaces = forms.TypedChoiceField(
         required=False, coerce=int, empty_value=None, label="Consultation call (optional)"
     )
