@@ -26,6 +26,7 @@ from delegation.models import (
     SyncRun,
 )
 from delegation.selectors import prefix_q
+from portal.roles import user_has_capability
 
 SUMMARY_TTL_SECONDS = 600
 TOP_DEPARTMENTS = 12
@@ -324,6 +325,13 @@ def table_page(qs: QuerySet[Delegation], number: int, known_count: int | None = 
 
 
 # --- reviews ---------------------------------------------------------------------------------
+def grants_for_user(user) -> QuerySet[Delegation]:
+    """The grants `user` may review: all of them with review_grants, else none."""
+    if user_has_capability(user, "review_grants"):
+        return Delegation.objects.select_related("delegator", "delegate")
+    return Delegation.objects.none()
+
+
 def risky_grants(risk: str, after_id: int = 0, limit: int = PAGE_SIZE) -> list[Delegation]:
     """Grants with one risk, in id order from `after_id` (keyset paging: fast at any depth)."""
     _, _, q = RISKS[risk]

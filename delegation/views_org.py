@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from delegation import exports, reviews, selectors_org
 from delegation.forms import DelegationFilterForm, ReviewForm
-from delegation.models import Delegation
 from portal.permissions import require_capability
 
 
@@ -89,7 +88,7 @@ def grant_reviews(request):
 
 def _record(request, form):
     grant = get_object_or_404(
-        Delegation.objects.select_related("delegator", "delegate"), pk=form.cleaned_data["grant"]
+        selectors_org.grants_for_user(request.user), pk=form.cleaned_data["grant"]
     )
     decision = form.cleaned_data["decision"]
     reviews.record_review(
