@@ -191,3 +191,27 @@ def test_stats_count_routes_and_reset(sim, app_token):
 def test_unknown_fault_setting_rejected(sim):
     r = sim.hook("faults", {"nope": 1})
     assert r.status_code == 400
+
+
+def test_latency_does_not_block_other_requests(sim, app_token):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .conftest import session_for
+
+    n = 40
+    sessions = [session_for(sim.ca) for _ in range(n)]
+    headers = {"Authorization": "Bearer " + app_token}
+    url = sim.graph + "/v1.0/users?$top=1"
+    for s in sessions:  # handshakes first
+        assert s.get(url, headers=headers, timeout=10).status_code == 200
+    sim.hook("reset")
+    sim.faults(latency_ms=300)
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(n) as pool:
+        codes = list(
+            pool.map(lambda s: s.get(url, headers=headers, timeout=10).status_code, sessions)
+        )
+    elapsed = time.monotonic() - t0
+    assert codes == [200] * n
+    assert elapsed < 3.0  # 40 x 300 ms one after the other would take 12 s
+    assert sim.hook("stats", method="GET").json()["peak_in_flight"] >= n // 2
