@@ -203,8 +203,9 @@ MS_AUTHORITY = env.str("MS_AUTHORITY", default="") or (
 MS_INSTANCE_DISCOVERY = _setting("MS_INSTANCE_DISCOVERY", env.bool, True)
 # Group object ids that grant a portal role, e.g. "1f2e...=helpdesk,9a8b...=manager".
 MS_GROUP_ROLES = _setting("MS_GROUP_ROLES", env.dict, {})
-# Scopes asked at sign-in (MSAL adds openid, profile, offline_access itself).
-MS_SIGNIN_SCOPES = _setting("MS_SIGNIN_SCOPES", env.list, ["User.Read"])
+# Scopes asked at sign-in (MSAL adds openid, profile, offline_access itself). CallDelegation.Read
+# lets the calls pages re-check a delegation live with the person's own token.
+MS_SIGNIN_SCOPES = _setting("MS_SIGNIN_SCOPES", env.list, ["User.Read", "CallDelegation.Read"])
 MS_REDIRECT_PATH = "/auth/callback"
 GRAPH_BASE_URL = env.str("GRAPH_BASE_URL", default="https://graph.microsoft.com").rstrip("/")
 GRAPH_SCOPE_PREFIX = env.str("GRAPH_SCOPE_PREFIX", default="https://graph.microsoft.com/")
