@@ -472,9 +472,10 @@ class Graph:
         if "$deltatoken" in q or "$skiptoken" in q:
             tok = q.get("$deltatoken") or q.get("$skiptoken")
             if tok == "latest":
+                _, sel_raw = self._select(q)  # the $select sticks to the links, as Graph does
                 out = dict(ctx_url)
                 out["@odata.deltaLink"] = f"{base}?$deltatoken=" + op.encode(
-                    "dt", t.epoch, t.version, ""
+                    "dt", t.epoch, t.version, sel_raw
                 )
                 out["value"] = []
                 return Resp(200, out)

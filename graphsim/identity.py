@@ -111,7 +111,6 @@ class Identity:
                 "token_endpoint": f"{a}/oauth2/v2.0/token",
                 "jwks_uri": f"{self.sim.base}/{tid}/discovery/v2.0/keys",
                 "end_session_endpoint": f"{a}/oauth2/v2.0/logout",
-                "userinfo_endpoint": f"{self.sim.base}/oidc/userinfo",
                 "response_modes_supported": ["query", "fragment", "form_post"],
                 "response_types_supported": ["code", "id_token", "code id_token"],
                 "subject_types_supported": ["pairwise"],

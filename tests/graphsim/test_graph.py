@@ -210,6 +210,23 @@ def test_delta_soft_delete_reason(fresh_tenant, app_token):
     assert items == [{"id": uid, "@removed": {"reason": "changed"}}]
 
 
+def test_delta_latest_keeps_select(fresh_tenant, app_token):
+    sim = fresh_tenant
+    r = sim.get("/v1.0/users/delta?$select=id,accountEnabled&$deltatoken=latest", token=app_token)
+    assert r.status_code == 200 and r.json()["value"] == []
+    link = r.json()["@odata.deltaLink"]
+    sim.hook(
+        "tenant",
+        {
+            "users": {
+                "update": [{"userPrincipalName": "nobody@contoso.test", "accountEnabled": False}]
+            }
+        },
+    )
+    items, _ = _delta_round(sim, app_token, link)
+    assert items == [{"id": sim.user("nobody@contoso.test")["id"], "accountEnabled": False}]
+
+
 # ------------------------------------------------------------------ delegation
 def test_delegates_of_boss(sim):
     tok = sim.user_token("boss@contoso.test")
