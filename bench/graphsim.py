@@ -7,6 +7,7 @@ asyncio HTTP/1.1 client over TLS keep-alive connections (bounded in requests and
 1. `--latency-ms 0`, 64 connections in flight: raw throughput.
 2. 100 ms latency, 200 requests in flight: the ideal is 200 / 0.1 s = 2000 requests/s; graphsim
    must come close, since each request only sleeps.
+3. For information: `$batch` requests of 20 delegates GETs (what the sync sends), in items/s.
 
 Last line: `graphsim rps_latency0=... rps_latency100_inflight200=... ideal_latency100=2000`.
 """
@@ -149,6 +150,46 @@ class Client:
         return done / elapsed, statuses
 
 
+async def _batch_worker(c, conn, token, ids, start, stop_at, counter):
+    r, w = conn
+    i = start
+    headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+    try:
+        while time.monotonic() < stop_at:
+            reqs = [
+                {
+                    "id": str(k),
+                    "method": "GET",
+                    "url": f"/users/{ids[(i + k) % len(ids)]}/communications/callSettings/delegates",
+                }
+                for k in range(20)
+            ]
+            st, data = await c.request(
+                r, w, "POST", "/beta/$batch", headers, json.dumps({"requests": reqs}).encode()
+            )
+            if st == 200:
+                counter[0] += sum(1 for x in json.loads(data)["responses"] if x["status"] == 200)
+            i += 20
+    finally:
+        w.close()
+
+
+async def _batch_load(self, token, ids, inflight, duration) -> float:
+    conns = await asyncio.gather(*(self.connect() for _ in range(inflight)))
+    counter = [0]
+    t0 = time.monotonic()
+    await asyncio.gather(
+        *(
+            _batch_worker(self, conns[n], token, ids, n * 20, t0 + duration, counter)
+            for n in range(inflight)
+        )
+    )
+    return counter[0] / (time.monotonic() - t0)
+
+
+Client.batch_load = _batch_load
+
+
 async def run(args) -> str:
     proc, info = start(args.users)
     try:
@@ -170,6 +211,12 @@ async def run(args) -> str:
         rps100, st100 = await c.load(token, paths, 200, args.duration, args.max_requests)
         print(
             f"latency 100 ms, 200 in flight: {rps100:.0f} requests/s (ideal 2000) {st100}",
+            flush=True,
+        )
+        await c.faults(latency_ms=0, app_delegation_read=True)
+        items_ps = await c.batch_load(await c.token(), ids, 16, args.duration)
+        print(
+            f"latency 0 ms, $batch of 20 delegates GETs, 16 in flight: {items_ps:.0f} items/s",
             flush=True,
         )
         st, data = await c.once("GET", "/_sim/stats")
