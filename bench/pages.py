@@ -197,6 +197,7 @@ def render(tenant: dict, url: str) -> tuple[float, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    connection.queries_log.clear()  # DEBUG keeps only the last 9,000: start each page afresh
     with CaptureQueriesContext(connection) as queries:
         t = time.perf_counter()
         resp = tenant["client"].get(url)
