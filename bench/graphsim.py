@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+DELEGATES = "/communications/callSettings/delegates"
 
 
 def start(users: int) -> tuple[subprocess.Popen, dict]:
@@ -160,7 +161,7 @@ async def _batch_worker(c, conn, token, ids, start, stop_at, counter):
                 {
                     "id": str(k),
                     "method": "GET",
-                    "url": f"/users/{ids[(i + k) % len(ids)]}/communications/callSettings/delegates",
+                    "url": f"/users/{ids[(i + k) % len(ids)]}{DELEGATES}",
                 }
                 for k in range(20)
             ]
