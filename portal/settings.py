@@ -124,6 +124,15 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = _setting("DATABASE_CONN_MAX_AGE", env.int, 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Shared cache (the organisation dashboard's figures): per process by default; redis://... to
+# share it between web processes.
+CACHES = {
+    "default": _setting(
+        "CACHE_URL",
+        lambda name, default: env.cache_url_config(env.str(name, default="") or default),
+        "locmemcache://",
+    )
+}
 
 # --- Locale -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
