@@ -39,6 +39,12 @@ def parse_args(argv=None):
         default=None,
         help="host name to print in URLs (default: --host, 127.0.0.1 for 0.0.0.0)",
     )
+    p.add_argument(
+        "--tls-name",
+        action="append",
+        default=[],
+        help="extra host name for the TLS certificate (repeatable), e.g. a compose service name",
+    )
     p.add_argument("--log-level", default="warning")
     return p.parse_args(argv)
 
@@ -59,7 +65,7 @@ async def _serve(args, state_dir: Path) -> int:
     from .app import Sim, build_app
     from .keys import ensure_tls
 
-    ca, cert, key = ensure_tls(state_dir)
+    ca, cert, key = ensure_tls(state_dir, [*args.tls_name, args.public_host or ""])
     sim = Sim(args, state_dir)
     sim.ca_path = ca
     sock = _bind(args.host, args.port)

@@ -47,17 +47,26 @@ class SigningKey:
         }
 
 
-def ensure_tls(path: Path) -> tuple[str, str, str]:
-    """Returns (ca_pem_path, cert_chain_pem_path, key_pem_path); reused when present."""
+def ensure_tls(path: Path, extra_names=()) -> tuple[str, str, str]:
+    """Returns (ca_pem_path, cert_chain_pem_path, key_pem_path); reused when present with the
+    same host names (else a new CA and certificate are made)."""
     ca = path / "ca.pem"
     cert = path / "server.pem"
     key = path / "server.key"
+    names_file = path / "server.names"
+    names = ["127.0.0.1", "localhost", "::1"]
+    for n in extra_names:
+        if n and n not in names:
+            names.append(n)
+    wanted = "\n".join(names)
     if ca.exists() and cert.exists() and key.exists():
-        return str(ca), str(cert), str(key)
+        have = names_file.read_text() if names_file.exists() else "\n".join(names[:3])
+        if have == wanted:
+            return str(ca), str(cert), str(key)
     import trustme
 
     authority = trustme.CA(organization_name="graphsim offline tenant")
-    server = authority.issue_cert("127.0.0.1", "localhost", "::1")
+    server = authority.issue_cert(*names)
     tmp = path / "ca.pem.tmp"
     authority.cert_pem.write_to_path(str(tmp))
     server.private_key_pem.write_to_path(str(key))
@@ -66,4 +75,5 @@ def ensure_tls(path: Path) -> tuple[str, str, str]:
         for blob in server.cert_chain_pems:
             f.write(blob.bytes())
     tmp.replace(ca)
+    names_file.write_text(wanted)
     return str(ca), str(cert), str(key)
