@@ -113,7 +113,7 @@ def test_export_downloads_exactly_the_filtered_rows(open_as):
 @pytest.fixture
 def slow_tenant(graph_settings, sim, graphsim, monkeypatch):
     """graphsim slowed down, app-only delegation read on; the worker reads the environment."""
-    sim.post("faults", {"app_delegation_read": True, "latency_ms": 250})
+    sim.post("faults", {"app_delegation_read": True, "latency_ms": 400})
     graph_settings.SYNC_USE_APP_ONLY = True
     env = {
         "MS_TENANT_ID": graphsim["tenant"],
