@@ -287,7 +287,7 @@ def make_graph_endpoint(sim: Sim, version: str):
                         ctx, 405, "Request_BadRequest", "Specified HTTP method is not allowed."
                     )
                 )
-            r = await graph.gate(ctx, "$batch")
+            r = await graph.gate(ctx, f"/{version}/$batch")
             if r is not None:
                 return graph_response(r)
             return graph_response(await graph.batch(ctx, await request.body()))

@@ -341,7 +341,7 @@ class Graph:
                 "Specified HTTP method is not allowed for the request uri.",
             )
         if not gate_done:
-            r = await self.gate(ctx, path)
+            r = await self.gate(ctx, f"/{ctx.version}/{path}")
             if r is not None:
                 return route, r
         r = self.authorize(perm, ctx)

@@ -68,6 +68,16 @@ class Config:
             if isinstance(cur, list):
                 if not isinstance(v, list):
                     raise ValueError(f"{k} must be a list")
+                if k == "fail_next":
+                    for f in v:
+                        st = f.get("status", 503) if isinstance(f, dict) else None
+                        if st not in ("drop", "slow") and not (
+                            isinstance(st, int) and 100 <= st <= 599
+                        ):
+                            raise ValueError(
+                                "fail_next items are objects with status 100..599, drop or slow"
+                            )
+                    v = list(v)
             elif isinstance(cur, bool):
                 v = bool(v)
             elif isinstance(cur, int) and not isinstance(cur, bool):
