@@ -320,3 +320,23 @@ def test_a_run_that_lost_its_lock_changes_nothing(tenant):
         sync_lock.beat = original_beat
     assert run.status == SyncRun.Status.FAILED
     assert not Delegation.objects.exists() and not DirectoryUser.objects.exists()
+
+
+def test_the_scheduled_task_queues_a_run_unless_one_is_live(tenant):
+    from delegation.tasks import scheduled_sync
+
+    assert scheduled_sync() == f"queued sync #{SyncRun.objects.get().pk}"
+    assert "already running" in scheduled_sync()
+    assert SyncRun.objects.get().trigger == SyncRun.Trigger.SCHEDULE
+
+
+def test_a_redelivered_task_leaves_a_run_already_taken_alone(tenant):
+    from delegation.sync import run_sync
+
+    run = request_sync(trigger="manual")
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING)
+
+    again = run_sync(run.pk)
+
+    assert again.status == SyncRun.Status.RUNNING and again.graph_requests == 0
+    assert not DirectoryUser.objects.exists()
