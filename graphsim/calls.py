@@ -63,6 +63,8 @@ class Calls:
     def __init__(self, sim):
         self.sim = sim
         self.calls: dict[str, Call] = {}
+        self.active: set[str] = set()  # ids of calls not terminated
+        self.ended: dict[str, float] = {}  # id -> when it terminated (forgotten after a while)
         self.rng = random.Random(sim.seed * 131 + 3)
         self.counter = 0
         self.client: httpx.AsyncClient | None = None
@@ -102,19 +104,27 @@ class Calls:
             if c.worker:
                 c.worker.cancel()
         self.calls.clear()
+        self.active.clear()
+        self.ended.clear()
 
     async def _sweep(self):
         while True:
             await asyncio.sleep(0.25)
             now = time.time()
             cfg = self.sim.cfg
-            for c in list(self.calls.values()):
-                if not c.active:
-                    continue
+            for cid in list(self.active):
+                c = self.calls[cid]
                 if c.state == "incoming" and c.incoming_deadline and now > c.incoming_deadline:
                     self._end(c, 408, 10057, "The call was not answered in time.")
                 elif now - c.last_keepalive > cfg.keepalive_timeout_s and c.state != "incoming":
                     self._end(c, 408, 8537, "Call was not kept alive and was ended by the service.")
+            if len(self.ended) > 1000:  # terminated calls are kept 10 minutes, then forgotten
+                for cid, at in list(self.ended.items()):
+                    if now - at > 600 and len(self.ended) > 1000:
+                        self.ended.pop(cid)
+                        c = self.calls.pop(cid, None)
+                        if c is not None and c.worker is not None and c.queue.empty():
+                            c.worker.cancel()
 
     # ------------------------------------------------------------------ representation
     def resource(self, c: Call, full: bool = True) -> dict:
@@ -188,6 +198,9 @@ class Calls:
     ):
         c.state = state
         c.history.append(state)
+        if state == "terminated":
+            self.active.discard(c.id)
+            self.ended[c.id] = time.time()
         if notify:
             self.notify(c, change, times=times)
 
@@ -321,7 +334,7 @@ class Calls:
                 "Forbidden",
                 "Application does not have permission Calls.InitiateGroupCall.All.",
             )
-        active = sum(1 for c in self.calls.values() if c.active)
+        active = len(self.active)
         if active >= cfg.max_concurrent_calls:
             return graph_error(
                 ctx,
@@ -346,6 +359,7 @@ class Calls:
         c.app_instance = app_instance
         c.history.append("establishing")
         self.calls[cid] = c
+        self.active.add(cid)
         c.tasks.append(asyncio.create_task(self._outgoing(c, kinds)))
         out = {"@odata.context": f"{ctx.base}/{ctx.version}/$metadata#communications/calls/$entity"}
         out.update(self.resource(c))
@@ -640,6 +654,7 @@ class Calls:
         window = float(body.get("redirect_window_s") or sim.cfg.redirect_window_s)
         c.incoming_deadline = time.time() + window
         self.calls[cid] = c
+        self.active.add(cid)
         self._set(c, "incoming", change="created")
         return 201, {
             "id": cid,
