@@ -36,17 +36,25 @@ def directory_user_of(user) -> DirectoryUser | None:
 
 # --- search ----------------------------------------------------------------------------------
 def _case_variants(term: str) -> list[str]:
-    # SQLite and PostgreSQL compare with a binary collation, so an index serves a range scan
-    # only for one spelling: try the spellings people actually have (as typed, lower, Title).
+    # An index serves a range scan for one spelling only (SQLite compares bytes): try the
+    # spellings people actually have (as typed, lower, Title).
     return list(dict.fromkeys([term, term.lower(), term.capitalize(), term.title(), term.upper()]))
 
 
+def _starts_with(column: str, prefix: str) -> Q:
+    """`column` starts with `prefix`, as an index range (prefix <= col < prefix with its last
+    character bumped) that SQLite and PostgreSQL walk, plus a LIKE that keeps the match exact
+    under a linguistic collation, where the range alone could admit neighbours."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{column}__gte": prefix, f"{column}__lt": upper, f"{column}__startswith": prefix})
+
+
 def prefix_q(term: str) -> Q:
-    """Index-friendly prefix match: `col >= v AND col < v + U+FFFF` for each spelling."""
+    """Name, UPN or mail starts with the term, in any of its usual spellings (indexed)."""
     q = Q()
     for column in SEARCH_FIELDS:
         for variant in _case_variants(term):
-            q |= Q(**{f"{column}__gte": variant, f"{column}__lt": variant + "\uffff"})
+            q |= _starts_with(column, variant)
     return q
 
 
@@ -63,7 +71,7 @@ def _name_prefix_q(term: str) -> Q:
     # One range on display_name, spelt as names are written: the index walks it in order and
     # the query stops at the limit, however many thousands of people share the prefix.
     spelling = term if term != term.lower() else term.title()
-    return Q(display_name__gte=spelling, display_name__lt=spelling + "\uffff")
+    return _starts_with("display_name", spelling)
 
 
 def search_people(user, term: str, limit: int = SEARCH_LIMIT) -> list[DirectoryUser]:

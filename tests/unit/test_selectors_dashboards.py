@@ -23,7 +23,12 @@ def test_search_tries_the_spellings_names_and_addresses_are_written_in():
     assert "Maria Smith" in selectors._case_variants("maria smith")
 
 
-def test_prefix_match_bounds_each_spelling_from_above():
+def test_prefix_match_is_a_range_bounded_by_the_next_character():
+    q = selectors._starts_with("upn", "mar")
+    assert dict(q.children) == {"upn__gte": "mar", "upn__lt": "mas", "upn__startswith": "mar"}
+
+
+def test_prefix_match_covers_each_column_and_spelling():
     sql = str(DirectoryUser.objects.filter(selectors.prefix_q("ab")).query)
     assert sql.count('display_name" >=') == 3 and sql.count('upn" <') == 3
 
