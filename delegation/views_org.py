@@ -41,6 +41,8 @@ def organisation(request):
             "form": form,
             "page": page,
             "query": urlencode(filters),
+            "query_unsorted": urlencode({k: v for k, v in filters.items() if k != "sort"}),
+            "sort": filters.get("sort", "newest"),
         },
     )
 

@@ -127,6 +127,17 @@ def test_table_filters_return_exactly_the_matching_grants(
     assert {g.pk for g in rows} == {tenant[k].pk for k in expected}
 
 
+def test_column_headers_sort_and_keep_the_filters(client, manager, tenant):
+    html = client.get(
+        reverse("delegation:organisation"), {"department": "Sales", "sort": "delegate"}
+    ).content.decode()
+    assert 'href="?department=Sales&amp;sort=delegator"' in html
+    assert (
+        '<th scope="col" aria-sort="ascending"><a href="?department=Sales&amp;sort=delegate"'
+        in html
+    )
+
+
 def test_table_sorts_by_delegator_name(client, manager, tenant):
     rows = (
         client.get(reverse("delegation:organisation"), {"sort": "delegator"}).context["page"].rows
