@@ -7,6 +7,7 @@ writes a change, so a page never shows figures older than the data under them.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -89,15 +90,22 @@ class Summary:
     departments: list[str]
 
 
-def organisation_summary() -> Summary:
-    """The dashboard's figures, from the cache when the data has not moved (1 query), else
-    computed (about a dozen aggregate queries) and cached."""
-    key = "delegation:org-summary:" + ":".join(str(v) for v in _fingerprint())
-    summary = cache.get(key)
-    if summary is None:
-        summary = compute_summary()
-        cache.set(key, summary, SUMMARY_TTL_SECONDS)
-    return summary
+def data_version() -> str:
+    return ":".join(str(v) for v in _fingerprint())
+
+
+def _cached(key: str, compute):
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, SUMMARY_TTL_SECONDS)
+    return value
+
+
+def organisation_summary(version: str | None = None) -> Summary:
+    """The dashboard's figures, from the cache while the data has not moved (1 query to tell),
+    else computed (six aggregate queries) and cached."""
+    return _cached(f"delegation:org-summary:{version or data_version()}", compute_summary)
 
 
 def compute_summary() -> Summary:
@@ -291,15 +299,27 @@ class TablePage:
     beyond_paging: bool  # more rows than the pages reach: filter or export them
 
 
-def table_page(qs: QuerySet[Delegation], number: int, known_count: int | None = None) -> TablePage:
-    """One page of the table in 2 queries (1 when the caller knows the count); the count stops
-    at COUNT_CAP so it stays fast at 300,000 rows (past the cap, filter or export instead)."""
-    if known_count is None:
-        count = qs.order_by()[: COUNT_CAP + 1].count()
-        capped = count > COUNT_CAP
-        count = min(count, COUNT_CAP)
-    else:
-        count, capped = known_count, False
+def organisation_page(filters: dict, number: int) -> tuple[Summary, TablePage]:
+    """The dashboard's figures and one page of its table: 2 queries while the data has not
+    moved (its version, the page); the counts are cached like the figures."""
+    version = data_version()
+    summary = organisation_summary(version)
+    qs = filtered_delegations(**filters)
+    if not any(v for k, v in filters.items() if k != "sort"):
+        return summary, table_page(qs, number, summary.totals["grants"], exact=True)
+    digest = hashlib.sha256(repr(sorted(filters.items())).encode()).hexdigest()[:32]
+    count = _cached(
+        f"delegation:org-count:{version}:{digest}",
+        lambda: qs.order_by()[: COUNT_CAP + 1].count(),
+    )
+    return summary, table_page(qs, number, count)
+
+
+def table_page(qs: QuerySet[Delegation], number: int, count: int, exact: bool = False) -> TablePage:
+    """One page of `qs` (1 query). `count` is exact, or capped at COUNT_CAP + 1 (more than the
+    cap: "more than 10,000"), so counting stays fast at 300,000 rows."""
+    capped = not exact and count > COUNT_CAP
+    count = min(count, COUNT_CAP) if capped else count
     # Offsets past COUNT_CAP are not offered: deep OFFSETs scan every row before them.
     last_page = max(1, min(-(-count // PAGE_SIZE), COUNT_CAP // PAGE_SIZE))
     number = min(max(1, number), last_page)

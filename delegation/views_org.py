@@ -20,13 +20,8 @@ from portal.permissions import require_capability
 def organisation(request):
     form = DelegationFilterForm(request.GET or None)
     filters = form.filters()
-    summary = selectors_org.organisation_summary()
-    page = selectors_org.table_page(
-        selectors_org.filtered_delegations(**filters),
-        (form.cleaned_data.get("page") if form.is_bound and form.is_valid() else None) or 1,
-        # Unfiltered, the table holds every grant: the summary has counted them already.
-        known_count=None if _filtering(filters) else summary.totals["grants"],
-    )
+    number = getattr(form, "cleaned_data", {}).get("page") or 1  # filters() cleaned the form
+    summary, page = selectors_org.organisation_page(filters, number)
     return render(
         request,
         "delegation/organisation.html",
@@ -109,10 +104,6 @@ def _record(request, form):
         messages.success(request, "Decision recorded: keep the grant.")
     url = reverse("delegation:reviews") + "?" + urlencode({"risk": form.cleaned_data["reason"]})
     return redirect(url)
-
-
-def _filtering(filters: dict) -> bool:
-    return any(v for k, v in filters.items() if k != "sort")
 
 
 def _int(value) -> int:

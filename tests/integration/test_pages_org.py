@@ -93,6 +93,13 @@ def test_summary_is_recomputed_when_the_data_moves(client, manager, tenant):
     assert summary.totals["grants"] == 6
 
 
+def test_filtered_count_is_recounted_when_the_data_moves(client, manager, tenant):
+    url = reverse("delegation:organisation")
+    assert client.get(url, {"department": "Legal"}).context["page"].count == 2
+    grant(person("Legal Newcomer", department="Legal"), person("Their Helper"))
+    assert client.get(url, {"department": "Legal"}).context["page"].count == 3
+
+
 def test_empty_tenant_says_what_to_do(client, manager):
     html = client.get(reverse("delegation:organisation")).content.decode()
     assert "No delegations are cached yet" in html
@@ -181,9 +188,15 @@ def test_organisation_page_takes_a_fixed_number_of_queries(
         grant(person(f"Boss {i}"), person(f"Helper {i}"), make_calls=True, manage_settings=True)
     with django_assert_max_num_queries(12):  # cold: the summary is computed in this request
         client.get(reverse("delegation:organisation"))
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         resp = client.get(reverse("delegation:organisation"))
     assert len(resp.context["page"].rows) == 50
+    filtered = {"action": "make_calls", "page": 2}
+    with django_assert_max_num_queries(9):  # and its count, once
+        client.get(reverse("delegation:organisation"), filtered)
+    with django_assert_max_num_queries(8):
+        resp = client.get(reverse("delegation:organisation"), filtered)
+    assert len(resp.context["page"].rows) == 10
 
 
 # --- export -----------------------------------------------------------------------------------
