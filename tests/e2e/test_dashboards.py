@@ -13,7 +13,7 @@ from django.conf import settings
 from django.test import Client
 
 from tests.conftest import wait_for
-from tests.integration.access_delegation import grant, make_portal_user, person
+from tests.integration.access_delegation import grant, person
 
 pytestmark = pytest.mark.e2e
 
@@ -27,14 +27,14 @@ COUNT_PAINTED_PIXELS = """(id) => {
 
 
 @pytest.fixture
-def open_as(browser, live_server, transactional_db):
+def open_as(browser, live_server, transactional_db, make_user):
     """A fresh browser context signed in as a person with `role` (the session cookie of a
     force-login: the sign-in flow itself has its own browser tests)."""
     contexts = []
 
     def open_page(role: str):
         client = Client()
-        client.force_login(make_portal_user(role))
+        client.force_login(make_user(role))
         context = browser.new_context(base_url=live_server.url, accept_downloads=True)
         context.set_default_timeout(15_000)
         cookie = client.cookies[settings.SESSION_COOKIE_NAME].value

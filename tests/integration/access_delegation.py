@@ -1,5 +1,5 @@
-"""Who may reach each delegation page (the URL x role table), and the people, grants and
-signed-in users the page tests build. Detail pages use fake ids: allowed roles get 404."""
+"""Who may reach each delegation page (the URL x role table), and the directory people and
+grants the page tests build. Detail pages use fake ids: allowed roles get 404."""
 
 from __future__ import annotations
 
@@ -40,25 +40,6 @@ EXPECTED = [
     # "Sync now" redirects to the run it started (or to the one already running).
     ("delegation:sync_start", {}, "post", {**_ADMINS, "admin": 302}),
 ]
-
-
-def make_portal_user(role: str | None, *, upn: str = "", object_id: str = ""):
-    """A signed-in person of the portal with one role (or none), like sign-in would create."""
-    from django.contrib.auth.models import Group
-
-    from portal.models import User
-
-    object_id = object_id or str(uuid.uuid4())
-    user = User.objects.create(
-        username=f"{role or 'none'}-{object_id}",
-        object_id=object_id,
-        tenant_id="tenant",
-        upn=upn or f"{role or 'none'}-{object_id[:8]}@contoso.test",
-        display_name=f"{(role or 'no role').title()} person",
-    )
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 def person(name: str, **fields):

@@ -13,7 +13,7 @@ from django.urls import reverse
 from delegation import selectors_org
 from delegation.models import GrantReview
 from portal.models import AuditEvent
-from tests.integration.access_delegation import grant, make_portal_user, person
+from tests.integration.access_delegation import grant, person
 
 pytestmark = pytest.mark.django_db
 HOSTILE = '<script>alert("x")</script>'
@@ -27,8 +27,8 @@ def fresh_summary_cache():
 
 
 @pytest.fixture
-def manager(client):
-    user = make_portal_user("manager")
+def manager(client, make_user):
+    user = make_user("manager")
     client.force_login(user)
     return user
 
@@ -235,8 +235,8 @@ def test_export_with_an_invalid_filter_is_refused_rather_than_widened(client, ma
     assert resp.status_code == 400
 
 
-def test_export_is_refused_to_helpdesk(client):
-    client.force_login(make_portal_user("helpdesk"))
+def test_export_is_refused_to_helpdesk(client, make_user):
+    client.force_login(make_user("helpdesk"))
     assert client.get(reverse("delegation:org_export")).status_code == 403
 
 
@@ -291,8 +291,8 @@ def test_an_invalid_review_changes_nothing(client, manager, tenant):
     assert not GrantReview.objects.exists() and not AuditEvent.objects.exists()
 
 
-def test_helpdesk_cannot_review(client, tenant):
-    client.force_login(make_portal_user("helpdesk"))
+def test_helpdesk_cannot_review(client, make_user, tenant):
+    client.force_login(make_user("helpdesk"))
     resp = client.post(
         reverse("delegation:reviews"),
         {"grant": tenant["plain"].pk, "reason": "inactive", "decision": "revoke"},

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from delegation.models import DelegationChange, SyncRun
-from tests.integration.access_delegation import grant, make_portal_user, person
+from tests.integration.access_delegation import grant, person
 
 pytestmark = pytest.mark.django_db
 HOSTILE = '<script>alert("x")</script>'
@@ -23,62 +23,70 @@ def boss_and_assistant():
     return boss, assistant, deputy
 
 
-def signed_in(client, role, who=None):
-    user = make_portal_user(role, object_id=who.object_id if who else "")
-    client.force_login(user)
-    return user
+@pytest.fixture
+def signed_in(client, make_user):
+    """Sign the test client in with a role (or none), as the directory person `who` if given."""
+
+    def sign_in(role, who=None):
+        user = make_user(role, object_id=who.object_id if who else None)
+        client.force_login(user)
+        return user
+
+    return sign_in
 
 
 # --- my delegations ---------------------------------------------------------------------------
-def test_delegate_with_make_calls_is_offered_a_call_on_behalf(client, boss_and_assistant):
+def test_delegate_with_make_calls_is_offered_a_call_on_behalf(
+    client, signed_in, boss_and_assistant
+):
     boss, assistant, _ = boss_and_assistant
-    signed_in(client, None, assistant)
+    signed_in(None, assistant)
     html = client.get(reverse("delegation:mine")).content.decode()
     assert "Boss Person" in html
     assert f"{reverse('calls:start')}?on_behalf_of={boss.object_id}" in html
     assert "Make calls" in html and "Pick up held calls" in html
 
 
-def test_delegate_without_make_calls_gets_no_call_button(client, boss_and_assistant):
+def test_delegate_without_make_calls_gets_no_call_button(client, signed_in, boss_and_assistant):
     boss, _, deputy = boss_and_assistant
-    signed_in(client, None, deputy)
+    signed_in(None, deputy)
     html = client.get(reverse("delegation:mine")).content.decode()
     assert "Boss Person" in html
     assert f"on_behalf_of={boss.object_id}" not in html
 
 
-def test_inactive_grant_offers_no_call_button(client):
+def test_inactive_grant_offers_no_call_button(client, signed_in):
     boss, former = person("Boss Person"), person("Former Person")
     grant(boss, former, make_calls=True, is_active=False)
-    signed_in(client, None, former)
+    signed_in(None, former)
     html = client.get(reverse("delegation:mine")).content.decode()
     assert "inactive" in html
     assert "on_behalf_of=" not in html
 
 
-def test_delegator_sees_their_own_delegates(client, boss_and_assistant):
+def test_delegator_sees_their_own_delegates(client, signed_in, boss_and_assistant):
     boss, _, _ = boss_and_assistant
-    signed_in(client, None, boss)
+    signed_in(None, boss)
     html = client.get(reverse("delegation:mine")).content.decode()
     assert "Assistant Person" in html and "Deputy Person" in html
     assert "Nobody has made you their delegate" in html
 
 
-def test_person_missing_from_the_cache_is_told_why_the_page_is_empty(client):
-    signed_in(client, None)
+def test_person_missing_from_the_cache_is_told_why_the_page_is_empty(client, signed_in):
+    signed_in(None)
     resp = client.get(reverse("delegation:mine"))
     assert resp.status_code == 200
     assert "not in the directory cache yet" in resp.content.decode()
 
 
 def test_my_delegations_takes_a_fixed_number_of_queries(
-    client, boss_and_assistant, django_assert_max_num_queries
+    client, signed_in, boss_and_assistant, django_assert_max_num_queries
 ):
     boss, assistant, _ = boss_and_assistant
     for i in range(30):
         grant(person(f"Other Boss {i}"), assistant, make_calls=True)
         grant(boss, person(f"Extra Delegate {i}"), receive_calls=True)
-    signed_in(client, None, assistant)
+    signed_in(None, assistant)
     with django_assert_max_num_queries(10):
         resp = client.get(reverse("delegation:mine"))
     assert resp.content.decode().count("on_behalf_of=") == 31
@@ -100,8 +108,8 @@ def results_order(html: str, people: dict, keys) -> list[str]:
     return sorted(keys, key=lambda k: html.index(people[k].display_name))
 
 
-def test_search_ranks_exact_then_prefix_then_substring(client, directory):
-    signed_in(client, "helpdesk")
+def test_search_ranks_exact_then_prefix_then_substring(client, signed_in, directory):
+    signed_in("helpdesk")
     html = client.get(reverse("delegation:people_search"), {"q": "maria"}).content.decode()
     assert "Bob Stone" not in html
     order = results_order(html, directory, ["contains", "prefix", "exact", "upn"])
@@ -110,60 +118,62 @@ def test_search_ranks_exact_then_prefix_then_substring(client, directory):
     assert set(order[1:3]) == {"prefix", "upn"}
 
 
-def test_exact_match_comes_first_even_when_many_names_start_alike(client):
+def test_exact_match_comes_first_even_when_many_names_start_alike(client, signed_in):
     for i in range(25):
         person(f"Maria {i:02d}")
     person("maria", upn="lower.case@contoso.test")  # written in lower case, sorts last
-    signed_in(client, "helpdesk")
+    signed_in("helpdesk")
     resp = client.get(reverse("delegation:people_search"), {"q": "maria"})
     results = [p.display_name for p in resp.context["results"]]
     assert results[0] == "maria" and len(results) == 20
 
 
-def test_search_matches_mail_too(client, directory):
-    signed_in(client, "helpdesk")
+def test_search_matches_mail_too(client, signed_in, directory):
+    signed_in("helpdesk")
     html = client.get(reverse("delegation:people_search"), {"q": "q@contoso"}).content.decode()
     assert "Quinn Doe" in html and "Maria" not in html
 
 
-def test_search_asks_for_more_characters_before_searching(client, directory):
-    signed_in(client, "helpdesk")
+def test_search_asks_for_more_characters_before_searching(client, signed_in, directory):
+    signed_in("helpdesk")
     html = client.get(reverse("delegation:people_search"), {"q": "m"}).content.decode()
     assert "Type at least 2 characters" in html and "Mariana" not in html
 
 
-def test_search_says_when_nobody_matches(client, directory):
-    signed_in(client, "helpdesk")
+def test_search_says_when_nobody_matches(client, signed_in, directory):
+    signed_in("helpdesk")
     html = client.get(reverse("delegation:people_search"), {"q": "xyzzy"}).content.decode()
     assert "Nobody matches" in html
 
 
-def test_people_page_renders_results_without_javascript(client, directory):
-    signed_in(client, "manager")
+def test_people_page_renders_results_without_javascript(client, signed_in, directory):
+    signed_in("manager")
     html = client.get(reverse("delegation:people"), {"q": "Mariana"}).content.decode()
     assert 'hx-get="/people/search"' in html
     assert reverse("delegation:person", args=[directory["prefix"].object_id]) in html
 
 
-def test_hostile_names_are_escaped_in_search_results(client):
+def test_hostile_names_are_escaped_in_search_results(client, signed_in):
     person(HOSTILE + " Mallory", upn="mallory@contoso.test")
-    signed_in(client, "helpdesk")
+    signed_in("helpdesk")
     html = client.get(reverse("delegation:people_search"), {"q": "mallory"}).content.decode()
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert" in html
 
 
-def test_search_takes_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+def test_search_takes_a_fixed_number_of_queries(client, signed_in, django_assert_max_num_queries):
     for i in range(40):
         person(f"Maria Number {i}")
-    signed_in(client, "helpdesk")
+    signed_in("helpdesk")
     with django_assert_max_num_queries(10):
         html = client.get(reverse("delegation:people"), {"q": "mar"}).content.decode()
     assert html.count("Maria Number") == 20
 
 
 # --- a person's page --------------------------------------------------------------------------
-def test_person_page_shows_delegates_delegators_history_and_last_sync(client, boss_and_assistant):
+def test_person_page_shows_delegates_delegators_history_and_last_sync(
+    client, signed_in, boss_and_assistant
+):
     boss, assistant, deputy = boss_and_assistant
     upstream = person("Chief Person")
     grant(upstream, boss, manage_settings=True, is_active=False)
@@ -176,7 +186,7 @@ def test_person_page_shows_delegates_delegators_history_and_last_sync(client, bo
         kind="added",
         after={"receiveCalls": True},
     )
-    signed_in(client, "helpdesk")
+    signed_in("helpdesk")
     html = client.get(reverse("delegation:person", args=[boss.object_id])).content.decode()
     delegates = html.split('id="delegates-h"')[1].split('id="delegators-h"')[0]
     delegators = html.split('id="delegators-h"')[1].split('id="history-h"')[0]
@@ -187,28 +197,28 @@ def test_person_page_shows_delegates_delegators_history_and_last_sync(client, bo
     assert f"run #{run.pk}" in html
 
 
-def test_person_page_of_an_unknown_id_is_404(client):
-    signed_in(client, "helpdesk")
+def test_person_page_of_an_unknown_id_is_404(client, signed_in):
+    signed_in("helpdesk")
     assert client.get(reverse("delegation:person", args=["nope"])).status_code == 404
 
 
-def test_removed_person_is_labelled_unknown(client):
+def test_removed_person_is_labelled_unknown(client, signed_in):
     ghost = person("", in_directory=False, upn="")
-    signed_in(client, "helpdesk")
+    signed_in("helpdesk")
     html = client.get(reverse("delegation:person", args=[ghost.object_id])).content.decode()
     assert f"unknown person ({ghost.object_id})" in html
 
 
-def test_person_page_escapes_hostile_names(client):
+def test_person_page_escapes_hostile_names(client, signed_in):
     evil = person(HOSTILE, department=HOSTILE)
     grant(evil, person(HOSTILE + "2"), make_calls=True)
-    signed_in(client, "helpdesk")
+    signed_in("helpdesk")
     html = client.get(reverse("delegation:person", args=[evil.object_id])).content.decode()
     assert "<script>alert" not in html
 
 
 def test_person_page_takes_a_fixed_number_of_queries(
-    client, boss_and_assistant, django_assert_max_num_queries
+    client, signed_in, boss_and_assistant, django_assert_max_num_queries
 ):
     boss, _, _ = boss_and_assistant
     run = SyncRun.objects.create(trigger="schedule", status="succeeded")
@@ -219,7 +229,7 @@ def test_person_page_takes_a_fixed_number_of_queries(
         DelegationChange.objects.create(
             run=run, at=timezone.now(), delegator=boss, delegate=other, kind="added"
         )
-    signed_in(client, "helpdesk")
+    signed_in("helpdesk")
     with django_assert_max_num_queries(11):
         html = client.get(reverse("delegation:person", args=[boss.object_id])).content.decode()
     assert html.count("Many 24") >= 3

@@ -11,15 +11,14 @@ from django.utils import timezone
 
 from delegation.models import SyncRun
 from portal.models import SyncAccount
-from tests.integration.access_delegation import make_portal_user
 
 pytestmark = pytest.mark.django_db
 HOSTILE = '<script>alert("x")</script>'
 
 
 @pytest.fixture
-def admin(client):
-    user = make_portal_user("admin")
+def admin(client, make_user):
+    user = make_user("admin")
     client.force_login(user)
     return user
 
@@ -84,8 +83,8 @@ def test_connected_account_is_named(client, admin):
     assert "<script>alert" not in html
 
 
-def test_admin_is_offered_the_sync_now_button(client):
-    client.force_login(make_portal_user("admin"))
+def test_admin_is_offered_the_sync_now_button(client, make_user):
+    client.force_login(make_user("admin"))
     assert 'id="sync-now"' in client.get(reverse("delegation:sync_list")).content.decode()
 
 
@@ -124,8 +123,8 @@ def test_run_page_shows_its_errors(client, admin):
     assert "<script>alert" not in html and "&lt;script&gt;" in html
 
 
-def test_manager_cannot_see_sync_runs(client):
-    client.force_login(make_portal_user("manager"))
+def test_manager_cannot_see_sync_runs(client, make_user):
+    client.force_login(make_user("manager"))
     run = a_run()
     assert client.get(reverse("delegation:sync_detail", args=[run.pk])).status_code == 403
     assert client.get(reverse("delegation:sync_progress", args=[run.pk])).status_code == 403
@@ -154,8 +153,8 @@ def test_sync_now_while_one_runs_leads_to_the_running_one(client, admin):
     assert SyncRun.objects.count() == 1
 
 
-def test_helpdesk_cannot_start_a_sync(client):
-    client.force_login(make_portal_user("helpdesk"))
+def test_helpdesk_cannot_start_a_sync(client, make_user):
+    client.force_login(make_user("helpdesk"))
     assert client.post(reverse("delegation:sync_start")).status_code == 403
     assert not SyncRun.objects.exists()
 
