@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
-from delegation import exports, reviews, selectors_org
+from delegation import exports, reviews, selectors_grants, selectors_org
 from delegation.forms import DelegationFilterForm, ReviewForm
 from portal.permissions import require_capability
 
@@ -32,7 +32,7 @@ def organisation(request):
                 "byDepartment": summary.by_department,
                 "overTime": summary.over_time,
             },
-            "risks": selectors_org.RISKS,
+            "risks": selectors_grants.RISKS,
             "form": form,
             "page": page,
             "query": urlencode(filters),
@@ -50,7 +50,7 @@ def org_export(request):
     if form.is_bound and not form.is_valid():
         # Dropping a bad filter would export more rows than were asked for.
         return HttpResponseBadRequest("Invalid filters: " + ", ".join(form.errors))
-    qs = selectors_org.filtered_delegations(**form.filters())
+    qs = selectors_grants.filtered_delegations(**form.filters())
     response = StreamingHttpResponse(exports.csv_lines(qs), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="delegations-{stamp}.csv"'
@@ -61,7 +61,7 @@ def org_export(request):
 @require_capability("review_grants")
 def grant_reviews(request):
     risk = request.GET.get("risk") or request.POST.get("reason") or "manage_settings"
-    if risk not in selectors_org.RISKS:
+    if risk not in selectors_grants.RISKS:
         risk = "manage_settings"
     status = 200
     if request.method == "POST":
@@ -70,14 +70,14 @@ def grant_reviews(request):
             return _record(request, form)
         status = 400
     after = _int(request.GET.get("after"))
-    grants = selectors_org.risky_grants(risk, after_id=after)
-    latest = selectors_org.latest_reviews([(g.delegator_id, g.delegate_id) for g in grants])
+    grants = selectors_grants.risky_grants(risk, after_id=after)
+    latest = selectors_grants.latest_reviews([(g.delegator_id, g.delegate_id) for g in grants])
     context = {
         "risk": risk,
-        "risks": selectors_org.RISKS,
+        "risks": selectors_grants.RISKS,
         "rows": [(g, latest.get((g.delegator_id, g.delegate_id))) for g in grants],
-        "next_after": grants[-1].id if len(grants) == selectors_org.PAGE_SIZE else None,
-        "recent": selectors_org.recent_reviews(),
+        "next_after": grants[-1].id if len(grants) == selectors_grants.PAGE_SIZE else None,
+        "recent": selectors_grants.recent_reviews(),
         "revoke_command": request.session.pop("revoke_command", ""),
     }
     return render(request, "delegation/reviews.html", context, status=status)
@@ -85,7 +85,7 @@ def grant_reviews(request):
 
 def _record(request, form):
     grant = get_object_or_404(
-        selectors_org.grants_for_user(request.user), pk=form.cleaned_data["grant"]
+        selectors_grants.grants_for_user(request.user), pk=form.cleaned_data["grant"]
     )
     decision = form.cleaned_data["decision"]
     reviews.record_review(

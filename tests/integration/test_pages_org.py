@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
-from delegation import selectors_org
-from delegation.models import GrantReview
+from delegation import selectors_grants, selectors_org
+from delegation.models import DelegationChange, GrantReview, SyncRun
 from portal.models import AuditEvent
 from tests.integration.access_delegation import grant, person
 
@@ -74,6 +76,22 @@ def test_chart_data_is_embedded_as_json_not_script(client, manager, tenant):
     data = json.loads(raw)
     assert dict(data["byDepartment"]) == {"Sales": 3, "Legal": 2}
     assert "js/organisation.js" in html and "chart.umd.min.js" in html
+
+
+def test_changes_over_time_are_counted_per_day_and_kind(client, manager, tenant):
+    run = SyncRun.objects.create(trigger="schedule", status="succeeded")
+    g = tenant["plain"]
+    now = timezone.now()
+    for at, kind in [(now, "added"), (now, "removed"), (now - timedelta(days=2), "added")]:
+        DelegationChange.objects.create(
+            run=run, at=at, kind=kind, delegator=g.delegator, delegate=g.delegate
+        )
+    over_time = client.get(reverse("delegation:organisation")).context["summary"].over_time
+    assert over_time["labels"] == [
+        (now - timedelta(days=2)).date().isoformat(),
+        now.date().isoformat(),
+    ]
+    assert over_time["series"] == {"Added": [1, 1], "Changed": [0, 0], "Removed": [0, 1]}
 
 
 def test_people_at_the_teams_limit_are_listed(client, manager):
@@ -155,8 +173,8 @@ def test_table_sorts_by_delegator_name(client, manager, tenant):
 
 @pytest.fixture
 def small_pages(monkeypatch):
-    monkeypatch.setattr(selectors_org, "PAGE_SIZE", 10)
-    monkeypatch.setattr(selectors_org, "COUNT_CAP", 30)
+    monkeypatch.setattr(selectors_grants, "PAGE_SIZE", 10)
+    monkeypatch.setattr(selectors_grants, "COUNT_CAP", 30)
     boss = person("Paging Boss")
     for i in range(35):
         grant(boss, person(f"Pager {i}"), make_calls=True)

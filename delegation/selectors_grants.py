@@ -1,0 +1,157 @@
+"""Reads over the grants themselves: the risks, the organisation table's filters, sorts and
+pages (shared with the CSV export), and the grants a review looks at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet, Subquery
+
+from delegation.models import ALLOWED_ACTIONS, Delegation, DirectoryUser, GrantReview
+from delegation.selectors import prefix_q
+from portal.roles import user_has_capability
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000  # the table counts at most this many rows; past it, it says "more than"
+
+# risk code -> (title, why it matters, filter on Delegation)
+RISKS: dict[str, tuple[str, str, Q]] = {
+    "manage_settings": (
+        "May manage call and delegate settings",
+        "can add further delegates and change the delegator's call forwarding",
+        Q(is_active=True, manage_settings=True),
+    ),
+    "join_active_calls": (
+        "May join active calls",
+        "can join the delegator's calls while they are in progress",
+        Q(is_active=True, join_active_calls=True),
+    ),
+    "disabled_or_removed": (
+        "Granted to or by a disabled, removed or unknown person",
+        "the account can no longer be held to account for what it does",
+        Q(delegate__account_enabled=False)
+        | Q(delegate__in_directory=False)
+        | Q(delegator__account_enabled=False)
+        | Q(delegator__in_directory=False),
+    ),
+    "inactive": (
+        "Inactive but still present",
+        "a dormant grant that can be switched back on without anyone noticing",
+        Q(is_active=False),
+    ),
+}
+
+
+# --- the table (and the CSV export, which shares its query) ----------------------------------
+SORTS = {
+    "newest": ("-id",),
+    "oldest": ("id",),
+    "delegator": ("delegator__display_name", "id"),
+    "delegate": ("delegate__display_name", "id"),
+    "department": ("delegator__department", "id"),
+    "changed": ("-last_changed", "-id"),
+}
+
+
+def filtered_delegations(
+    *, person: str = "", department: str = "", action: str = "", active: str = "", sort: str = ""
+) -> QuerySet[Delegation]:
+    """All grants matching the table's filters, in the chosen order (unevaluated)."""
+    qs = Delegation.objects.all()
+    if person:
+        # The start of a name, UPN or mail: served by their indexes (a substring would scan
+        # every person of the tenant on each page of the table).
+        ids = DirectoryUser.objects.filter(prefix_q(person)).values("id")
+        qs = qs.filter(Q(delegator_id__in=ids) | Q(delegate_id__in=ids))
+    if department:
+        qs = qs.filter(delegator__department=department)
+    if action in {f for f, _, _ in ALLOWED_ACTIONS}:
+        qs = qs.filter(**{action: True})
+    if active in ("yes", "no"):
+        qs = qs.filter(is_active=(active == "yes"))
+    return qs.order_by(*SORTS.get(sort, SORTS["newest"]))
+
+
+@dataclass
+class TablePage:
+    rows: list[Delegation]
+    number: int
+    has_previous: bool
+    has_next: bool
+    count: int
+    count_is_capped: bool
+    last_page: int
+    beyond_paging: bool  # more rows than the pages reach: filter or export them
+
+
+def capped_count(qs: QuerySet[Delegation]) -> int:
+    """How many rows `qs` holds, counting no further than COUNT_CAP + 1."""
+    return qs.order_by()[: COUNT_CAP + 1].count()
+
+
+def table_page(qs: QuerySet[Delegation], number: int, count: int, exact: bool = False) -> TablePage:
+    """One page of `qs` (1 query). `count` is exact, or capped at COUNT_CAP + 1 (more than the
+    cap: "more than 10,000"), so counting stays fast at 300,000 rows."""
+    capped = not exact and count > COUNT_CAP
+    count = min(count, COUNT_CAP) if capped else count
+    # Offsets past COUNT_CAP are not offered: deep OFFSETs scan every row before them.
+    last_page = max(1, min(-(-count // PAGE_SIZE), COUNT_CAP // PAGE_SIZE))
+    number = min(max(1, number), last_page)
+    start = (number - 1) * PAGE_SIZE
+    # Sort and slice narrow id rows in a subquery, then join the people of those 50 only:
+    # sorting 300,000 wide joined rows costs several times more.
+    page_ids = qs.values("id")[start : start + PAGE_SIZE]
+    rows = list(
+        Delegation.objects.filter(id__in=Subquery(page_ids))
+        .select_related("delegator", "delegate")
+        .order_by(*qs.query.order_by)
+    )
+    return TablePage(
+        rows=rows,
+        number=number,
+        has_previous=number > 1,
+        has_next=number < last_page,
+        count=count,
+        count_is_capped=capped,
+        last_page=last_page,
+        beyond_paging=capped or count > COUNT_CAP,
+    )
+
+
+# --- reviews ---------------------------------------------------------------------------------
+def grants_for_user(user) -> QuerySet[Delegation]:
+    """The grants `user` may review: all of them with review_grants, else none."""
+    if user_has_capability(user, "review_grants"):
+        return Delegation.objects.select_related("delegator", "delegate")
+    return Delegation.objects.none()
+
+
+def risky_grants(risk: str, after_id: int = 0, limit: int = PAGE_SIZE) -> list[Delegation]:
+    """Grants with one risk, in id order from `after_id` (keyset paging: fast at any depth)."""
+    _, _, q = RISKS[risk]
+    return list(
+        Delegation.objects.filter(q, id__gt=after_id)
+        .select_related("delegator", "delegate")
+        .order_by("id")[:limit]
+    )
+
+
+def latest_reviews(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], GrantReview]:
+    """The latest review of each (delegator id, delegate id) pair, in one query."""
+    if not pairs:
+        return {}
+    q = Q()
+    for delegator_id, delegate_id in pairs:
+        q |= Q(delegator_id=delegator_id, delegate_id=delegate_id)
+    latest: dict[tuple[int, int], GrantReview] = {}
+    for review in GrantReview.objects.filter(q).select_related("reviewer").order_by("-at", "-id"):
+        latest.setdefault((review.delegator_id, review.delegate_id), review)
+    return latest
+
+
+def recent_reviews(limit: int = 20) -> list[GrantReview]:
+    return list(
+        GrantReview.objects.select_related("delegator", "delegate", "reviewer").order_by(
+            "-at", "-id"
+        )[:limit]
+    )
