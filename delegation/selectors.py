@@ -45,6 +45,8 @@ def _starts_with(column: str, prefix: str) -> Q:
     """`column` starts with `prefix`, as an index range (prefix <= col < prefix with its last
     character bumped) that SQLite and PostgreSQL walk, plus a LIKE that keeps the match exact
     under a linguistic collation, where the range alone could admit neighbours."""
+    if ord(prefix[-1]) >= 0x10FFFF:  # no next character: the LIKE alone
+        return Q(**{f"{column}__startswith": prefix})
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return Q(**{f"{column}__gte": prefix, f"{column}__lt": upper, f"{column}__startswith": prefix})
 
@@ -80,7 +82,8 @@ def search_people(user, term: str, limit: int = SEARCH_LIMIT) -> list[DirectoryU
     Each tier runs only while the page is not full, so a typical search costs two indexed
     queries; the substring tier (a scan of the directory) runs only for rare terms.
     """
-    term = " ".join(term.split())[:100]
+    # PostgreSQL refuses NUL in text, and no name holds control characters.
+    term = " ".join("".join(ch for ch in term if ch.isprintable()).split())[:100]
     if len(term) < SEARCH_MIN_CHARS:
         return []
     people = people_for_user(user).order_by("display_name", "id")

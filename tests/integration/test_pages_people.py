@@ -153,6 +153,12 @@ def test_people_page_renders_results_without_javascript(client, signed_in, direc
     assert reverse("delegation:person", args=[directory["prefix"].object_id]) in html
 
 
+@pytest.mark.parametrize("term", ["ma\x00ria", "\U0010ffff\U0010ffff", "%_%", "ma'ria--"])
+def test_odd_search_terms_are_answered_not_crashed_on(client, signed_in, directory, term):
+    signed_in("helpdesk")
+    assert client.get(reverse("delegation:people_search"), {"q": term}).status_code == 200
+
+
 def test_hostile_names_are_escaped_in_search_results(client, signed_in):
     person(HOSTILE + " Mallory", upn="mallory@contoso.test")
     signed_in("helpdesk")
