@@ -208,6 +208,11 @@ def test_person_page_of_an_unknown_id_is_404(client, signed_in):
     assert client.get(reverse("delegation:person", args=["nope"])).status_code == 404
 
 
+def test_person_page_of_a_malformed_id_is_404(client, signed_in):
+    signed_in("helpdesk")
+    assert client.get("/people/a%00b/").status_code == 404
+
+
 def test_removed_person_is_labelled_unknown(client, signed_in):
     ghost = person("", in_directory=False, upn="")
     signed_in("helpdesk")
