@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -27,8 +28,6 @@ from delegation.sync_diff import (
     GrantDiff,
     diff_grants,
     diff_people,
-    from_micros,
-    grant_json,
     grant_key,
     split_key,
 )
@@ -36,6 +35,7 @@ from delegation.sync_fetch import DELTA_CURSOR, PeopleSnapshot
 from portal.graph.delegations import FetchResult, micros, pack, unpack
 from portal.graph.directory import person_tuple
 
+NAIVE_EPOCH = datetime(1970, 1, 1)
 CHUNK = 1000
 MAX_FAILED_IDS = 1000  # SyncRun.failed_user_ids keeps the first ones; failures counts them all
 PERSON_COLUMNS = ("object_id", "display_name", "upn", "mail", "department", "job_title")
@@ -175,24 +175,51 @@ def _stored_grants() -> Iterator[tuple[int, int, int]]:
 
 
 class _GrantColumns:
-    """A packed grant as column values and as change JSON, with the backend's adapters bound
-    once: they run 300,000 times on a first sync."""
+    """A packed grant as column values and as change JSON, made fast: a first sync makes
+    300,000 of each. Equal to sync_diff.grant_fields / grant_json (tested)."""
 
     def __init__(self):
-        ops = connection.ops
-        self.adapt_datetime = ops.adapt_datetimefield_value
-        self.adapt_json = ops.adapt_json_value
+        self.sqlite = connection.vendor == "sqlite"
+        self.adapt_datetime = connection.ops.adapt_datetimefield_value
+        self.adapt_json = connection.ops.adapt_json_value
+
+    def _created(self, created_us: int | None) -> tuple:
+        """(database value, ISO text) of createdDateTime."""
+        if created_us is None:
+            return None, None
+        naive = NAIVE_EPOCH + timedelta(microseconds=created_us)  # UTC
+        # SQLite stores str() of the naive UTC time, as Django's adapter would make it.
+        stored = str(naive) if self.sqlite else self.adapt_datetime(naive.replace(tzinfo=UTC))
+        return stored, naive.isoformat() + "Z"
 
     def values(self, packed: int) -> tuple:
         active, bits, created = unpack(packed)
         return (
             active,
-            self.adapt_datetime(from_micros(created)) if created is not None else None,
-            *(bool(bits >> i & 1) for i in range(len(ACTION_FIELDS))),
+            self._created(created)[0],
+            bool(bits & 1),
+            bool(bits & 2),
+            bool(bits & 4),
+            bool(bits & 8),
+            bool(bits & 16),
         )
 
     def json(self, packed: int | None):
-        return None if packed is None else self.adapt_json(grant_json(packed), None)
+        if packed is None:
+            return None
+        active, bits, created = unpack(packed)
+        return self.adapt_json(
+            {
+                "is_active": active,
+                "created_in_teams": self._created(created)[1],
+                "make_calls": bool(bits & 1),
+                "receive_calls": bool(bits & 2),
+                "manage_settings": bool(bits & 4),
+                "pick_up_held_calls": bool(bits & 8),
+                "join_active_calls": bool(bits & 16),
+            },
+            None,
+        )
 
 
 def _write_grants(run: SyncRun, diff: GrantDiff, at) -> None:

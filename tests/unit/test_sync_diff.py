@@ -168,3 +168,25 @@ def test_a_change_of_activity_or_creation_time_alone_is_a_change():
     for other in (pack(False, 0b1, 1000), pack(True, 0b1, 2000), pack(True, 0b1, None)):
         diff = diff_grants([(10, grant_key(1, 2), base)], {grant_key(1, 2): other}, {1})
         assert diff.update == [(10, grant_key(1, 2), base, other)]
+
+
+def test_the_fast_column_values_equal_the_plain_ones():
+    import json
+
+    from django.db import connection
+
+    from delegation.models import ACTION_FIELDS
+    from delegation.sync_apply import _GrantColumns
+
+    columns = _GrantColumns()
+    created = micros(datetime(2025, 3, 1, 8, 30, 15, 250000, tzinfo=UTC))
+    for packed in (pack(True, 0b10101, created), pack(False, 0b01010, None), pack(True, 0, 0)):
+        fields = grant_fields(packed)
+        plain = (
+            fields["is_active"],
+            connection.ops.adapt_datetimefield_value(fields["created_in_teams"]),
+            *(fields[name] for name in ACTION_FIELDS),
+        )
+        assert columns.values(packed) == plain
+        assert json.loads(columns.json(packed)) == grant_json(packed)
+    assert columns.json(None) is None
