@@ -129,7 +129,8 @@ def fetch_delegates(
 def collect(run_id: int, client: GraphClient, *, allow_shards: bool) -> Collected:
     """People, then delegates (or the ids to hand to shards)."""
     progress = Progress(run_id)
-    link = stored_delta_link()
+    # A delta only makes sense over the cache it was taken for: an emptied cache lists again.
+    link = stored_delta_link() if DirectoryUser.objects.filter(in_directory=True).exists() else ""
     if link:
         try:
             changes = read_delta(client, link)

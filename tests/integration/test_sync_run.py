@@ -340,3 +340,13 @@ def test_a_redelivered_task_leaves_a_run_already_taken_alone(tenant):
 
     assert again.status == SyncRun.Status.RUNNING and again.graph_requests == 0
     assert not DirectoryUser.objects.exists()
+
+
+def test_an_emptied_cache_is_filled_by_a_full_listing_not_a_delta(tenant):
+    sync_now()
+    DirectoryUser.objects.all().delete()
+
+    run = sync_now()
+
+    assert run.users_mode == "full"
+    assert_cache_mirrors(tenant.truth())
