@@ -68,7 +68,11 @@ async def _serve(args, state_dir: Path) -> int:
     ca, cert, key = ensure_tls(state_dir, [*args.tls_name, args.public_host or ""])
     sim = Sim(args, state_dir)
     sim.ca_path = ca
-    sock = _bind(args.host, args.port)
+    try:
+        sock = _bind(args.host, args.port)
+    except OSError as e:
+        print(f"graphsim: cannot listen on {args.host}:{args.port}: {e}", file=sys.stderr)
+        return 2
     port = sock.getsockname()[1]
     host = args.public_host or ("127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host)
     if ":" in host:
