@@ -228,6 +228,7 @@ def test_keepalive_timeout_ends_call(fast, app_token, receiver):
 def test_delivery_retries_when_receiver_fails(fast, app_token):
     sim = fast
     rec = Receiver(status=503)
+    sim.faults(callback_backoff_ms=200)  # tries at 0, 0.2, 0.6, 1.4 and 3 s
     try:
         cid = make_call(sim, app_token, call_body(sim, rec.url, "deputy@contoso.test"))
         rec.wait_for(lambda: len(rec.events) >= 2)
