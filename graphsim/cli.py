@@ -46,7 +46,14 @@ def parse_args(argv=None):
         help="extra host name for the TLS certificate (repeatable), e.g. a compose service name",
     )
     p.add_argument("--log-level", default="warning")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if not 0 <= args.users <= 1_000_000:
+        p.error("--users must be 0..1000000")
+    if not 0 <= args.fault_rate <= 1:
+        p.error("--fault-rate must be 0..1")
+    if args.throttle_rps < 0 or args.latency_ms < 0 or args.jitter_ms < 0:
+        p.error("--throttle-rps, --latency-ms and --jitter-ms must not be negative")
+    return args
 
 
 def _bind(host: str, port: int) -> socket.socket:
