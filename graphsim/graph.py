@@ -20,6 +20,48 @@ ACTION_CANON = {a.lower(): a for a in ACTIONS}
 GUIDISH = re.compile(r"^[0-9a-fA-F-]{36}$")
 
 
+USER_FILTER = re.compile(
+    r"^\s*(?:startswith\((\w+),\s*'((?:[^']|'')*)'\)"
+    r"|(\w+)\s+eq\s+(?:'((?:[^']|'')*)'|(true|false)))\s*$",
+    re.I,
+)
+FILTERABLE = {
+    "displayname",
+    "userprincipalname",
+    "mail",
+    "givenname",
+    "surname",
+    "jobtitle",
+    "department",
+    "id",
+    "accountenabled",
+}
+
+
+def user_filter(flt: str):
+    """The basics of $filter on users: startswith(prop,'x'), prop eq 'x' | true | false,
+    joined by `and`. Anything else is a 400, as Graph answers unsupported queries."""
+    preds = []
+    for clause in re.split(r"\s+and\s+", flt.strip(), flags=re.I):
+        mo = USER_FILTER.match(clause)
+        if mo is None:
+            raise ValueError(f"Unsupported or invalid query filter clause: {clause}")
+        prop = (mo.group(1) or mo.group(3)).lower()
+        if prop not in FILTERABLE:
+            raise ValueError(f"Unsupported or invalid query filter clause: {clause}")
+        attr = SELECT_CANON[prop] if prop != "id" else "id"
+        if mo.group(1):
+            val = mo.group(2).replace("''", "'").lower()
+            preds.append(lambda u, a=attr, v=val: (getattr(u, a) or "").lower().startswith(v))
+        elif mo.group(5):
+            want = mo.group(5).lower() == "true"
+            preds.append(lambda u, a=attr, w=want: getattr(u, a) is w)
+        else:
+            val = mo.group(4).replace("''", "'").lower()
+            preds.append(lambda u, a=attr, v=val: str(getattr(u, a) or "").lower() == v)
+    return lambda u: all(p(u) for p in preds)
+
+
 def _q(s: str) -> str:
     return quote(s, safe=",/'()=:@")
 
@@ -388,8 +430,9 @@ class Graph:
 
     def list_users(self, ctx, method, groups, q, body):
         select, raw_select = self._select(q)
-        if "$filter" in q or "$search" in q or "$orderby" in q:
-            raise ValueError("graphsim supports only $select, $top and $skiptoken on /users.")
+        if "$search" in q or "$orderby" in q:
+            raise ValueError("graphsim supports $select, $top, $filter and $skiptoken on /users.")
+        flt = q.get("$filter")
         top_raw = q.get("$top")
         if top_raw is None:
             top = self.sim.cfg.users_default_top
@@ -415,18 +458,24 @@ class Graph:
                     "The specified page token value has expired or is invalid.",
                 )
             offset = int(parts[1])
-        ids = t.order[offset : offset + top]
         users = t.users
+        order = t.order
+        if flt:
+            pred = user_filter(flt)
+            order = [i for i in order if pred(users[i])]
+        ids = order[offset : offset + top]
         value = [users[i].to_graph(select) for i in ids]
         body = {
             "@odata.context": f"{ctx.base}/{ctx.version}/$metadata#users"
             + (f"({','.join(select)})" if raw_select else "")
         }
-        if offset + top < len(t.order):
+        if offset + top < len(order):
             tok = self.sim.opaque.encode("u", offset + top)
             qs = []
             if raw_select:
                 qs.append("$select=" + _q(raw_select))
+            if flt:
+                qs.append("$filter=" + _q(flt))
             if top_raw is not None:
                 qs.append(f"$top={top}")
             qs.append("$skiptoken=" + tok)

@@ -115,6 +115,29 @@ def test_users_paging_select_and_top_bounds(sim, app_token):
     assert r.status_code == 400
 
 
+def test_users_filter_basics(sim, app_token):
+    r = sim.get("/v1.0/users?$filter=startswith(displayName,'bea')", token=app_token)
+    assert [u["userPrincipalName"] for u in r.json()["value"]] == ["boss@contoso.test"]
+    r = sim.get(
+        "/v1.0/users?$filter=accountEnabled eq false&$select=id,accountEnabled&$top=999",
+        token=app_token,
+    )
+    disabled = sim.user("disabled@contoso.test")["id"]
+    assert disabled in {u["id"] for u in r.json()["value"]}
+    assert all(u["accountEnabled"] is False for u in r.json()["value"])
+    r = sim.get("/v1.0/users?$filter=startswith(surname,'O''Brien')", token=app_token)
+    assert r.status_code == 200 and len(r.json()["value"]) == 1
+    r = sim.get(
+        "/v1.0/users?$filter=accountEnabled eq true and department eq 'sales'&$top=2",
+        token=app_token,
+    )
+    body = r.json()
+    assert len(body["value"]) == 2 and "$filter=" in body["@odata.nextLink"]
+    nxt = sim.get(body["@odata.nextLink"], token=app_token).json()["value"]
+    assert {u["id"] for u in nxt}.isdisjoint({u["id"] for u in body["value"]})
+    assert sim.get("/v1.0/users?$filter=bogus(", token=app_token).status_code == 400
+
+
 def test_get_user_and_404(sim, app_token):
     boss = sim.user("boss@contoso.test")
     r = sim.get(f"/v1.0/users/{boss['id']}", token=app_token)
