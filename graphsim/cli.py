@@ -72,7 +72,8 @@ async def _serve(args, state_dir: Path) -> int:
     from .app import Sim, build_app
     from .keys import ensure_tls
 
-    ca, cert, key = ensure_tls(state_dir, [*args.tls_name, args.public_host or ""])
+    bound = "" if args.host in ("0.0.0.0", "::") else args.host
+    ca, cert, key = ensure_tls(state_dir, [*args.tls_name, args.public_host or "", bound])
     sim = Sim(args, state_dir)
     sim.ca_path = ca
     try:
