@@ -164,7 +164,8 @@ class Identity:
             roles = ", ".join(u.roles) or "no portal role"
             rows.append(
                 '<li><button type="submit" name="login_hint" '
-                f'value="{esc(u.userPrincipalName)}">{esc(u.displayName or "")}</button> '
+                f'value="{esc(u.userPrincipalName)}">'
+                f"<bdi>{esc(u.displayName or '')}</bdi></button> "
                 f"<small>{esc(u.userPrincipalName)} &middot; {esc(roles)}</small></li>"
             )
         err = f'<p class="error" role="alert">{esc(error)}</p>' if error else ""
@@ -181,7 +182,7 @@ class Identity:
 <form method="post" action="">
 {hidden}
 <p><label for="upn">User principal name</label>
-<input id="upn" name="login_hint" type="email" autocomplete="username">
+<input id="upn" name="login_hint" type="text" autocomplete="username">
 <button type="submit" name="go" value="1">Sign in</button></p>
 <h2>Pick a demo person</h2>
 <ul>{"".join(rows)}</ul>
