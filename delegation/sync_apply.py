@@ -8,6 +8,7 @@ instances would cost seconds and hundreds of megabytes. Nothing is written when 
 from __future__ import annotations
 
 import itertools
+import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -182,15 +183,17 @@ class _GrantColumns:
         self.sqlite = connection.vendor == "sqlite"
         self.adapt_datetime = connection.ops.adapt_datetimefield_value
         self.adapt_json = connection.ops.adapt_json_value
+        self._json_parts: dict[tuple, tuple[str, str]] = {}
 
     def _created(self, created_us: int | None) -> tuple:
         """(database value, ISO text) of createdDateTime."""
         if created_us is None:
             return None, None
         naive = NAIVE_EPOCH + timedelta(microseconds=created_us)  # UTC
+        text = naive.isoformat(" ")
         # SQLite stores str() of the naive UTC time, as Django's adapter would make it.
-        stored = str(naive) if self.sqlite else self.adapt_datetime(naive.replace(tzinfo=UTC))
-        return stored, naive.isoformat() + "Z"
+        stored = text if self.sqlite else self.adapt_datetime(naive.replace(tzinfo=UTC))
+        return stored, text.replace(" ", "T") + "Z"
 
     def values(self, packed: int) -> tuple:
         active, bits, created = unpack(packed)
@@ -208,18 +211,27 @@ class _GrantColumns:
         if packed is None:
             return None
         active, bits, created = unpack(packed)
-        return self.adapt_json(
-            {
-                "is_active": active,
-                "created_in_teams": self._created(created)[1],
-                "make_calls": bool(bits & 1),
-                "receive_calls": bool(bits & 2),
-                "manage_settings": bool(bits & 4),
-                "pick_up_held_calls": bool(bits & 8),
-                "join_active_calls": bool(bits & 16),
-            },
-            None,
-        )
+        iso = self._created(created)[1]
+        if not self.sqlite:
+            return self.adapt_json(self._as_dict(active, bits, iso), None)
+        # SQLite stores JSON text: only the time differs between grants of the same shape.
+        parts = self._json_parts.get((active, bits))
+        if parts is None:
+            text = json.dumps(self._as_dict(active, bits, "\0"))
+            parts = self._json_parts[(active, bits)] = tuple(text.split('"\\u0000"'))
+        return parts[0] + ("null" if iso is None else f'"{iso}"') + parts[1]
+
+    @staticmethod
+    def _as_dict(active: bool, bits: int, iso: str | None) -> dict:
+        return {
+            "is_active": active,
+            "created_in_teams": iso,
+            "make_calls": bool(bits & 1),
+            "receive_calls": bool(bits & 2),
+            "manage_settings": bool(bits & 4),
+            "pick_up_held_calls": bool(bits & 8),
+            "join_active_calls": bool(bits & 16),
+        }
 
 
 def _write_grants(run: SyncRun, diff: GrantDiff, at) -> None:
