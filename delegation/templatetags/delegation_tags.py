@@ -59,3 +59,15 @@ def change_actions(snapshot):
             for field, graph_key, _ in ALLOWED_ACTIONS
         }
     }
+
+
+@register.filter
+def run_duration(run):
+    """How long a sync run took, in seconds under two minutes ("12 s"), else minutes."""
+    if not (run.started_at and run.finished_at):
+        return ""
+    seconds = max(0.0, (run.finished_at - run.started_at).total_seconds())
+    if seconds < 120:
+        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {rest} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from datetime import UTC
 
 import pytest
 
@@ -117,3 +118,18 @@ def test_filter_form_refuses_unknown_actions_and_keeps_the_valid_filters():
     form = DelegationFilterForm({"action": "delete_everything", "active": "no"})
     assert form.filters() == {"active": "no"}
     assert "action" in form.errors
+
+
+def test_run_duration_reads_in_seconds_then_minutes():
+    from datetime import datetime, timedelta
+    from types import SimpleNamespace
+
+    from delegation.templatetags.delegation_tags import run_duration
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    run = lambda s: SimpleNamespace(started_at=start, finished_at=start + timedelta(seconds=s))  # noqa: E731
+    assert run_duration(run(3.24)) == "3.2 s"
+    assert run_duration(run(47)) == "47 s"
+    assert run_duration(run(185)) == "3 min 5 s"
+    assert run_duration(run(7300)) == "2 h 1 min"
+    assert run_duration(SimpleNamespace(started_at=start, finished_at=None)) == ""
