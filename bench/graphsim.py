@@ -25,32 +25,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from graphsim import launcher  # noqa: E402  (bench/ is not a package: find the project first)
+
 DELEGATES = "/communications/callSettings/delegates"
 
 
 def start(users: int) -> tuple[subprocess.Popen, dict]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "graphsim",
-            "--port",
-            "0",
-            "--host",
-            "127.0.0.1",
-            "--users",
-            str(users),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    line = proc.stdout.readline()
-    if not line:
-        proc.kill()
-        raise SystemExit("graphsim did not start")
-    return proc, json.loads(line)
+    return launcher.start("--host", "127.0.0.1", "--users", str(users))
 
 
 class Client:
@@ -228,11 +210,7 @@ async def run(args) -> str:
             f"ideal_latency100=2000"
         )
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        launcher.stop(proc, info)
 
 
 def main(argv=None) -> int:

@@ -6,18 +6,18 @@ dev secret and token key (.run/dev-secrets.env), the SQLite database.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
-import select
 import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from graphsim import launcher  # noqa: E402  (scripts/ is not a package: find the project first)
+
 RUN = ROOT / ".run"
 WEB_PORT = int(os.environ.get("PORT", "8000"))
 SIM_PORT = int(os.environ.get("GRAPHSIM_PORT", "8443"))
@@ -43,27 +43,23 @@ def dev_secrets() -> dict[str, str]:
 
 def start_graphsim() -> tuple[subprocess.Popen, dict]:
     port = SIM_PORT if port_free(SIM_PORT) else 0
-    users = os.environ.get("GRAPHSIM_USERS", "500")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "graphsim", "--port", str(port), "--users", users,
-         "--seed", os.environ.get("GRAPHSIM_SEED", "1"), "--state-dir", str(RUN / "graphsim"),
-         "--redirect-uri", f"http://127.0.0.1:{WEB_PORT}/auth/callback",
-         "--redirect-uri", f"http://localhost:{WEB_PORT}/auth/callback"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit("graphsim exited before it was ready")
-        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
-        if ready:
-            line = proc.stdout.readline()
-            try:
-                return proc, json.loads(line)
-            except json.JSONDecodeError:
-                continue
-    proc.kill()
-    sys.exit("graphsim did not become ready within 60 s")
+    try:
+        return launcher.start(
+            "--port",
+            str(port),
+            "--users",
+            os.environ.get("GRAPHSIM_USERS", "500"),
+            "--seed",
+            os.environ.get("GRAPHSIM_SEED", "1"),
+            "--state-dir",
+            str(RUN / "graphsim"),
+            "--redirect-uri",
+            f"http://127.0.0.1:{WEB_PORT}/auth/callback",
+            "--redirect-uri",
+            f"http://localhost:{WEB_PORT}/auth/callback",
+        )
+    except RuntimeError as exc:
+        sys.exit(str(exc))
 
 
 def write_env(info: dict) -> Path:
@@ -103,11 +99,17 @@ def main() -> int:
         env_file = write_env(info)
         # honcho hands each process its own PORT: the web bind address is given explicitly.
         env = {**os.environ, "PORTAL_ENV_FILE": str(env_file), "BIND": f"127.0.0.1:{WEB_PORT}"}
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-                       cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
         print(f"\n  Demo tenant (graphsim): {info['graph']}   CA: {info['ca']}")
-        print(f"  Portal: http://127.0.0.1:{WEB_PORT}/  (sign in as admin@contoso.test, "
-              "helpdesk@, manager@, boss@, assistant@ ...)")
+        print(
+            f"  Portal: http://127.0.0.1:{WEB_PORT}/  (sign in as admin@contoso.test, "
+            "helpdesk@, manager@, boss@, assistant@ ...)"
+        )
         print("  First time: sign in as admin@contoso.test, open 'Sync account', connect it,")
         print("  then 'Sync' > 'Sync now'. Ctrl-C stops everything.\n", flush=True)
         honcho = subprocess.Popen(
@@ -123,11 +125,7 @@ def main() -> int:
                 honcho.kill()
                 return 1
     finally:
-        sim.terminate()
-        try:
-            sim.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            sim.kill()
+        launcher.stop(sim)
 
 
 if __name__ == "__main__":

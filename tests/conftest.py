@@ -3,17 +3,15 @@ portal at it, a real Celery worker, and the rule that in CI nothing that needs a
 
 from __future__ import annotations
 
-import json
 import os
-import select
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
+
+from graphsim import launcher as graphsim_launcher
 
 pytest_plugins = ["tests.auth_fixtures"]
 
@@ -32,31 +30,7 @@ def need(condition: bool, reason: str) -> None:
 
 def start_graphsim(*args: str, timeout: float = 60.0) -> tuple[subprocess.Popen, dict]:
     """Start `python -m graphsim --port 0 ...` and return the process and its ready line."""
-    state_dir = tempfile.mkdtemp(prefix="graphsim-")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "graphsim", "--port", "0", "--state-dir", state_dir, *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
-        if ready:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            try:
-                info = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            info["_state_dir"] = state_dir
-            return proc, info
-        if proc.poll() is not None:
-            break
-    proc.kill()
-    raise RuntimeError("graphsim did not become ready")
+    return graphsim_launcher.start(*args, timeout=timeout)
 
 
 def stop_process(proc: subprocess.Popen) -> None:
@@ -74,8 +48,7 @@ def graphsim():
     """One graphsim for the session (seed 7, 200 people). Tests that change it reset it."""
     proc, info = start_graphsim("--seed", "7", "--users", "200")
     yield info
-    stop_process(proc)
-    shutil.rmtree(info["_state_dir"], ignore_errors=True)
+    graphsim_launcher.stop(proc, info)
 
 
 @pytest.fixture

@@ -4,11 +4,7 @@ MSAL (no mocks). Runs without Django: `pytest tests/graphsim -p no:django`."""
 from __future__ import annotations
 
 import json
-import select
 import shutil
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,45 +15,21 @@ import msal
 import pytest
 import requests
 
+from graphsim import launcher
+
 ROOT = Path(__file__).resolve().parents[2]
 REDIRECT = "http://localhost:8765/auth/callback"
 DELEGATED = ["User.Read", "User.Read.All", "CallDelegation.Read"]
 
 
 def launch(*args: str, timeout: float = 30.0):
-    state_dir = tempfile.mkdtemp(prefix="graphsim-test-")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "graphsim", "--port", "0", "--state-dir", state_dir, *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
-        if ready:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            info = json.loads(line)
-            info["_state_dir"] = state_dir
-            info["_proc"] = proc
-            return proc, info
-        if proc.poll() is not None:
-            break
-    proc.kill()
-    raise RuntimeError("graphsim did not start: " + (proc.stderr.read() if proc.stderr else ""))
+    proc, info = launcher.start(*args, timeout=timeout)
+    info["_proc"] = proc
+    return proc, info
 
 
 def stop(proc, state_dir=None):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    launcher.stop(proc)
     if state_dir:
         shutil.rmtree(state_dir, ignore_errors=True)
 
