@@ -15,6 +15,7 @@ from django.db import transaction
 from delegation import sync_lock
 from delegation.models import SyncRun, SyncStage
 from delegation.sync_fetch import Collected, PeopleSnapshot, Progress, fetch_delegates
+from portal import audit
 from portal.graph.client import GraphClient
 from portal.graph.delegations import FetchResult
 from portal.graph.errors import GraphError, TokenError
@@ -35,6 +36,14 @@ def fan_out(run_id: int, collected: Collected, graph: dict) -> int:
     shards = [ids[i : i + size] for i in range(0, len(ids), size)]
     sync_lock.beat(run_id, progress_total=len(ids), progress_done=0)
     header = [tasks.fetch_shard.s(run_id, shard) for shard in shards]
+    audit.record(
+        "sync.fan_out",
+        "success",
+        target=f"sync run #{run_id}",
+        who="delegation sync",
+        shards=len(shards),
+        people=len(ids),
+    )
     transaction.on_commit(lambda: chord(header)(tasks.apply_shards.s(run_id)))
     return len(shards)
 

@@ -188,5 +188,6 @@ def test_the_fast_column_values_equal_the_plain_ones():
             *(fields[name] for name in ACTION_FIELDS),
         )
         assert columns.values(packed) == plain
-        assert json.loads(columns.json(packed)) == grant_json(packed)
+        stored = columns.json(packed)  # JSON text on SQLite, a Jsonb wrapper on PostgreSQL
+        assert (json.loads(stored) if isinstance(stored, str) else stored.obj) == grant_json(packed)
     assert columns.json(None) is None
