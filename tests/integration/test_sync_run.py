@@ -350,3 +350,27 @@ def test_an_emptied_cache_is_filled_by_a_full_listing_not_a_delta(tenant):
 
     assert run.users_mode == "full"
     assert_cache_mirrors(tenant.truth())
+
+
+def test_progress_and_heartbeat_are_written_as_the_run_goes_outside_any_transaction(
+    tenant, monkeypatch
+):
+    from delegation import sync_fetch, sync_lock
+
+    monkeypatch.setattr(sync_fetch, "PROGRESS_EVERY_SECONDS", 0)
+    seen = []
+    real_beat = sync_lock.beat
+
+    def recording_beat(run_id, **progress):
+        seen.append((progress.get("progress_done"), len(connection.savepoint_ids)))
+        return real_beat(run_id, **progress)
+
+    monkeypatch.setattr(sync_lock, "beat", recording_beat)
+    depth = len(connection.savepoint_ids)  # the test's own transaction
+
+    run = sync_now()
+
+    done = [d for d, _ in seen if d is not None]
+    assert len(done) > 10 and done == sorted(done) and done[-1] == run.people
+    assert {d for _, d in seen} == {depth}  # none inside the sync's final transaction
+    assert SyncRun.objects.get(pk=run.pk).heartbeat_at is not None
