@@ -17,13 +17,10 @@ lost = extra = 0 and the run succeeded.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import resource
-import select
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +29,9 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from graphsim import launcher  # noqa: E402  (bench/ is not a package: find the project first)
+
 ACTIONS = (
     ("make_calls", "makeCalls"),
     ("receive_calls", "receiveCalls"),
@@ -53,43 +53,24 @@ def parse_args(argv=None):
 
 
 def start_graphsim(args, state_dir: Path):
-    command = [
-        sys.executable,
-        "-m",
-        "graphsim",
-        "--port",
-        "0",
-        "--state-dir",
-        str(state_dir),
-        "--seed",
-        str(args.seed),
-        "--users",
-        str(args.users),
-        "--latency-ms",
-        str(args.latency_ms),
-        "--throttle-rps",
-        str(args.throttle_rps),
-        "--fault-rate",
-        str(args.fault_rate),
-    ]
-    proc = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
-        if ready:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            try:
-                return proc, json.loads(line)
-            except json.JSONDecodeError:
-                continue
-        if proc.poll() is not None:
-            break
-    proc.kill()
-    raise SystemExit("graphsim did not start")
+    try:
+        return launcher.start(
+            "--state-dir",
+            str(state_dir),
+            "--seed",
+            str(args.seed),
+            "--users",
+            str(args.users),
+            "--latency-ms",
+            str(args.latency_ms),
+            "--throttle-rps",
+            str(args.throttle_rps),
+            "--fault-rate",
+            str(args.fault_rate),
+            timeout=300,
+        )
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from exc
 
 
 def configure_django(info: dict, work: Path, in_flight: int | None) -> None:
@@ -225,11 +206,7 @@ def main(argv=None) -> int:
         exact = lost == 0 and extra == 0 and run.status == SyncRun.Status.SUCCEEDED
         return 0 if exact else 1
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        launcher.stop(proc)
         shutil.rmtree(work, ignore_errors=True)
 
 
