@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import importlib.util
 
 import pytest
 from django.urls import reverse
@@ -130,13 +129,6 @@ def test_manager_cannot_see_sync_runs(client, make_user):
     assert client.get(reverse("delegation:sync_progress", args=[run.pk])).status_code == 403
 
 
-needs_sync_service = pytest.mark.skipif(
-    importlib.util.find_spec("delegation.sync") is None,
-    reason="the sync service (delegation.sync.request_sync) is not there yet",
-)
-
-
-@needs_sync_service
 def test_sync_now_starts_a_run_and_shows_it(client, admin):
     resp = client.post(reverse("delegation:sync_start"))
     run = SyncRun.objects.get()
@@ -145,7 +137,6 @@ def test_sync_now_starts_a_run_and_shows_it(client, admin):
     assert run.trigger == "manual" and run.triggered_by == admin
 
 
-@needs_sync_service
 def test_sync_now_while_one_runs_leads_to_the_running_one(client, admin):
     running = a_run(status="running", heartbeat_at=timezone.now())
     resp = client.post(reverse("delegation:sync_start"))
