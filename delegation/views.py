@@ -21,29 +21,27 @@ def mine(request):
     )
 
 
-@require_GET
-@require_capability("view_people")
-def people(request):
+def _people_results(request, template: str):
     term = request.GET.get("q", "")
     results = selectors.search_people(request.user, term)
     return render(
         request,
-        "delegation/people.html",
+        template,
         {"term": term, "results": results, "min_chars": selectors.SEARCH_MIN_CHARS},
     )
+
+
+@require_GET
+@require_capability("view_people")
+def people(request):
+    return _people_results(request, "delegation/people.html")
 
 
 @require_GET
 @require_capability("view_people")
 def people_search(request):
     """The results fragment htmx swaps in as the person types."""
-    term = request.GET.get("q", "")
-    results = selectors.search_people(request.user, term)
-    return render(
-        request,
-        "delegation/_people_results.html",
-        {"term": term, "results": results, "min_chars": selectors.SEARCH_MIN_CHARS},
-    )
+    return _people_results(request, "delegation/_people_results.html")
 
 
 @require_GET

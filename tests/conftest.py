@@ -82,6 +82,20 @@ def sim(graphsim):
     s.post("reset", {"tenant": True})
 
 
+def graphsim_env(info: dict) -> dict[str, str]:
+    """The environment that points a portal process (worker, gunicorn) at graphsim."""
+    return {
+        "MS_TENANT_ID": info["tenant"],
+        "MS_CLIENT_ID": info["client_id"],
+        "MS_CLIENT_SECRET": info["client_secret"],
+        "MS_AUTHORITY": info["authority"],
+        "MS_INSTANCE_DISCOVERY": "false",
+        "GRAPH_BASE_URL": info["graph"],
+        "GRAPH_CA_BUNDLE": info["ca"],
+        "CALLS_CALLBACK_OPENID_CONFIG": info["callback_openid_config"],
+    }
+
+
 @pytest.fixture
 def graph_settings(settings, graphsim):
     """Point the portal at graphsim: the only things that differ from Microsoft are URLs + CA."""

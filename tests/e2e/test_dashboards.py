@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.conftest import wait_for
+from tests.conftest import graphsim_env, wait_for
 from tests.integration.access_delegation import grant, person
 
 pytestmark = pytest.mark.e2e
@@ -116,13 +116,7 @@ def slow_tenant(graph_settings, sim, graphsim, monkeypatch):
     sim.post("faults", {"app_delegation_read": True, "latency_ms": 400})
     graph_settings.SYNC_USE_APP_ONLY = True
     env = {
-        "MS_TENANT_ID": graphsim["tenant"],
-        "MS_CLIENT_ID": graphsim["client_id"],
-        "MS_CLIENT_SECRET": graphsim["client_secret"],
-        "MS_AUTHORITY": graphsim["authority"],
-        "MS_INSTANCE_DISCOVERY": "false",
-        "GRAPH_BASE_URL": graphsim["graph"],
-        "GRAPH_CA_BUNDLE": graphsim["ca"],
+        **graphsim_env(graphsim),
         "SYNC_USE_APP_ONLY": "true",
         "SYNC_BATCHES_IN_FLIGHT": "1",  # one batch at a time: a run of several seconds
     }

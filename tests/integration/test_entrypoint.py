@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import ROOT, stop_process
+from tests.conftest import ROOT, graphsim_env, stop_process
 from tests.integration.test_foundation import PROD_ENV
 
 
@@ -31,13 +31,7 @@ def production_env(graphsim, tmp_path):
             "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path}/prod.sqlite3",
             "STATIC_ROOT": str(tmp_path / "static"),
             "PORTAL_RUN_DIR": str(tmp_path / "run"),
-            "MS_TENANT_ID": graphsim["tenant"],
-            "MS_CLIENT_ID": graphsim["client_id"],
-            "MS_CLIENT_SECRET": graphsim["client_secret"],
-            "MS_AUTHORITY": graphsim["authority"],
-            "MS_INSTANCE_DISCOVERY": "false",
-            "GRAPH_BASE_URL": graphsim["graph"],
-            "GRAPH_CA_BUNDLE": graphsim["ca"],
+            **graphsim_env(graphsim),
             "BIND": f"127.0.0.1:{free_port()}",
             "WEB_CONCURRENCY": "1",
         }

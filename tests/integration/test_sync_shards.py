@@ -7,7 +7,7 @@ import pytest
 
 from delegation.models import DelegationChange, SyncRun, SyncStage
 from delegation.sync import request_sync, sync_now
-from tests.conftest import wait_for
+from tests.conftest import graphsim_env, wait_for
 from tests.integration.test_sync_run import assert_cache_mirrors, changes_of, open_tenant
 
 SHARDING = {"SYNC_SHARD_THRESHOLD": 50, "SYNC_SHARD_SIZE": 60}
@@ -126,13 +126,7 @@ def test_a_shard_without_a_token_fails_the_whole_run_and_changes_nothing(
 def worker_env(tenant, graphsim, monkeypatch):
     """What the worker process needs to reach graphsim and to shard (it reads the environment)."""
     env = {
-        "MS_TENANT_ID": graphsim["tenant"],
-        "MS_CLIENT_ID": graphsim["client_id"],
-        "MS_CLIENT_SECRET": graphsim["client_secret"],
-        "MS_AUTHORITY": graphsim["authority"],
-        "MS_INSTANCE_DISCOVERY": "false",
-        "GRAPH_BASE_URL": graphsim["graph"],
-        "GRAPH_CA_BUNDLE": graphsim["ca"],
+        **graphsim_env(graphsim),
         "SYNC_USE_APP_ONLY": "true",
         **{name: str(value) for name, value in SHARDING.items()},
     }
