@@ -396,8 +396,12 @@ def _checked_claims(claims: dict) -> dict:
         raise SignInFailed("claims", "the id token has no oid or tid")
     if claims.get("aud") != settings.MS_CLIENT_ID:
         raise SignInFailed("claims", "the id token is for another application")
+    # Always our own tenant: with "common"/"organizations" (or no tenant set) anyone from any
+    # tenant could sign in, carrying app roles they assigned themselves in their own tenant.
     tenant = settings.MS_TENANT_ID
-    if tenant and tenant not in ("common", "organizations") and claims["tid"] != tenant:
+    if not tenant or tenant in ("common", "organizations", "consumers"):
+        raise SignInFailed("claims", "MS_TENANT_ID does not name one tenant")
+    if claims["tid"] != tenant:
         raise SignInFailed("claims", "the id token is from another tenant")
     return claims
 

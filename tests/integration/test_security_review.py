@@ -1,0 +1,26 @@
+"""Regression tests of the security review: each one failed before its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.models import AuditEvent
+from tests.auth_fixtures import callback_location, follow_to_callback, start_login
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("tenant", ["organizations", "common", ""])
+def test_a_multi_tenant_setting_does_not_let_other_tenants_sign_in(
+    client, graph_settings, graphsim, tenant
+):
+    # With "organizations" an id token from ANY tenant (whose admin can assign themselves the
+    # portal's app roles) used to be accepted: the tenant must always be ours, exactly.
+    location = callback_location(graphsim, start_login(client, "admin@contoso.test"))
+    graph_settings.MS_TENANT_ID = tenant
+    resp = follow_to_callback(client, location)
+    assert resp.status_code == 400
+    assert b'data-reason="claims"' in resp.content
+    assert "_auth_user_id" not in client.session
+    failure = AuditEvent.objects.filter(action="signin", outcome="failure").first()
+    assert failure is not None and failure.detail["reason"] == "claims"
