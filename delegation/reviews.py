@@ -11,10 +11,14 @@ from django.db import transaction
 from delegation.models import ALLOWED_ACTIONS, Delegation, DirectoryUser, GrantReview
 from portal import audit
 
+# PowerShell ends a single-quoted string at any of these, not only at the ASCII apostrophe.
+_PS_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
+
 
 def powershell_quote(value: str) -> str:
-    """A PowerShell single-quoted literal: nothing inside is expanded; ' is written ''."""
-    return "'" + value.replace("'", "''") + "'"
+    """A PowerShell single-quoted literal: nothing inside is expanded; each quote character
+    PowerShell knows (' and the typographic ones) is doubled, as '' is."""
+    return "'" + "".join(c * 2 if c in _PS_SINGLE_QUOTES else c for c in value) + "'"
 
 
 def _identity(person: DirectoryUser) -> str:
