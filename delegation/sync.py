@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 
 from delegation import sync_lock
@@ -139,3 +140,19 @@ def finished(run: SyncRun) -> None:
         removed=run.delegations_removed,
         error=run.error,
     )
+    if run.status != SyncRun.Status.FAILED:
+        warm_dashboards()
+
+
+def warm_dashboards() -> None:
+    """With a shared cache (CACHE_URL), compute the organisation figures now, so the first
+    manager after a sync does not wait for them (about 1.4 s at 300k grants). A per-process
+    cache would only warm this worker's copy, so it is left alone."""
+    if "locmem" in settings.CACHES["default"]["BACKEND"].lower():
+        return
+    from delegation.selectors_org import organisation_summary
+
+    try:
+        organisation_summary()
+    except Exception:  # a cold cache is slower, never wrong: the run's outcome stands
+        log.exception("could not warm the organisation figures after a sync")

@@ -374,3 +374,35 @@ def test_progress_and_heartbeat_are_written_as_the_run_goes_outside_any_transact
     assert len(done) > 10 and done == sorted(done) and done[-1] == run.people
     assert {d for _, d in seen} == {depth}  # none inside the sync's final transaction
     assert SyncRun.objects.get(pk=run.pk).heartbeat_at is not None
+
+
+def figures_queries() -> int:
+    """How many queries the organisation figures cost right now (1 when served warm)."""
+    from delegation.selectors_org import organisation_summary
+
+    with CaptureQueriesContext(connection) as queries:
+        organisation_summary()
+    return len(queries)
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared cache", "per-process cache"])
+def test_a_finished_sync_warms_the_dashboard_figures_only_in_a_shared_cache(
+    tenant, settings, tmp_path, shared
+):
+    if shared:
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(tmp_path),
+            }
+        }
+    else:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+    run = sync_now()
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    if shared:
+        assert figures_queries() == 1
+    else:
+        assert figures_queries() > 1
