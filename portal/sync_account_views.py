@@ -21,6 +21,12 @@ def sync_account_page(request):
         return _act(request, request.POST.get("action", ""), request.POST)
     if "connect" in request.GET:
         # A link (GET) in the page: CSP form-action would stop a form's redirect to Microsoft.
+        # Being a GET, another site could link an admin here (with a login_hint of the admin's
+        # own account, Microsoft may answer silently and make it the sync account): browsers say
+        # where a navigation came from, and only our own pages (or a typed address) may start it.
+        if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+            failure = tokens.SignInFailed("forbidden", "connect link followed from another site")
+            return signin.failure_page(request, failure, purpose="sync_account")
         return _act(request, "connect", request.GET)
     context = {
         "account": sync_account.current(),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from portal.models import AuditEvent
-from tests.auth_fixtures import callback_location, follow_to_callback, start_login
+from tests.auth_fixtures import LOOPBACK, callback_location, follow_to_callback, start_login
 
 pytestmark = pytest.mark.django_db
 
@@ -24,3 +25,19 @@ def test_a_multi_tenant_setting_does_not_let_other_tenants_sign_in(
     assert "_auth_user_id" not in client.session
     failure = AuditEvent.objects.filter(action="signin", outcome="failure").first()
     assert failure is not None and failure.detail["reason"] == "claims"
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+def test_another_site_cannot_start_connecting_the_sync_account(signed_in_client, site):
+    # A GET link: without this check any site could send an admin through the connect flow,
+    # which Microsoft may complete silently for the admin's own account.
+    admin = signed_in_client("admin@contoso.test")
+    url = reverse("portal:sync_account")
+    query = {"connect": "1", "login_hint": "admin@contoso.test"}
+    resp = admin.get(url, query, HTTP_SEC_FETCH_SITE=site, **LOOPBACK)
+    assert resp.status_code == 403
+    assert not admin.session.get("msal_flows")
+    refused = AuditEvent.objects.filter(action="sync_account.connect", outcome="failure").first()
+    assert refused is not None and refused.detail["reason"] == "forbidden"
+    ours = admin.get(url, query, HTTP_SEC_FETCH_SITE="same-origin", **LOOPBACK)
+    assert ours.status_code == 302
