@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -14,8 +16,10 @@ from portal.roles import user_has_capability
 @require_GET
 @require_capability("view_sync")
 def sync_list(request):
-    before = request.GET.get("before")
-    page = selectors_sync.runs_page(request.user, int(before) if (before or "").isdigit() else None)
+    before = request.GET.get("before") or ""
+    # ASCII digits, bounded: "²" is isdigit() yet not int(), and 5,000 digits raise ValueError.
+    cursor = int(before) if re.fullmatch(r"[0-9]{1,18}", before) else None
+    page = selectors_sync.runs_page(request.user, cursor)
     return render(
         request,
         "delegation/sync_list.html",

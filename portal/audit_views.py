@@ -38,10 +38,10 @@ def audit_events(filters: dict):
         who = filters["actor"]
         events = events.filter(Q(actor_label__icontains=who) | Q(actor__upn__icontains=who))
     zone = timezone.get_current_timezone()
-    if filters.get("since"):
+    if filters.get("since") and filters["since"] > dt.date.min:  # in UTC+x it would be year 0
         start = dt.datetime.combine(filters["since"], dt.time.min, tzinfo=zone)
         events = events.filter(at__gte=start)
-    if filters.get("until"):
+    if filters.get("until") and filters["until"] < dt.date.max:  # the last day has no next day
         end = dt.datetime.combine(filters["until"] + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
         events = events.filter(at__lt=end)
     return events.order_by("-at", "-id")

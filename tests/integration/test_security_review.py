@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from portal.models import AuditEvent
@@ -41,3 +42,19 @@ def test_another_site_cannot_start_connecting_the_sync_account(signed_in_client,
     assert refused is not None and refused.detail["reason"] == "forbidden"
     ours = admin.get(url, query, HTTP_SEC_FETCH_SITE="same-origin", **LOOPBACK)
     assert ours.status_code == 302
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/sync/?before=" + "9" * 5000,  # past Python's int() digit limit
+        "/sync/?before=%C2%B2",  # "²": isdigit() yet not int()
+        "/admin-tools/audit?until=9999-12-31",  # the day after has no date
+        "/admin-tools/audit?since=0001-01-01",  # east of UTC: before year 1
+    ],
+)
+def test_unbounded_query_parameters_are_not_server_errors(make_user, url):
+    admin = Client(raise_request_exception=False)
+    admin.force_login(make_user("admin"))
+    admin.cookies["tz"] = "Asia/Tokyo"
+    assert admin.get(url).status_code == 200
