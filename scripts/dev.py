@@ -75,6 +75,9 @@ def write_env(info: dict) -> Path:
         "GRAPH_CA_BUNDLE": info["ca"],
         "CALLS_CALLBACK_BASE_URL": f"http://127.0.0.1:{WEB_PORT}",
         "CALLS_CALLBACK_OPENID_CONFIG": info["callback_openid_config"],
+        # A demo resource account: graphsim accepts any application instance for phone calls.
+        "CALLS_APP_INSTANCE_ID": "6f0c7b1e-0000-4000-8000-00000000a11e",
+        "CALLS_APP_INSTANCE_NUMBER": "+14255550100",
         "PORTAL_RUN_DIR": str(RUN),
         "PORT": str(WEB_PORT),
     }
