@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from portal import signin, sync_account
+from portal import audit, signin, sync_account
 from portal.graph import tokens
 from portal.graph.errors import TokenError
 from portal.permissions import require_capability
@@ -49,14 +49,24 @@ def _act(request, action: str, params):
         if sync_account.disconnect(request):
             messages.success(request, "The sync account is disconnected; its tokens are gone.")
     elif action == "test":
+        # It redeems (and so replaces) the stored refresh token: a change, audited like one.
         try:
             sync_account.refresh()
             messages.success(request, "The sync account's token was refreshed.")
+            audit.record("sync_account.test", "success", request=request, target=_target())
         except TokenError as exc:
             messages.error(request, f"The sync account's token could not be refreshed: {exc}")
+            audit.record(
+                "sync_account.test", "failure", request=request, target=_target(), error=str(exc)
+            )
     else:
         messages.error(request, "Unknown action.")
     return redirect("portal:sync_account")
+
+
+def _target() -> str:
+    account = sync_account.current()
+    return (account.upn or account.object_id) if account else ""
 
 
 def finish_connect(request, entry: dict):

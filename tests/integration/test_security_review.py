@@ -58,3 +58,23 @@ def test_unbounded_query_parameters_are_not_server_errors(make_user, url):
     admin.force_login(make_user("admin"))
     admin.cookies["tz"] = "Asia/Tokyo"
     assert admin.get(url).status_code == 200
+
+
+def test_testing_the_sync_account_token_is_audited(signed_in_client):
+    # "Test now" redeems and replaces the stored refresh token: a change like any other.
+    admin = signed_in_client("admin@contoso.test")
+    admin.post(reverse("portal:sync_account"), {"action": "test"})  # none connected: a failure
+    event = AuditEvent.objects.filter(action="sync_account.test").first()
+    assert event is not None and event.outcome == "failure"
+    assert event.actor.upn == "admin@contoso.test"
+
+
+def test_a_successful_token_test_is_audited_too(signed_in_client, graphsim):
+    admin = signed_in_client("admin@contoso.test")
+    query = {"connect": "1", "login_hint": "manager@contoso.test"}
+    resp = admin.get(reverse("portal:sync_account"), query, **LOOPBACK)
+    follow_to_callback(admin, callback_location(graphsim, resp["Location"]))
+    admin.post(reverse("portal:sync_account"), {"action": "test"})
+    event = AuditEvent.objects.filter(action="sync_account.test").first()
+    assert event is not None and event.outcome == "success"
+    assert event.target == "manager@contoso.test"
