@@ -43,7 +43,8 @@ class DeltaExpired(Exception):
 
 
 def is_object_id(value) -> bool:
-    return isinstance(value, str) and GUIDISH.match(value) is not None
+    # fullmatch: with match(), "$" also matches before a trailing newline.
+    return isinstance(value, str) and GUIDISH.fullmatch(value) is not None
 
 
 def _bounded(value) -> str:

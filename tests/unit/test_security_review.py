@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from delegation.reviews import powershell_quote
+from portal.graph.delegations import grant_from_item
+from portal.graph.directory import is_object_id
 
 
 @pytest.mark.parametrize("quote", ["\u2018", "\u2019", "\u201a", "\u201b"])
@@ -18,3 +20,12 @@ def test_powershell_quote_escapes_typographic_single_quotes(quote):
     # Every quote character inside the literal comes in pairs: none can close it.
     for run in body.replace("''", "").split():
         assert not any(c in "'\u2018\u2019\u201a\u201b" for c in run.replace(quote * 2, ""))
+
+
+def test_an_object_id_with_a_trailing_newline_is_not_an_object_id():
+    # "$" matches before a final "\n": such an id from Graph reached URLs and the cache, and
+    # every page linking that person failed (the URL converter refuses it).
+    guid = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    assert is_object_id(guid)
+    assert not is_object_id(guid + "\n")
+    assert grant_from_item({"id": guid + "\n", "allowedActions": {}}) is None
