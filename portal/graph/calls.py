@@ -7,6 +7,7 @@ ring someone twice. Ending and keepAlive are safe to repeat and use the client's
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.conf import settings
 from portal.graph.errors import GraphError
 
 CALLS = "/communications/calls"
+_CALL_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,9 @@ def _phone_info(e164: str) -> dict:
 
 
 def _call_path(graph_id: str, action: str = "") -> str:
-    # Graph ids are GUID-like; refuse anything that could walk out of the calls collection.
-    if not graph_id or "/" in graph_id or "?" in graph_id or "#" in graph_id:
+    # Graph ids are GUID-like; refuse anything that could walk out of the calls collection
+    # ("..", "%2F", a newline: the id comes from Graph's answers and notifications).
+    if not _CALL_ID.fullmatch(graph_id or ""):
         raise GraphError("not a call id", status=404, code="itemNotFound")
     return f"{CALLS}/{graph_id}" + (f"/{action}" if action else "")
 

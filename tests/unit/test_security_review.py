@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from delegation.reviews import powershell_quote
+from portal.graph.calls import _call_path
 from portal.graph.delegations import grant_from_item
 from portal.graph.directory import is_object_id
+from portal.graph.errors import GraphError
 
 
 @pytest.mark.parametrize("quote", ["\u2018", "\u2019", "\u201a", "\u201b"])
@@ -29,3 +31,15 @@ def test_an_object_id_with_a_trailing_newline_is_not_an_object_id():
     assert is_object_id(guid)
     assert not is_object_id(guid + "\n")
     assert grant_from_item({"id": guid + "\n", "allowedActions": {}}) is None
+
+
+@pytest.mark.parametrize("graph_id", ["..", "x/../..", "a%2F..", "abc\n", "", "a b"])
+def test_a_call_id_that_could_leave_the_calls_collection_is_refused(graph_id):
+    with pytest.raises(GraphError):
+        _call_path(graph_id, "transfer")
+
+
+def test_a_guid_call_id_makes_its_path():
+    assert _call_path("4a1b0c5e-known-call", "transfer") == (
+        "/communications/calls/4a1b0c5e-known-call/transfer"
+    )
