@@ -61,6 +61,9 @@ def call_transfer(
         can_act_on_any=user_has_capability(user, "act_on_any_call"),
         call_state=call.state,
         on_behalf_of=delegator.object_id if delegator else None,
+        actor_grant=(
+            selectors.grant_between(delegator.object_id, user.object_id) if delegator else None
+        ),
         target=target.object_id,
         target_grant=(
             selectors.grant_between(delegator.object_id, target.object_id) if delegator else None

@@ -90,12 +90,14 @@ def may_transfer(
     can_act_on_any: bool,
     call_state: str,
     on_behalf_of: str | None,
+    actor_grant: Grant | None,
     target: str,
     target_grant: Grant | None,
 ) -> Decision:
     """A call made on a delegator's behalf goes only to them or to a delegate who may receive
     their calls (or helpdesk acting on any call may not widen that: the callee sees the
-    delegator's line)."""
+    delegator's line). A delegate acts on it only while their own grant still lets them make
+    calls for that delegator: a grant revoked mid-call stops them (helpdesk needs no grant)."""
     decision = may_act_on_call(
         is_starter=is_starter, can_act_on_any=can_act_on_any, call_state=call_state
     )
@@ -103,6 +105,16 @@ def may_transfer(
         return decision
     if call_state not in states.CONNECTED:
         return refuse("Only a connected call can be transferred.")
+    if on_behalf_of and not can_act_on_any:
+        if actor_grant is None or not actor_grant.is_active:
+            return refuse(
+                "Your delegation from the person this call is made for is no longer active."
+            )
+        if not actor_grant.make_calls:
+            return refuse(
+                "Your delegation no longer lets you act on calls for the person this call is "
+                "made for."
+            )
     if not on_behalf_of or target == on_behalf_of:
         return ALLOW
     if target_grant is None:

@@ -293,6 +293,23 @@ def test_bad_input_gets_a_clear_message_and_sends_nothing(
     assert graph_call_requests(sim) == before
 
 
+def test_a_delegate_whose_grant_is_revoked_mid_call_cannot_transfer_it(
+    client, signed_in, tenant, sim
+):
+    from delegation.models import Delegation
+
+    signed_in("assistant")
+    start_call(client, tenant, to="nobody", on_behalf_of="boss")
+    call = wait_state(the_call(), "established")
+    Delegation.objects.filter(delegate=tenant["assistant"]).delete()  # the sync saw it go
+    before = graph_call_requests(sim)
+    resp = act(client, call, "transfer", target=tenant["deputy"].object_id)
+    assert "no longer active" in page_text(client, resp["Location"])
+    assert graph_call_requests(sim) == before
+    assert not CallAction.objects.exists()
+    assert AuditEvent.objects.filter(action="call.transfer", outcome="denied").count() == 1
+
+
 def test_a_grant_revoked_since_the_form_was_shown_is_refused(client, signed_in, tenant, sim):
     from delegation.models import Delegation
 

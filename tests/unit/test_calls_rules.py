@@ -75,6 +75,7 @@ def transfer(**kw):
         "can_act_on_any": False,
         "call_state": states.ESTABLISHED,
         "on_behalf_of": "boss",
+        "actor_grant": rules.Grant(is_active=True, make_calls=True),
         "target": "deputy",
         "target_grant": rules.Grant(is_active=True, receive_calls=True),
     }
@@ -110,6 +111,19 @@ def test_a_call_without_on_behalf_may_be_transferred_to_anyone():
 def test_someone_elses_call_cannot_be_transferred():
     decision = transfer(is_starter=False)
     assert not decision and "not yours" in decision.reason
+
+
+def test_a_delegate_whose_grant_was_revoked_mid_call_may_not_transfer_it():
+    decision = transfer(actor_grant=None)
+    assert not decision and "no longer active" in decision.reason
+    decision = transfer(actor_grant=rules.Grant(is_active=False, make_calls=True))
+    assert not decision and "no longer active" in decision.reason
+    decision = transfer(actor_grant=rules.Grant(is_active=True, receive_calls=True))
+    assert not decision and "no longer lets you" in decision.reason
+
+
+def test_helpdesk_needs_no_grant_of_their_own_to_transfer_a_call_made_on_behalf():
+    assert transfer(is_starter=False, can_act_on_any=True, actor_grant=None)
 
 
 def test_helpdesk_may_transfer_any_call():
