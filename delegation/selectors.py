@@ -117,17 +117,25 @@ def my_delegations(user) -> MyDelegations:
     me = directory_user_of(user)
     if me is None:
         return MyDelegations(me=None)
-    acting_for = (
-        Delegation.objects.filter(delegate=me)
-        .select_related("delegator")
-        .order_by("-is_active", "delegator__display_name", "id")[:LIST_CAP]
-    )
-    my_delegates = (
-        Delegation.objects.filter(delegator=me)
+    return MyDelegations(me=me, acting_for=grants_received(me), my_delegates=grants_given(me))
+
+
+def grants_given(person: DirectoryUser) -> list[Delegation]:
+    """The person's delegates (one query), active first, by name, capped at LIST_CAP."""
+    return list(
+        Delegation.objects.filter(delegator=person)
         .select_related("delegate")
         .order_by("-is_active", "delegate__display_name", "id")[:LIST_CAP]
     )
-    return MyDelegations(me=me, acting_for=list(acting_for), my_delegates=list(my_delegates))
+
+
+def grants_received(person: DirectoryUser) -> list[Delegation]:
+    """The person's delegators (one query), active first, by name, capped at LIST_CAP."""
+    return list(
+        Delegation.objects.filter(delegate=person)
+        .select_related("delegator")
+        .order_by("-is_active", "delegator__display_name", "id")[:LIST_CAP]
+    )
 
 
 # --- a person's page -------------------------------------------------------------------------
@@ -142,16 +150,6 @@ class PersonPage:
 
 def person_page(person: DirectoryUser) -> PersonPage:
     """Everything on a person's page in 4 queries."""
-    delegates = (
-        Delegation.objects.filter(delegator=person)
-        .select_related("delegate")
-        .order_by("-is_active", "delegate__display_name", "id")[:LIST_CAP]
-    )
-    delegators = (
-        Delegation.objects.filter(delegate=person)
-        .select_related("delegator")
-        .order_by("-is_active", "delegator__display_name", "id")[:LIST_CAP]
-    )
     history = (
         DelegationChange.objects.filter(Q(delegator=person) | Q(delegate=person))
         .select_related("delegator", "delegate", "run")
@@ -159,8 +157,8 @@ def person_page(person: DirectoryUser) -> PersonPage:
     )
     return PersonPage(
         person=person,
-        delegates=list(delegates),
-        delegators=list(delegators),
+        delegates=grants_given(person),
+        delegators=grants_received(person),
         history=list(history),
         last_seen_by=last_sync_that_saw(person),
     )
