@@ -64,17 +64,21 @@ class Sim:
             http_client=session_for(self.ca),
         )
 
-    def app_token(self) -> str:
-        r = self.http.post(
+    def client_credentials(self, scope: str = "https://graph.microsoft.com/.default"):
+        """The raw token endpoint answer to a client-credentials request for `scope`."""
+        return self.http.post(
             self.info["authority"] + "/oauth2/v2.0/token",
             data={
                 "grant_type": "client_credentials",
                 "client_id": self.info["client_id"],
                 "client_secret": self.info["client_secret"],
-                "scope": "https://graph.microsoft.com/.default",
+                "scope": scope,
             },
             timeout=10,
         )
+
+    def app_token(self) -> str:
+        r = self.client_credentials()
         assert r.status_code == 200, r.text
         return r.json()["access_token"]
 

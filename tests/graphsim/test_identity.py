@@ -197,16 +197,7 @@ def test_client_credentials_with_msal(sim):
     assert "Calls.Initiate.All" in claims["roles"] and "User.Read.All" in claims["roles"]
     assert "CallDelegation.Read.All" not in claims["roles"]
     assert "scp" not in claims
-    bad = sim.http.post(
-        sim.info["authority"] + "/oauth2/v2.0/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": sim.info["client_id"],
-            "client_secret": sim.info["client_secret"],
-            "scope": "User.Read",
-        },
-        timeout=10,
-    )
+    bad = sim.client_credentials("User.Read")
     assert bad.status_code == 400
     _oauth_error_shape(bad, "invalid_scope")
 
@@ -276,16 +267,7 @@ def test_logout_redirects(sim):
 
 def test_token_endpoint_fail_and_slow_hooks(sim):
     sim.hook("tokens", {"fail_next": 1})
-    r = sim.http.post(
-        sim.info["authority"] + "/oauth2/v2.0/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": sim.info["client_id"],
-            "client_secret": sim.info["client_secret"],
-            "scope": "https://graph.microsoft.com/.default",
-        },
-        timeout=10,
-    )
+    r = sim.client_credentials()
     assert r.status_code == 500
     assert sim.app_token()
     sim.hook("tokens", {"slow_next": 1, "slow_ms": 400})
