@@ -1,0 +1,69 @@
+"""The architecture of the real tree (docs/architecture.md, "Rules the tests enforce").
+
+Each check is a pure function of `checks`, shown able to fail by `test_checks.py` on small
+synthetic trees. Here they run over the project's application packages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.architecture import checks
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def graph() -> checks.ImportGraph:
+    return checks.read_graph(ROOT)
+
+
+def _lines(pairs, sep: str = " -> ") -> str:
+    return "\n".join(f"  {a}{sep}{b}" for a, b in pairs)
+
+
+def test_the_application_packages_are_found():
+    packages = checks.application_packages(ROOT)
+    assert {"portal", "delegation", "calls", "graphsim"} <= set(packages)
+
+
+def test_no_import_cycles(graph):
+    cycles = checks.find_cycles(graph.edges)
+    assert not cycles, "import cycles:\n" + "\n".join("  " + " -> ".join(c) for c in cycles)
+
+
+def test_portal_imports_no_app(graph):
+    found = checks.floor_imports_apps(graph)
+    assert not found, "portal imports an app:\n" + _lines(found)
+
+
+def test_graphsim_and_the_portal_never_import_each_other(graph):
+    found = checks.simulator_crossings(graph)
+    assert not found, "graphsim and the portal meet over HTTP only:\n" + _lines(found)
+
+
+def test_portal_graph_takes_only_settings_and_the_allowed_actions_from_portal(graph):
+    found = checks.seam_imports_portal(graph)
+    assert not found, "portal.graph imports the rest of portal:\n" + _lines(found)
+
+
+def test_only_portal_graph_imports_microsoft_clients(graph):
+    found = checks.microsoft_clients_outside_seam(graph)
+    assert not found, "msal/requests/azure/msgraph outside portal/graph/:\n" + _lines(found)
+
+
+def test_no_module_over_400_lines(graph):
+    found = checks.oversized_modules(graph.modules)
+    assert not found, "modules over 400 lines:\n" + _lines(found, ": ")
+
+
+def test_no_view_function_over_25_lines(graph):
+    found = checks.long_view_functions(graph.modules)
+    assert not found, "view functions over 25 lines:\n" + _lines(found, ": ")
+
+
+def test_package_inits_hold_no_imports(graph):
+    found = checks.package_inits_with_imports(graph.modules)
+    assert not found, "imports in __init__.py (package: line):\n" + _lines(found, ": ")
