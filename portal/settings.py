@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "csp",
     "portal",
     "delegation",
+    "delegation.changes",
     "calls",
 ]
 
