@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from delegation.models import ALLOWED_ACTIONS, GrantReview
-from delegation.selectors_grants import RISKS, SORTS
+from delegation.selectors.grants import RISKS, SORTS
 
 SORT_LABELS = {
     "newest": "Newest first",

@@ -7,10 +7,12 @@ from datetime import UTC
 
 import pytest
 
-from delegation import exports, selectors, selectors_sync
+from delegation import exports
 from delegation.forms import DelegationFilterForm
 from delegation.models import DirectoryUser, SyncRun
 from delegation.reviews import powershell_quote, revoke_command
+from delegation.selectors import people as selectors
+from delegation.selectors import sync as selectors_sync
 from delegation.templatetags.delegation_tags import (
     NAME_MAX,
     action_flags,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet, Subquery
 
 from delegation.models import ALLOWED_ACTIONS, Delegation, DirectoryUser, GrantReview
-from delegation.selectors import prefix_q
+from delegation.selectors.people import prefix_q
 from portal.roles import user_has_capability
 
 PAGE_SIZE = 50

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from delegation import sync_lock
 from delegation.models import (
     ACTION_FIELDS,
     Delegation,
@@ -25,14 +24,15 @@ from delegation.models import (
     SyncCursor,
     SyncRun,
 )
-from delegation.sync_diff import (
+from delegation.sync import lock
+from delegation.sync.diff import (
     GrantDiff,
     diff_grants,
     diff_people,
     grant_key,
     split_key,
 )
-from delegation.sync_fetch import DELTA_CURSOR, PeopleSnapshot
+from delegation.sync.fetch import DELTA_CURSOR, PeopleSnapshot
 from portal.graph.delegations import FetchResult, micros, pack, unpack
 from portal.graph.directory import person_tuple
 
@@ -274,7 +274,7 @@ def apply_run(run_id: int, snapshot: PeopleSnapshot, fetch: FetchResult, graph: 
     with transaction.atomic():
         run = SyncRun.objects.select_for_update().get(pk=run_id)
         if run.status != SyncRun.Status.RUNNING:
-            raise sync_lock.LockLost(f"sync #{run_id} is {run.status}, not running")
+            raise lock.LockLost(f"sync #{run_id} is {run.status}, not running")
         counts, removed_pks = _write_people(snapshot, at)
         pk_of = dict(DirectoryUser.objects.values_list("object_id", "pk"))
         _add_unknown_people(fetch.grants, pk_of, at)

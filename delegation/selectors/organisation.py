@@ -1,5 +1,5 @@
 """Reads for the organisation dashboard: its figures, cached, and the page that joins them to
-one page of the table (selectors_grants).
+one page of the table (selectors/grants.py).
 
 The summary aggregates every grant (hundreds of thousands of rows), so it is computed once per
 state of the cache and kept in Django's cache; the key changes whenever a sync finishes or
@@ -34,7 +34,7 @@ from delegation.models import (
     DirectoryUser,
     SyncRun,
 )
-from delegation.selectors_grants import (
+from delegation.selectors.grants import (
     RISKS,
     TablePage,
     capped_count,
