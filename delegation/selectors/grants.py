@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet, Subquery
 
-from delegation.models import ALLOWED_ACTIONS, Delegation, DirectoryUser, GrantReview
+from delegation.models import Delegation, DirectoryUser, GrantReview
 from delegation.selectors.people import prefix_q
+from portal import allowed_actions
 from portal.roles import user_has_capability
 
 PAGE_SIZE = 50
@@ -65,7 +66,7 @@ def filtered_delegations(
         qs = qs.filter(Q(delegator_id__in=ids) | Q(delegate_id__in=ids))
     if department:
         qs = qs.filter(delegator__department=department)
-    if action in {f for f, _, _ in ALLOWED_ACTIONS}:
+    if action in allowed_actions.BY_FIELD:
         qs = qs.filter(**{action: True})
     if active in ("yes", "no"):
         qs = qs.filter(is_active=(active == "yes"))

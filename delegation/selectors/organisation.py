@@ -27,8 +27,6 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from delegation.models import (
-    ALLOWED_ACTIONS,
-    TEAMS_DELEGATION_LIMIT,
     Delegation,
     DelegationChange,
     DirectoryUser,
@@ -41,11 +39,12 @@ from delegation.selectors.grants import (
     filtered_delegations,
     table_page,
 )
+from portal import allowed_actions
 
 SUMMARY_TTL_SECONDS = 600
 TOP_DEPARTMENTS = 12
 HISTORY_DAYS = 180
-NEAR_LIMIT = TEAMS_DELEGATION_LIMIT - 3  # "at or near the limit": 22 or more
+NEAR_LIMIT = allowed_actions.TEAMS_DELEGATION_LIMIT - 3  # "at or near the limit": 22 or more
 RISK_SAMPLE = 5
 
 
@@ -101,7 +100,7 @@ def compute_summary() -> Summary:
         delegates=Count("delegate", distinct=True),
         **{
             f"action_{field}": Count("id", filter=Q(is_active=True, **{field: True}))
-            for field, _, _ in ALLOWED_ACTIONS
+            for field in allowed_actions.FIELDS
         },
         **{f"risk_{code}": Count("id", filter=q) for code, (_, _, q) in RISKS.items()},
     )
@@ -110,7 +109,7 @@ def compute_summary() -> Summary:
     department_rows, totals["people"] = _departments()
     return Summary(
         totals=totals,
-        by_action=[(label, figures[f"action_{f}"]) for f, _, label in ALLOWED_ACTIONS],
+        by_action=[(a.label, figures[f"action_{a.field}"]) for a in allowed_actions.ACTIONS],
         by_department=_top_departments(department_rows),
         over_time=_changes_over_time(),
         risk_counts={code: figures[f"risk_{code}"] for code in RISKS},
@@ -223,18 +222,13 @@ def _person_dict(p: DirectoryUser) -> dict:
     }
 
 
-def _grant_rows(qs):
-    for g in qs.select_related("delegator", "delegate"):
-        yield grant_dict(g)
-
-
 def grant_dict(g: Delegation) -> dict:
     return {
         "id": g.id,
         "delegator": _person_dict(g.delegator),
         "delegate": _person_dict(g.delegate),
         "is_active": g.is_active,
-        "actions": {field: getattr(g, field) for field, _, _ in ALLOWED_ACTIONS},
+        "actions": {field: getattr(g, field) for field in allowed_actions.FIELDS},
         "first_seen": g.first_seen,
     }
 

@@ -16,7 +16,6 @@ HISTORY_LIMIT = 50
 # Teams allows 25 each way; the cap only guards the page against a corrupt cache.
 LIST_CAP = 200
 SEARCH_FIELDS = ("display_name", "upn", "mail")
-_FINISHED_OK = (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL)
 
 
 def people_for_user(user) -> QuerySet[DirectoryUser]:
@@ -168,7 +167,7 @@ def last_sync_that_saw(person: DirectoryUser) -> SyncRun | None:
     """Every completed sync lists the whole directory (or its delta from a full list), so the
     last one to see a present person is the last completed run; for a removed person, the last
     completed run that finished before the removal was recorded."""
-    runs = SyncRun.objects.filter(status__in=_FINISHED_OK, finished_at__isnull=False)
+    runs = SyncRun.objects.filter(status__in=SyncRun.READ_OK_STATUSES, finished_at__isnull=False)
     if person.removed_at is not None or not person.in_directory:
         if person.removed_at is None:
             return None

@@ -17,7 +17,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from delegation.models import (
-    ACTION_FIELDS,
     Delegation,
     DelegationChange,
     DirectoryUser,
@@ -33,6 +32,7 @@ from delegation.sync.diff import (
     split_key,
 )
 from delegation.sync.fetch import DELTA_CURSOR, PeopleSnapshot
+from portal import allowed_actions
 from portal.graph.delegations import FetchResult, micros, pack, unpack
 from portal.graph.directory import person_tuple
 
@@ -40,6 +40,12 @@ NAIVE_EPOCH = datetime(1970, 1, 1)
 CHUNK = 1000
 MAX_FAILED_IDS = 1000  # SyncRun.failed_user_ids keeps the first ones; failures counts them all
 PERSON_COLUMNS = ("object_id", "display_name", "upn", "mail", "department", "job_title")
+ACTION_FIELDS = allowed_actions.FIELDS
+ACTION_BITS = tuple(allowed_actions.bit(field) for field in ACTION_FIELDS)
+# Every combination of the actions' bits, as the five booleans it stands for (field order).
+FLAGS_OF_BITS = tuple(
+    tuple(bool(bits & bit) for bit in ACTION_BITS) for bits in range(1 << len(ACTION_BITS))
+)
 
 
 def _chunks(rows: Iterable, size: int = CHUNK) -> Iterator[list]:
@@ -170,7 +176,7 @@ def _stored_grants() -> Iterator[tuple[int, int, int]]:
         "pk", "delegator_id", "delegate_id", "is_active", "created_in_teams", *ACTION_FIELDS
     )
     for pk, delegator, delegate, active, created, *actions in rows.iterator(chunk_size=5000):
-        bits = sum(1 << i for i, allowed in enumerate(actions) if allowed)
+        bits = sum(bit for bit, allowed in zip(ACTION_BITS, actions, strict=True) if allowed)
         created_us = micros(created) if created is not None else None
         yield pk, grant_key(delegator, delegate), pack(active, bits, created_us)
 
@@ -197,15 +203,7 @@ class _GrantColumns:
 
     def values(self, packed: int) -> tuple:
         active, bits, created = unpack(packed)
-        return (
-            active,
-            self._created(created)[0],
-            bool(bits & 1),
-            bool(bits & 2),
-            bool(bits & 4),
-            bool(bits & 8),
-            bool(bits & 16),
-        )
+        return (active, self._created(created)[0], *FLAGS_OF_BITS[bits])
 
     def json(self, packed: int | None):
         if packed is None:
@@ -226,11 +224,7 @@ class _GrantColumns:
         return {
             "is_active": active,
             "created_in_teams": iso,
-            "make_calls": bool(bits & 1),
-            "receive_calls": bool(bits & 2),
-            "manage_settings": bool(bits & 4),
-            "pick_up_held_calls": bool(bits & 8),
-            "join_active_calls": bool(bits & 16),
+            **dict(zip(ACTION_FIELDS, FLAGS_OF_BITS[bits], strict=True)),
         }
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from delegation.models import ALLOWED_ACTIONS
+from portal import allowed_actions
 from portal.graph.delegations import unpack
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -34,8 +34,8 @@ def grant_fields(packed: int) -> dict:
     """The Delegation columns a packed grant stands for."""
     active, bits, created = unpack(packed)
     out = {"is_active": active, "created_in_teams": from_micros(created)}
-    for i, (name, _, _) in enumerate(ALLOWED_ACTIONS):
-        out[name] = bool(bits >> i & 1)
+    for name in allowed_actions.FIELDS:
+        out[name] = bool(bits & allowed_actions.bit(name))
     return out
 
 
