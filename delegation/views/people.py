@@ -23,7 +23,8 @@ def mine(request):
 
 def _people_results(request, template: str):
     term = request.GET.get("q", "")
-    results = people_selectors.search_people(request.user, term)
+    visible = people_selectors.people_for_user(request.user)
+    results = people_selectors.search_people(visible, term)
     return render(
         request,
         template,
