@@ -102,7 +102,7 @@ def compute_summary() -> Summary:
             f"action_{field}": Count("id", filter=Q(is_active=True, **{field: True}))
             for field in allowed_actions.FIELDS
         },
-        **{f"risk_{code}": Count("id", filter=q) for code, (_, _, q) in RISKS.items()},
+        **{f"risk_{code}": Count("id", filter=risk.q) for code, risk in RISKS.items()},
     )
     totals = {k: figures[k] for k in ("grants", "active", "delegators", "delegates")}
     totals["inactive"] = totals["grants"] - totals["active"]
@@ -144,10 +144,10 @@ def _risk_samples() -> dict[str, list[dict]]:
     """The first few grants of each risk, in one query: a limited subquery per risk picks the
     ids, and each risk's filter, annotated as a boolean, says which list a grant belongs to."""
     ids = Q()
-    for _, _, q in RISKS.values():
-        ids |= Q(id__in=Delegation.objects.filter(q).order_by("id").values("id")[:RISK_SAMPLE])
+    for risk in RISKS.values():
+        ids |= Q(id__in=Delegation.objects.filter(risk.q).order_by("id").values("id")[:RISK_SAMPLE])
     flags = {
-        f"risk_{code}": ExpressionWrapper(q, BooleanField()) for code, (_, _, q) in RISKS.items()
+        f"risk_{code}": ExpressionWrapper(risk.q, BooleanField()) for code, risk in RISKS.items()
     }
     grants = list(
         Delegation.objects.filter(ids)

@@ -26,6 +26,8 @@ from delegation.models import (
 from delegation.sync import lock
 from delegation.sync.diff import (
     GrantDiff,
+    StoredGrant,
+    StoredPerson,
     diff_grants,
     diff_people,
     grant_key,
@@ -99,8 +101,8 @@ def _delete(model, pks: Iterable[int]) -> None:
 
 
 # ------------------------------------------------------------------ people
-def _stored_people(object_ids: Iterable[str] | None) -> dict:
-    """id -> (pk, person tuple, in_directory, removed); everyone when object_ids is None."""
+def _stored_people(object_ids: Iterable[str] | None) -> dict[str, StoredPerson]:
+    """id -> the person as stored; everyone when object_ids is None."""
     columns = ("pk", *PERSON_COLUMNS, "account_enabled", "in_directory", "removed_at")
     rows = DirectoryUser.objects.values_list(*columns)
     out = {}
@@ -110,7 +112,7 @@ def _stored_people(object_ids: Iterable[str] | None) -> dict:
         batches = (rows.filter(object_id__in=chunk) for chunk in _chunks(object_ids, 500))
     for batch in batches:
         for pk, *person, in_directory, removed_at in batch:
-            out[person[0]] = (pk, tuple(person), in_directory, removed_at is not None)
+            out[person[0]] = StoredPerson(pk, tuple(person), in_directory, removed_at is not None)
     return out
 
 
@@ -122,12 +124,12 @@ def _write_people(snapshot: PeopleSnapshot, at) -> tuple[dict, set[int]]:
         removed = [
             oid
             for oid, row in stored.items()
-            if row[2] and not row[3] and oid not in snapshot.people
+            if row.in_directory and not row.removed and oid not in snapshot.people
         ]
     else:
         stored = _stored_people([*snapshot.changed, *snapshot.removed])
         present = [
-            person_tuple(fields, stored[oid][1] if oid in stored else None)
+            person_tuple(fields, stored[oid].person if oid in stored else None)
             for oid, fields in snapshot.changed.items()
         ]
         removed = snapshot.removed
@@ -171,14 +173,14 @@ def _add_unknown_people(grants: list, pk_of: dict, at) -> int:
 
 
 # ------------------------------------------------------------------ grants
-def _stored_grants() -> Iterator[tuple[int, int, int]]:
+def _stored_grants() -> Iterator[StoredGrant]:
     rows = Delegation.objects.values_list(
         "pk", "delegator_id", "delegate_id", "is_active", "created_in_teams", *ACTION_FIELDS
     )
     for pk, delegator, delegate, active, created, *actions in rows.iterator(chunk_size=5000):
         bits = sum(bit for bit, allowed in zip(ACTION_BITS, actions, strict=True) if allowed)
         created_us = micros(created) if created is not None else None
-        yield pk, grant_key(delegator, delegate), pack(active, bits, created_us)
+        yield StoredGrant(pk, grant_key(delegator, delegate), pack(active, bits, created_us))
 
 
 class _GrantColumns:
