@@ -4,7 +4,7 @@
 
 Starts `python -m graphsim --port 0 ...` with those flags, points a fresh Django (SQLite file in
 a temporary directory, app-only tokens) at it, runs one full sync through the real service
-(`delegation.sync.sync_now`), then compares the cache with graphsim's `/_sim/truth`.
+(`delegation.sync.service.sync_now`), then compares the cache with graphsim's `/_sim/truth`.
 
 The last line: `sync users=N requests=X minimum=M wall_s=W limit_s=T ratio=W/T peak_rss_mb=K
 lost=0 extra=0`, where X counts Graph requests as graphsim saw them (identity requests excluded),
@@ -166,7 +166,7 @@ def main(argv=None) -> int:
         from django.conf import settings
 
         from delegation.models import SyncRun
-        from delegation.sync import sync_now
+        from delegation.sync.service import sync_now
 
         sim = requests.Session()
         sim.verify = info["ca"]

@@ -8,6 +8,7 @@ from django.http import Http404
 from calls import rules, states
 from calls.models import Call
 from delegation.models import Delegation, DirectoryUser
+from delegation.selectors import people as people_selectors
 from portal.roles import user_has_capability
 
 PEOPLE_SEARCH_LIMIT = 10
@@ -114,17 +115,10 @@ def directory_person_by_id(pk) -> DirectoryUser | None:
 
 
 def search_people(query: str) -> list[DirectoryUser]:
-    query = (query or "").strip()[:100]
-    if len(query) < 2:
-        return []
-    match = (
-        Q(display_name__icontains=query) | Q(upn__istartswith=query) | Q(mail__istartswith=query)
-    )
-    return list(
-        DirectoryUser.objects.filter(match, in_directory=True, account_enabled=True).order_by(
-            "display_name"
-        )[:PEOPLE_SEARCH_LIMIT]
-    )
+    """The person picker: the People page's ranked search, over the people a call can reach
+    (present in the directory, account enabled)."""
+    reachable = DirectoryUser.objects.filter(in_directory=True, account_enabled=True)
+    return people_selectors.search_people(reachable, query or "", limit=PEOPLE_SEARCH_LIMIT)
 
 
 def call_by_graph_id(graph_id: str) -> Call | None:

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
-from delegation.models import ALLOWED_ACTIONS, Delegation
+from delegation.models import Delegation
+from portal import allowed_actions
 
 BOM = "\ufeff"  # lets Excel open the file as UTF-8
 CHUNK_SIZE = 2000
@@ -24,7 +25,7 @@ HEADER = [
     "Delegate UPN",
     "Delegate object id",
     "Active",
-    *[label for _, _, label in ALLOWED_ACTIONS],
+    *[action.label for action in allowed_actions.ACTIONS],
     "Created in Teams",
     "First seen",
     "Last changed",
@@ -38,7 +39,7 @@ _COLUMNS = [
     "delegate__upn",
     "delegate__object_id",
     "is_active",
-    *[field for field, _, _ in ALLOWED_ACTIONS],
+    *allowed_actions.FIELDS,
     "created_in_teams",
     "first_seen",
     "last_changed",

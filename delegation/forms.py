@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
-from delegation.models import ALLOWED_ACTIONS, GrantReview
-from delegation.selectors_grants import RISKS, SORTS
+from delegation.models import GrantReview
+from delegation.selectors.grants import RISKS, SORTS
+from portal import allowed_actions
 
 SORT_LABELS = {
     "newest": "Newest first",
@@ -25,7 +26,7 @@ class DelegationFilterForm(forms.Form):
     action = forms.ChoiceField(
         required=False,
         label="Allowed action",
-        choices=[("", "Any action")] + [(f, label) for f, _, label in ALLOWED_ACTIONS],
+        choices=[("", "Any action")] + [(a.field, a.label) for a in allowed_actions.ACTIONS],
     )
     active = forms.ChoiceField(
         required=False,
@@ -47,6 +48,6 @@ class DelegationFilterForm(forms.Form):
 
 class ReviewForm(forms.Form):
     grant = forms.IntegerField(widget=forms.HiddenInput)
-    reason = forms.ChoiceField(choices=[(code, title) for code, (title, _, _) in RISKS.items()])
+    reason = forms.ChoiceField(choices=[(code, risk.title) for code, risk in RISKS.items()])
     decision = forms.ChoiceField(choices=GrantReview.Decision.choices)
     note = forms.CharField(required=False, max_length=1000, widget=forms.Textarea)

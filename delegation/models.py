@@ -5,17 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-ALLOWED_ACTIONS = (
-    # (model field, Graph allowedActions key, label)
-    ("make_calls", "makeCalls", "Make calls"),
-    ("receive_calls", "receiveCalls", "Receive calls"),
-    ("manage_settings", "manageCallAndDelegateSettings", "Manage call and delegate settings"),
-    ("pick_up_held_calls", "pickUpHeldCalls", "Pick up held calls"),
-    ("join_active_calls", "joinActiveCalls", "Join active calls"),
-)
-ACTION_FIELDS = tuple(field for field, _, _ in ALLOWED_ACTIONS)
-TEAMS_DELEGATION_LIMIT = 25  # delegates per delegator and delegators per delegate
-
 
 class DirectoryUser(models.Model):
     """A person of the tenant, as Graph's /users lists them.
@@ -67,6 +56,8 @@ class Delegation(models.Model):
     )
     is_active = models.BooleanField(default=True)
     created_in_teams = models.DateTimeField(null=True, blank=True)
+    # The five allowed actions, spelt out for migrations; they equal allowed_actions.FIELDS
+    # (a unit test holds them together).
     make_calls = models.BooleanField(default=False)
     receive_calls = models.BooleanField(default=False)
     manage_settings = models.BooleanField(default=False)
@@ -84,9 +75,6 @@ class Delegation(models.Model):
     def __str__(self) -> str:
         return f"{self.delegator_id} -> {self.delegate_id}"
 
-    def allows(self, action_field: str) -> bool:
-        return bool(self.is_active and getattr(self, action_field))
-
 
 class SyncRun(models.Model):
     """One run of the delegation sync: who started it, how far it got, what it found."""
@@ -102,6 +90,11 @@ class SyncRun(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         PARTIAL = "partial", "Succeeded with failures"
         FAILED = "failed", "Failed"
+
+    # The status groups every query and page uses: defined here once.
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)  # holds the one-sync-at-a-time lock
+    FINISHED_STATUSES = (Status.SUCCEEDED, Status.PARTIAL, Status.FAILED)
+    READ_OK_STATUSES = (Status.SUCCEEDED, Status.PARTIAL)  # read the directory and applied it
 
     trigger = models.CharField(max_length=16, choices=Trigger.choices)
     triggered_by = models.ForeignKey(

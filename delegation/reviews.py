@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from delegation.models import ALLOWED_ACTIONS, Delegation, DirectoryUser, GrantReview
-from portal import audit
+from delegation.models import Delegation, DirectoryUser, GrantReview
+from portal import allowed_actions, audit
 
 # PowerShell ends a single-quoted string at any of these, not only at the ASCII apostrophe.
 _PS_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
@@ -35,7 +35,7 @@ def revoke_command(delegator: DirectoryUser, delegate: DirectoryUser) -> str:
 
 
 def grant_snapshot(grant: Delegation) -> dict:
-    snapshot = {field: getattr(grant, field) for field, _, _ in ALLOWED_ACTIONS}
+    snapshot = {field: getattr(grant, field) for field in allowed_actions.FIELDS}
     snapshot["is_active"] = grant.is_active
     snapshot["first_seen"] = grant.first_seen.isoformat() if grant.first_seen else None
     return snapshot

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from delegation import views, views_org, views_sync
+from delegation.views import organisation, people, reviews, sync
 
 
 class ObjectIdConverter:
@@ -19,15 +19,15 @@ register_converter(ObjectIdConverter, "object_id")
 app_name = "delegation"
 
 urlpatterns = [
-    path("me/delegations", views.mine, name="mine"),
-    path("people/", views.people, name="people"),
-    path("people/search", views.people_search, name="people_search"),
-    path("people/<object_id:object_id>/", views.person, name="person"),
-    path("organisation/", views_org.organisation, name="organisation"),
-    path("organisation/export.csv", views_org.org_export, name="org_export"),
-    path("organisation/reviews", views_org.grant_reviews, name="reviews"),
-    path("sync/", views_sync.sync_list, name="sync_list"),
-    path("sync/start", views_sync.sync_start, name="sync_start"),
-    path("sync/<int:pk>/", views_sync.sync_detail, name="sync_detail"),
-    path("sync/<int:pk>/progress", views_sync.sync_progress, name="sync_progress"),
+    path("me/delegations", people.mine, name="mine"),
+    path("people/", people.people, name="people"),
+    path("people/search", people.people_search, name="people_search"),
+    path("people/<object_id:object_id>/", people.person, name="person"),
+    path("organisation/", organisation.organisation, name="organisation"),
+    path("organisation/export.csv", organisation.org_export, name="org_export"),
+    path("organisation/reviews", reviews.grant_reviews, name="reviews"),
+    path("sync/", sync.sync_list, name="sync_list"),
+    path("sync/start", sync.sync_start, name="sync_start"),
+    path("sync/<int:pk>/", sync.sync_detail, name="sync_detail"),
+    path("sync/<int:pk>/progress", sync.sync_progress, name="sync_progress"),
 ]

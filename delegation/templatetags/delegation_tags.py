@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from delegation.models import ALLOWED_ACTIONS
+from portal import allowed_actions
 
 register = template.Library()
 
@@ -14,7 +14,7 @@ NAME_MAX = 80  # names come from Graph: bound what one row can take
 @register.simple_tag
 def action_columns():
     """(field, label) of the five allowed actions, in Graph's order, for matrix headers."""
-    return [(field, label) for field, _, label in ALLOWED_ACTIONS]
+    return [(action.field, action.label) for action in allowed_actions.ACTIONS]
 
 
 @register.filter
@@ -22,7 +22,7 @@ def action_flags(grant):
     """[(label, allowed)] of a grant (model or dict), for badges and matrix cells."""
     values = grant["actions"] if isinstance(grant, dict) else grant
     get = values.get if isinstance(values, dict) else lambda f: getattr(values, f)
-    return [(label, bool(get(field))) for field, _, label in ALLOWED_ACTIONS]
+    return [(action.label, bool(get(action.field))) for action in allowed_actions.ACTIONS]
 
 
 @register.filter
@@ -46,19 +46,11 @@ def get_item(mapping, key):
 
 @register.filter
 def change_actions(snapshot):
-    """A change record's before/after as {"actions": {...}}, whether it was stored with model
-    field names, Graph's allowedActions keys, or an allowedActions object."""
+    """A change record's before/after as {"actions": {...}}: the sync stores a grant's columns
+    by model field name (sync/apply.py), so that is the one shape read."""
     if not isinstance(snapshot, dict):
         return {"actions": {}}
-    source = snapshot.get("allowedActions") or snapshot.get("actions") or snapshot
-    if not isinstance(source, dict):
-        source = {}
-    return {
-        "actions": {
-            field: bool(source.get(field, source.get(graph_key, False)))
-            for field, graph_key, _ in ALLOWED_ACTIONS
-        }
-    }
+    return {"actions": {field: bool(snapshot.get(field)) for field in allowed_actions.FIELDS}}
 
 
 @register.filter

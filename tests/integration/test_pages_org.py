@@ -12,8 +12,9 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from delegation import selectors_grants, selectors_org
 from delegation.models import DelegationChange, GrantReview, SyncRun
+from delegation.selectors import grants as selectors_grants
+from delegation.selectors import organisation as selectors_org
 from portal.models import AuditEvent
 from tests.integration.access_delegation import grant, person
 

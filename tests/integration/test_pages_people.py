@@ -190,7 +190,7 @@ def test_person_page_shows_delegates_delegators_history_and_last_sync(
         delegator=boss,
         delegate=deputy,
         kind="added",
-        after={"receiveCalls": True},
+        after={"receive_calls": True},  # the shape the sync writes (sync/apply.py)
     )
     signed_in("helpdesk")
     html = client.get(reverse("delegation:person", args=[boss.object_id])).content.decode()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from delegation.models import Delegation, DirectoryUser, SyncRun
-from delegation.sync import sync_now
+from delegation.sync.service import sync_now
 from portal.graph.errors import ReconnectNeeded
 from tests.integration.test_sync_run import assert_cache_mirrors, open_tenant
 

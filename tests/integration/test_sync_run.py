@@ -9,7 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from delegation.models import Delegation, DelegationChange, DirectoryUser, SyncRun
-from delegation.sync import SyncAlreadyRunning, request_sync, sync_now
+from delegation.sync.lock import SyncAlreadyRunning
+from delegation.sync.service import request_sync, sync_now
 
 pytestmark = pytest.mark.django_db
 
@@ -259,6 +260,7 @@ def test_requesting_a_sync_queues_its_task_after_commit(
     from portal.celery import app
 
     admin = make_user("admin")
+    app.loader.import_default_modules()  # autodiscover tasks.py, as a worker does at start
     app.conf.task_always_eager = True
     try:
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -302,8 +304,8 @@ def test_a_run_whose_worker_died_frees_the_lock_after_the_ttl(tenant, settings):
 
 
 def test_a_run_that_lost_its_lock_changes_nothing(tenant):
-    from delegation import sync_lock
-    from delegation.sync import run_sync
+    from delegation.sync import lock as sync_lock
+    from delegation.sync.service import run_sync
 
     run = request_sync(trigger="manual")
     # Another worker declared it stale after this one took it, just before applying.
@@ -331,7 +333,7 @@ def test_the_scheduled_task_queues_a_run_unless_one_is_live(tenant):
 
 
 def test_a_redelivered_task_leaves_a_run_already_taken_alone(tenant):
-    from delegation.sync import run_sync
+    from delegation.sync.service import run_sync
 
     run = request_sync(trigger="manual")
     SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING)
@@ -355,7 +357,8 @@ def test_an_emptied_cache_is_filled_by_a_full_listing_not_a_delta(tenant):
 def test_progress_and_heartbeat_are_written_as_the_run_goes_outside_any_transaction(
     tenant, monkeypatch
 ):
-    from delegation import sync_fetch, sync_lock
+    from delegation.sync import fetch as sync_fetch
+    from delegation.sync import lock as sync_lock
 
     monkeypatch.setattr(sync_fetch, "PROGRESS_EVERY_SECONDS", 0)
     seen = []
@@ -378,7 +381,7 @@ def test_progress_and_heartbeat_are_written_as_the_run_goes_outside_any_transact
 
 def figures_queries() -> int:
     """How many queries the organisation figures cost right now (1 when served warm)."""
-    from delegation.selectors_org import organisation_summary
+    from delegation.selectors.organisation import organisation_summary
 
     with CaptureQueriesContext(connection) as queries:
         organisation_summary()

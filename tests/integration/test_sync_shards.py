@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from delegation.models import DelegationChange, SyncRun, SyncStage
-from delegation.sync import request_sync, sync_now
+from delegation.sync.service import request_sync, sync_now
 from tests.conftest import graphsim_env, wait_for
 from tests.integration.test_sync_run import assert_cache_mirrors, changes_of, open_tenant
 
@@ -28,6 +28,7 @@ def tenant(graph_settings, sim):
 def eager_celery():
     from portal.celery import app
 
+    app.loader.import_default_modules()  # autodiscover tasks.py, as a worker does at start
     app.conf.task_always_eager = True
     yield app
     app.conf.task_always_eager = False
@@ -42,7 +43,7 @@ def expected_changes(tenant) -> set:
 def test_a_sharded_run_in_eager_mode_applies_exactly_the_changes(
     tenant, settings, eager_celery, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from delegation import sync_shards
+    from delegation.sync import shards as sync_shards
 
     shards = []
     real_fetch_shard = sync_shards.fetch_shard
@@ -94,14 +95,14 @@ def test_a_sharded_full_listing_after_an_expired_delta_changes_nothing(
 def test_a_shard_without_a_token_fails_the_whole_run_and_changes_nothing(
     tenant, settings, eager_celery, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from delegation import sync
+    from portal.graph import tokens
     from portal.graph.errors import ReconnectNeeded
 
     sync_now()
     settings.SYNC_SHARD_THRESHOLD = SHARDING["SYNC_SHARD_THRESHOLD"]
     settings.SYNC_SHARD_SIZE = SHARDING["SYNC_SHARD_SIZE"]
     tenant.change(**CHANGE)
-    real = sync.default_token_provider
+    real = tokens.sync_token_provider
     calls = []
 
     def provider_lost_after_the_coordinator():
@@ -110,7 +111,7 @@ def test_a_shard_without_a_token_fails_the_whole_run_and_changes_nothing(
             raise ReconnectNeeded("invalid_grant")
         return real()
 
-    monkeypatch.setattr(sync, "default_token_provider", provider_lost_after_the_coordinator)
+    monkeypatch.setattr(tokens, "sync_token_provider", provider_lost_after_the_coordinator)
 
     with django_capture_on_commit_callbacks(execute=True):
         run = request_sync(trigger="manual")

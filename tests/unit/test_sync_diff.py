@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from delegation.sync_diff import (
+from delegation.sync.diff import (
     diff_grants,
     diff_people,
     from_micros,
@@ -175,8 +175,8 @@ def test_the_fast_column_values_equal_the_plain_ones():
 
     from django.db import connection
 
-    from delegation.models import ACTION_FIELDS
-    from delegation.sync_apply import _GrantColumns
+    from delegation.sync.apply import _GrantColumns
+    from portal.allowed_actions import FIELDS as ACTION_FIELDS
 
     columns = _GrantColumns()
     created = micros(datetime(2025, 3, 1, 8, 30, 15, 250000, tzinfo=UTC))

@@ -3,7 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from delegation.models import SyncRun
-from delegation.sync import SyncAlreadyRunning, sync_now
+from delegation.sync.lock import SyncAlreadyRunning
+from delegation.sync.service import sync_now
 
 
 class Command(BaseCommand):

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
-from delegation.models import ALLOWED_ACTIONS
+from portal import allowed_actions
 from portal.graph.delegations import unpack
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -34,8 +35,8 @@ def grant_fields(packed: int) -> dict:
     """The Delegation columns a packed grant stands for."""
     active, bits, created = unpack(packed)
     out = {"is_active": active, "created_in_teams": from_micros(created)}
-    for i, (name, _, _) in enumerate(ALLOWED_ACTIONS):
-        out[name] = bool(bits >> i & 1)
+    for name in allowed_actions.FIELDS:
+        out[name] = bool(bits & allowed_actions.bit(name))
     return out
 
 
@@ -48,15 +49,25 @@ def grant_json(packed: int) -> dict:
 
 
 # ------------------------------------------------------------------ people
-# A stored person: (pk, person tuple, in_directory, removed)
-StoredPerson = tuple
+class StoredPerson(NamedTuple):
+    """A person as the cache holds them (still a tuple: hundreds of thousands stay small)."""
+
+    pk: int
+    person: tuple  # portal.graph.directory.person_tuple
+    in_directory: bool
+    removed: bool
+
+
+class PersonUpdate(NamedTuple):
+    pk: int
+    person: tuple
 
 
 @dataclass
 class PeopleDiff:
-    insert: list = field(default_factory=list)  # person tuples
-    update: list = field(default_factory=list)  # (pk, person tuple)
-    remove: list = field(default_factory=list)  # pk
+    insert: list[tuple] = field(default_factory=list)  # person tuples
+    update: list[PersonUpdate] = field(default_factory=list)
+    remove: list[int] = field(default_factory=list)  # pks
 
 
 def diff_people(
@@ -71,41 +82,62 @@ def diff_people(
         row = stored.get(person[0])
         if row is None:
             out.insert.append(person)
-        elif row[1] != person or not row[2] or row[3]:
-            out.update.append((row[0], person))
+            continue
+        pk, before, in_directory, was_removed = row  # a StoredPerson, or any 4-tuple
+        if before != person or not in_directory or was_removed:
+            out.update.append(PersonUpdate(pk, person))
     for object_id in removed:
         row = stored.get(object_id)
-        if row is not None and row[2] and not row[3]:
-            out.remove.append(row[0])
+        if row is not None:
+            pk, _, in_directory, was_removed = row
+            if in_directory and not was_removed:
+                out.remove.append(pk)
     return out
 
 
 # ------------------------------------------------------------------ grants
+class StoredGrant(NamedTuple):
+    pk: int
+    key: int  # grant_key(delegator pk, delegate pk)
+    packed: int  # portal.graph.delegations.pack
+
+
+class NewGrant(NamedTuple):
+    key: int
+    packed: int
+
+
+class ChangedGrant(NamedTuple):
+    pk: int
+    key: int
+    before: int
+    after: int
+
+
 @dataclass
 class GrantDiff:
-    insert: list = field(default_factory=list)  # (key, packed)
-    update: list = field(default_factory=list)  # (pk, key, before, after)
-    remove: list = field(default_factory=list)  # (pk, key, before)
+    insert: list[NewGrant] = field(default_factory=list)
+    update: list[ChangedGrant] = field(default_factory=list)
+    remove: list[StoredGrant] = field(default_factory=list)
 
 
 def diff_grants(
-    stored: Iterable[tuple[int, int, int]], wanted: dict[int, int], read_delegators: set[int]
+    stored: Iterable[StoredGrant], wanted: dict[int, int], read_delegators: set[int]
 ) -> GrantDiff:
-    """Compare stored grants `(pk, key, packed)` with `wanted` {key: packed}.
+    """Compare stored grants with `wanted` {key: packed}.
 
     Only delegators in `read_delegators` are compared: a person whose delegates could not be
     read keeps the rows they had. `wanted` is consumed (emptied) to spare memory.
     """
     out = GrantDiff()
-    for pk, key, packed in stored:
+    for pk, key, packed in stored:  # StoredGrant rows
         if key >> KEY_SHIFT not in read_delegators:
             continue
         new = wanted.pop(key, None)
         if new is None:
-            out.remove.append((pk, key, packed))
+            out.remove.append(StoredGrant(pk, key, packed))
         elif new != packed:
-            out.update.append((pk, key, packed, new))
+            out.update.append(ChangedGrant(pk, key, packed, new))
     while wanted:
-        key, packed = wanted.popitem()
-        out.insert.append((key, packed))
+        out.insert.append(NewGrant(*wanted.popitem()))
     return out

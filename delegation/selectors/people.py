@@ -16,7 +16,6 @@ HISTORY_LIMIT = 50
 # Teams allows 25 each way; the cap only guards the page against a corrupt cache.
 LIST_CAP = 200
 SEARCH_FIELDS = ("display_name", "upn", "mail")
-_FINISHED_OK = (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL)
 
 
 def people_for_user(user) -> QuerySet[DirectoryUser]:
@@ -76,8 +75,12 @@ def _name_prefix_q(term: str) -> Q:
     return _starts_with("display_name", spelling)
 
 
-def search_people(user, term: str, limit: int = SEARCH_LIMIT) -> list[DirectoryUser]:
-    """People matching `term`, ranked: exact name/UPN/mail, then prefixes, then substrings.
+def search_people(
+    within: QuerySet[DirectoryUser], term: str, limit: int = SEARCH_LIMIT
+) -> list[DirectoryUser]:
+    """People of `within` matching `term`, ranked: exact name/UPN/mail, then prefixes, then
+    substrings. The one person search: the People page passes the people its user may see
+    (people_for_user), the call form's picker the people who can be called.
 
     Each tier runs only while the page is not full, so a typical search costs two indexed
     queries; the substring tier (a scan of the directory) runs only for rare terms.
@@ -86,7 +89,7 @@ def search_people(user, term: str, limit: int = SEARCH_LIMIT) -> list[DirectoryU
     term = " ".join("".join(ch for ch in term if ch.isprintable()).split())[:100]
     if len(term) < SEARCH_MIN_CHARS:
         return []
-    people = people_for_user(user).order_by("display_name", "id")
+    people = within.order_by("display_name", "id")
     found: dict[int, DirectoryUser] = {}
     for q in (_exact_q(term), _name_prefix_q(term), prefix_q(term)):
         for person in people.filter(q).exclude(id__in=list(found))[: limit - len(found)]:
@@ -168,7 +171,7 @@ def last_sync_that_saw(person: DirectoryUser) -> SyncRun | None:
     """Every completed sync lists the whole directory (or its delta from a full list), so the
     last one to see a present person is the last completed run; for a removed person, the last
     completed run that finished before the removal was recorded."""
-    runs = SyncRun.objects.filter(status__in=_FINISHED_OK, finished_at__isnull=False)
+    runs = SyncRun.objects.filter(status__in=SyncRun.READ_OK_STATUSES, finished_at__isnull=False)
     if person.removed_at is not None or not person.in_directory:
         if person.removed_at is None:
             return None

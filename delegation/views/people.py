@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from delegation import selectors
+from delegation.selectors import people as people_selectors
 from portal.permissions import require_capability
 from portal.roles import user_has_capability
 
@@ -13,7 +13,7 @@ from portal.roles import user_has_capability
 @require_GET
 def mine(request):
     """Every signed-in person: whom I act for (with the actions I may take), who acts for me."""
-    data = selectors.my_delegations(request.user)
+    data = people_selectors.my_delegations(request.user)
     return render(
         request,
         "delegation/mine.html",
@@ -23,11 +23,12 @@ def mine(request):
 
 def _people_results(request, template: str):
     term = request.GET.get("q", "")
-    results = selectors.search_people(request.user, term)
+    visible = people_selectors.people_for_user(request.user)
+    results = people_selectors.search_people(visible, term)
     return render(
         request,
         template,
-        {"term": term, "results": results, "min_chars": selectors.SEARCH_MIN_CHARS},
+        {"term": term, "results": results, "min_chars": people_selectors.SEARCH_MIN_CHARS},
     )
 
 
@@ -47,5 +48,5 @@ def people_search(request):
 @require_GET
 @require_capability("view_people")
 def person(request, object_id: str):
-    who = get_object_or_404(selectors.people_for_user(request.user), object_id=object_id)
-    return render(request, "delegation/person.html", {"page": selectors.person_page(who)})
+    who = get_object_or_404(people_selectors.people_for_user(request.user), object_id=object_id)
+    return render(request, "delegation/person.html", {"page": people_selectors.person_page(who)})

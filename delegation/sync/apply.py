@@ -16,23 +16,25 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from delegation import sync_lock
 from delegation.models import (
-    ACTION_FIELDS,
     Delegation,
     DelegationChange,
     DirectoryUser,
     SyncCursor,
     SyncRun,
 )
-from delegation.sync_diff import (
+from delegation.sync import lock
+from delegation.sync.diff import (
     GrantDiff,
+    StoredGrant,
+    StoredPerson,
     diff_grants,
     diff_people,
     grant_key,
     split_key,
 )
-from delegation.sync_fetch import DELTA_CURSOR, PeopleSnapshot
+from delegation.sync.fetch import DELTA_CURSOR, PeopleSnapshot
+from portal import allowed_actions
 from portal.graph.delegations import FetchResult, micros, pack, unpack
 from portal.graph.directory import person_tuple
 
@@ -40,6 +42,12 @@ NAIVE_EPOCH = datetime(1970, 1, 1)
 CHUNK = 1000
 MAX_FAILED_IDS = 1000  # SyncRun.failed_user_ids keeps the first ones; failures counts them all
 PERSON_COLUMNS = ("object_id", "display_name", "upn", "mail", "department", "job_title")
+ACTION_FIELDS = allowed_actions.FIELDS
+ACTION_BITS = tuple(allowed_actions.bit(field) for field in ACTION_FIELDS)
+# Every combination of the actions' bits, as the five booleans it stands for (field order).
+FLAGS_OF_BITS = tuple(
+    tuple(bool(bits & bit) for bit in ACTION_BITS) for bits in range(1 << len(ACTION_BITS))
+)
 
 
 def _chunks(rows: Iterable, size: int = CHUNK) -> Iterator[list]:
@@ -93,8 +101,8 @@ def _delete(model, pks: Iterable[int]) -> None:
 
 
 # ------------------------------------------------------------------ people
-def _stored_people(object_ids: Iterable[str] | None) -> dict:
-    """id -> (pk, person tuple, in_directory, removed); everyone when object_ids is None."""
+def _stored_people(object_ids: Iterable[str] | None) -> dict[str, StoredPerson]:
+    """id -> the person as stored; everyone when object_ids is None."""
     columns = ("pk", *PERSON_COLUMNS, "account_enabled", "in_directory", "removed_at")
     rows = DirectoryUser.objects.values_list(*columns)
     out = {}
@@ -104,7 +112,7 @@ def _stored_people(object_ids: Iterable[str] | None) -> dict:
         batches = (rows.filter(object_id__in=chunk) for chunk in _chunks(object_ids, 500))
     for batch in batches:
         for pk, *person, in_directory, removed_at in batch:
-            out[person[0]] = (pk, tuple(person), in_directory, removed_at is not None)
+            out[person[0]] = StoredPerson(pk, tuple(person), in_directory, removed_at is not None)
     return out
 
 
@@ -116,12 +124,12 @@ def _write_people(snapshot: PeopleSnapshot, at) -> tuple[dict, set[int]]:
         removed = [
             oid
             for oid, row in stored.items()
-            if row[2] and not row[3] and oid not in snapshot.people
+            if row.in_directory and not row.removed and oid not in snapshot.people
         ]
     else:
         stored = _stored_people([*snapshot.changed, *snapshot.removed])
         present = [
-            person_tuple(fields, stored[oid][1] if oid in stored else None)
+            person_tuple(fields, stored[oid].person if oid in stored else None)
             for oid, fields in snapshot.changed.items()
         ]
         removed = snapshot.removed
@@ -165,14 +173,14 @@ def _add_unknown_people(grants: list, pk_of: dict, at) -> int:
 
 
 # ------------------------------------------------------------------ grants
-def _stored_grants() -> Iterator[tuple[int, int, int]]:
+def _stored_grants() -> Iterator[StoredGrant]:
     rows = Delegation.objects.values_list(
         "pk", "delegator_id", "delegate_id", "is_active", "created_in_teams", *ACTION_FIELDS
     )
     for pk, delegator, delegate, active, created, *actions in rows.iterator(chunk_size=5000):
-        bits = sum(1 << i for i, allowed in enumerate(actions) if allowed)
+        bits = sum(bit for bit, allowed in zip(ACTION_BITS, actions, strict=True) if allowed)
         created_us = micros(created) if created is not None else None
-        yield pk, grant_key(delegator, delegate), pack(active, bits, created_us)
+        yield StoredGrant(pk, grant_key(delegator, delegate), pack(active, bits, created_us))
 
 
 class _GrantColumns:
@@ -197,15 +205,7 @@ class _GrantColumns:
 
     def values(self, packed: int) -> tuple:
         active, bits, created = unpack(packed)
-        return (
-            active,
-            self._created(created)[0],
-            bool(bits & 1),
-            bool(bits & 2),
-            bool(bits & 4),
-            bool(bits & 8),
-            bool(bits & 16),
-        )
+        return (active, self._created(created)[0], *FLAGS_OF_BITS[bits])
 
     def json(self, packed: int | None):
         if packed is None:
@@ -226,11 +226,7 @@ class _GrantColumns:
         return {
             "is_active": active,
             "created_in_teams": iso,
-            "make_calls": bool(bits & 1),
-            "receive_calls": bool(bits & 2),
-            "manage_settings": bool(bits & 4),
-            "pick_up_held_calls": bool(bits & 8),
-            "join_active_calls": bool(bits & 16),
+            **dict(zip(ACTION_FIELDS, FLAGS_OF_BITS[bits], strict=True)),
         }
 
 
@@ -274,7 +270,7 @@ def apply_run(run_id: int, snapshot: PeopleSnapshot, fetch: FetchResult, graph: 
     with transaction.atomic():
         run = SyncRun.objects.select_for_update().get(pk=run_id)
         if run.status != SyncRun.Status.RUNNING:
-            raise sync_lock.LockLost(f"sync #{run_id} is {run.status}, not running")
+            raise lock.LockLost(f"sync #{run_id} is {run.status}, not running")
         counts, removed_pks = _write_people(snapshot, at)
         pk_of = dict(DirectoryUser.objects.values_list("object_id", "pk"))
         _add_unknown_people(fetch.grants, pk_of, at)

@@ -8,7 +8,9 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from delegation import selectors_sync
+from delegation.selectors import sync as sync_selectors
+from delegation.sync.lock import SyncAlreadyRunning
+from delegation.sync.service import request_sync
 from portal.permissions import require_capability
 from portal.roles import user_has_capability
 
@@ -19,14 +21,14 @@ def sync_list(request):
     before = request.GET.get("before") or ""
     # ASCII digits, bounded: "²" is isdigit() yet not int(), and 5,000 digits raise ValueError.
     cursor = int(before) if re.fullmatch(r"[0-9]{1,18}", before) else None
-    page = selectors_sync.runs_page(request.user, cursor)
+    page = sync_selectors.runs_page(request.user, cursor)
     return render(
         request,
         "delegation/sync_list.html",
         {
             "page": page,
-            "current": selectors_sync.current_run(),
-            "account": selectors_sync.sync_account_state(),
+            "current": sync_selectors.current_run(),
+            "account": sync_selectors.sync_account_state(),
             "can_run": user_has_capability(request.user, "run_sync"),
         },
     )
@@ -35,7 +37,7 @@ def sync_list(request):
 @require_GET
 @require_capability("view_sync")
 def sync_detail(request, pk: int):
-    run = get_object_or_404(selectors_sync.sync_runs_for_user(request.user), pk=pk)
+    run = get_object_or_404(sync_selectors.sync_runs_for_user(request.user), pk=pk)
     return render(request, "delegation/sync_detail.html", _run_context(run))
 
 
@@ -43,24 +45,21 @@ def sync_detail(request, pk: int):
 @require_capability("view_sync")
 def sync_progress(request, pk: int):
     """The progress fragment htmx polls; once the run has ended it no longer asks to be polled."""
-    run = get_object_or_404(selectors_sync.sync_runs_for_user(request.user), pk=pk)
+    run = get_object_or_404(sync_selectors.sync_runs_for_user(request.user), pk=pk)
     return render(request, "delegation/_sync_progress.html", _run_context(run))
 
 
 def _run_context(run):
     return {
         "run": run,
-        "finished": selectors_sync.run_is_finished(run),
-        "percent": selectors_sync.run_percent(run),
+        "finished": sync_selectors.run_is_finished(run),
+        "percent": sync_selectors.run_percent(run),
     }
 
 
 @require_POST
 @require_capability("run_sync")
 def sync_start(request):
-    # Imported here: the sync service loads the Graph client, which no other page needs.
-    from delegation.sync import SyncAlreadyRunning, request_sync
-
     try:
         run = request_sync(trigger="manual", user=request.user)
     except SyncAlreadyRunning as exc:  # request_sync has audited the refusal

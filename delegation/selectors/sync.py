@@ -11,7 +11,6 @@ from portal.models import SyncAccount
 from portal.roles import user_has_capability
 
 RUNS_PAGE_SIZE = 25
-FINISHED = (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL, SyncRun.Status.FAILED)
 
 
 def sync_runs_for_user(user) -> QuerySet[SyncRun]:
@@ -38,11 +37,7 @@ def runs_page(user, before_id: int | None = None) -> RunsPage:
 
 
 def current_run() -> SyncRun | None:
-    return (
-        SyncRun.objects.filter(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING])
-        .order_by("-id")
-        .first()
-    )
+    return SyncRun.objects.filter(status__in=SyncRun.ACTIVE_STATUSES).order_by("-id").first()
 
 
 def sync_account_state() -> SyncAccount | None:
@@ -52,7 +47,7 @@ def sync_account_state() -> SyncAccount | None:
 
 
 def run_is_finished(run: SyncRun) -> bool:
-    return run.status in FINISHED
+    return run.status in SyncRun.FINISHED_STATUSES
 
 
 def run_percent(run: SyncRun) -> int | None:

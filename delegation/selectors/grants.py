@@ -7,26 +7,36 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet, Subquery
 
-from delegation.models import ALLOWED_ACTIONS, Delegation, DirectoryUser, GrantReview
-from delegation.selectors import prefix_q
+from delegation.models import Delegation, DirectoryUser, GrantReview
+from delegation.selectors.people import prefix_q
+from portal import allowed_actions
 from portal.roles import user_has_capability
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # the table counts at most this many rows; past it, it says "more than"
 
-# risk code -> (title, why it matters, filter on Delegation)
-RISKS: dict[str, tuple[str, str, Q]] = {
-    "manage_settings": (
+
+@dataclass(frozen=True)
+class Risk:
+    """A kind of grant a manager should look at twice."""
+
+    title: str
+    why: str  # why it matters, in the pages' words
+    q: Q  # the filter on Delegation that finds such grants
+
+
+RISKS: dict[str, Risk] = {
+    "manage_settings": Risk(
         "May manage call and delegate settings",
         "can add further delegates and change the delegator's call forwarding",
         Q(is_active=True, manage_settings=True),
     ),
-    "join_active_calls": (
+    "join_active_calls": Risk(
         "May join active calls",
         "can join the delegator's calls while they are in progress",
         Q(is_active=True, join_active_calls=True),
     ),
-    "disabled_or_removed": (
+    "disabled_or_removed": Risk(
         "Granted to or by a disabled, removed or unknown person",
         "the account can no longer be held to account for what it does",
         Q(delegate__account_enabled=False)
@@ -34,7 +44,7 @@ RISKS: dict[str, tuple[str, str, Q]] = {
         | Q(delegator__account_enabled=False)
         | Q(delegator__in_directory=False),
     ),
-    "inactive": (
+    "inactive": Risk(
         "Inactive but still present",
         "a dormant grant that can be switched back on without anyone noticing",
         Q(is_active=False),
@@ -65,7 +75,7 @@ def filtered_delegations(
         qs = qs.filter(Q(delegator_id__in=ids) | Q(delegate_id__in=ids))
     if department:
         qs = qs.filter(delegator__department=department)
-    if action in {f for f, _, _ in ALLOWED_ACTIONS}:
+    if action in allowed_actions.BY_FIELD:
         qs = qs.filter(**{action: True})
     if active in ("yes", "no"):
         qs = qs.filter(is_active=(active == "yes"))
@@ -128,7 +138,7 @@ def grants_for_user(user) -> QuerySet[Delegation]:
 
 def risky_grants(risk: str, after_id: int = 0, limit: int = PAGE_SIZE) -> list[Delegation]:
     """Grants with one risk, in id order from `after_id` (keyset paging: fast at any depth)."""
-    _, _, q = RISKS[risk]
+    q = RISKS[risk].q
     return list(
         Delegation.objects.filter(q, id__gt=after_id)
         .select_related("delegator", "delegate")

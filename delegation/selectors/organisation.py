@@ -1,5 +1,5 @@
 """Reads for the organisation dashboard: its figures, cached, and the page that joins them to
-one page of the table (selectors_grants).
+one page of the table (selectors/grants.py).
 
 The summary aggregates every grant (hundreds of thousands of rows), so it is computed once per
 state of the cache and kept in Django's cache; the key changes whenever a sync finishes or
@@ -27,25 +27,24 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from delegation.models import (
-    ALLOWED_ACTIONS,
-    TEAMS_DELEGATION_LIMIT,
     Delegation,
     DelegationChange,
     DirectoryUser,
     SyncRun,
 )
-from delegation.selectors_grants import (
+from delegation.selectors.grants import (
     RISKS,
     TablePage,
     capped_count,
     filtered_delegations,
     table_page,
 )
+from portal import allowed_actions
 
 SUMMARY_TTL_SECONDS = 600
 TOP_DEPARTMENTS = 12
 HISTORY_DAYS = 180
-NEAR_LIMIT = TEAMS_DELEGATION_LIMIT - 3  # "at or near the limit": 22 or more
+NEAR_LIMIT = allowed_actions.TEAMS_DELEGATION_LIMIT - 3  # "at or near the limit": 22 or more
 RISK_SAMPLE = 5
 
 
@@ -101,16 +100,16 @@ def compute_summary() -> Summary:
         delegates=Count("delegate", distinct=True),
         **{
             f"action_{field}": Count("id", filter=Q(is_active=True, **{field: True}))
-            for field, _, _ in ALLOWED_ACTIONS
+            for field in allowed_actions.FIELDS
         },
-        **{f"risk_{code}": Count("id", filter=q) for code, (_, _, q) in RISKS.items()},
+        **{f"risk_{code}": Count("id", filter=risk.q) for code, risk in RISKS.items()},
     )
     totals = {k: figures[k] for k in ("grants", "active", "delegators", "delegates")}
     totals["inactive"] = totals["grants"] - totals["active"]
     department_rows, totals["people"] = _departments()
     return Summary(
         totals=totals,
-        by_action=[(label, figures[f"action_{f}"]) for f, _, label in ALLOWED_ACTIONS],
+        by_action=[(a.label, figures[f"action_{a.field}"]) for a in allowed_actions.ACTIONS],
         by_department=_top_departments(department_rows),
         over_time=_changes_over_time(),
         risk_counts={code: figures[f"risk_{code}"] for code in RISKS},
@@ -145,10 +144,10 @@ def _risk_samples() -> dict[str, list[dict]]:
     """The first few grants of each risk, in one query: a limited subquery per risk picks the
     ids, and each risk's filter, annotated as a boolean, says which list a grant belongs to."""
     ids = Q()
-    for _, _, q in RISKS.values():
-        ids |= Q(id__in=Delegation.objects.filter(q).order_by("id").values("id")[:RISK_SAMPLE])
+    for risk in RISKS.values():
+        ids |= Q(id__in=Delegation.objects.filter(risk.q).order_by("id").values("id")[:RISK_SAMPLE])
     flags = {
-        f"risk_{code}": ExpressionWrapper(q, BooleanField()) for code, (_, _, q) in RISKS.items()
+        f"risk_{code}": ExpressionWrapper(risk.q, BooleanField()) for code, risk in RISKS.items()
     }
     grants = list(
         Delegation.objects.filter(ids)
@@ -223,18 +222,13 @@ def _person_dict(p: DirectoryUser) -> dict:
     }
 
 
-def _grant_rows(qs):
-    for g in qs.select_related("delegator", "delegate"):
-        yield grant_dict(g)
-
-
 def grant_dict(g: Delegation) -> dict:
     return {
         "id": g.id,
         "delegator": _person_dict(g.delegator),
         "delegate": _person_dict(g.delegate),
         "is_active": g.is_active,
-        "actions": {field: getattr(g, field) for field, _, _ in ALLOWED_ACTIONS},
+        "actions": {field: getattr(g, field) for field in allowed_actions.FIELDS},
         "first_seen": g.first_seen,
     }
 

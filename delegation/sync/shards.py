@@ -10,33 +10,40 @@ import zlib
 from collections import Counter
 from sys import intern
 
+from celery import chord
 from django.conf import settings
 from django.db import transaction
 
-from delegation import sync_lock
 from delegation.models import SyncRun, SyncStage
-from delegation.sync_fetch import Collected, PeopleSnapshot, Progress, fetch_delegates
+from delegation.sync import lock
+from delegation.sync.apply import apply_run
+from delegation.sync.fetch import Collected, PeopleSnapshot, Progress, fetch_delegates
+from delegation.sync.outcome import (
+    check_something_was_read,
+    describe_failure,
+    fail_run,
+    fail_run_with_reason,
+    record_run_finished,
+)
 from portal import audit
+from portal.graph import tokens
 from portal.graph.client import GraphClient
 from portal.graph.delegations import FetchResult
 from portal.graph.errors import GraphError, TokenError
+from portal.queue import signature
 
 
-def fan_out(run_id: int, collected: Collected, graph: dict) -> int:
+def fan_out(run_id: int, collected: Collected, graph_stats: dict) -> int:
     """Stage the people listing and start the chord; returns the number of shards."""
-    from celery import chord
-
-    from delegation import tasks
-
-    payload = {"snapshot": collected.snapshot.to_json(), "graph": graph}
+    payload = {"snapshot": collected.snapshot.to_json(), "graph": graph_stats}
     SyncStage.objects.update_or_create(
         run_id=run_id, defaults={"payload": zlib.compress(json.dumps(payload).encode())}
     )
     ids = collected.to_fetch
     size = max(1, settings.SYNC_SHARD_SIZE)
     shards = [ids[i : i + size] for i in range(0, len(ids), size)]
-    sync_lock.beat(run_id, progress_total=len(ids), progress_done=0)
-    header = [tasks.fetch_shard.s(run_id, shard) for shard in shards]
+    lock.beat(run_id, progress_total=len(ids), progress_done=0)
+    header = [signature("delegation.tasks.fetch_shard", run_id, shard) for shard in shards]
     audit.record(
         "sync.fan_out",
         "success",
@@ -45,18 +52,17 @@ def fan_out(run_id: int, collected: Collected, graph: dict) -> int:
         shards=len(shards),
         people=len(ids),
     )
-    transaction.on_commit(lambda: chord(header)(tasks.apply_shards.s(run_id)))
+    final = signature("delegation.tasks.apply_shards", run_id)
+    transaction.on_commit(lambda: chord(header)(final))
     return len(shards)
 
 
 def fetch_shard(run_id: int, object_ids: list[str], *, token_provider=None) -> dict:
     """One shard's delegates, as JSON-friendly data for the final task. Never raises: a failed
     shard reports its error, so the final task still runs and fails the run cleanly."""
-    from delegation.sync import default_token_provider, describe_failure
-
     client = None
     try:
-        client = GraphClient(token_provider or default_token_provider())
+        client = GraphClient(token_provider or tokens.sync_token_provider())
         client.token()
         progress = Progress(run_id, shared=True)
         result = fetch_delegates(client, object_ids, progress)
@@ -95,29 +101,16 @@ def merge_graph_stats(parts: list[dict]) -> dict:
 
 def apply_shards(run_id: int, results: list[dict]) -> SyncRun:
     """The chord's final task: merge the shards' answers and apply them like one run."""
-    from delegation.sync import check_something_was_read, fail_run, finished
-    from delegation.sync_apply import apply_run
-
     stage = SyncStage.objects.filter(run_id=run_id).first()
     graph: dict = {}
     try:
         if stage is None:
-            raise sync_lock.LockLost(f"sync #{run_id} has no staged people listing")
+            raise lock.LockLost(f"sync #{run_id} has no staged people listing")
         data = json.loads(zlib.decompress(bytes(stage.payload)))
         graph = merge_graph_stats([data["graph"], *(r.get("graph") or {} for r in results)])
         errors = [r["error"] for r in results if r.get("error")]
         if errors:
-            sync_lock.fail(
-                run_id,
-                errors[0],
-                graph_requests=graph["requests"],
-                throttled=graph["throttled"],
-                retries=graph["retries"],
-                failures=graph["failures"],
-            )
-            run = SyncRun.objects.get(pk=run_id)
-            finished(run)
-            return run
+            return fail_run_with_reason(run_id, errors[0], graph)
         fetch = FetchResult()
         for result in results:
             # Interned ids and one shard's list freed at a time: 300,000 grants stay small.
@@ -127,7 +120,7 @@ def apply_shards(run_id: int, results: list[dict]) -> SyncRun:
             fetch.failed.update(result["failed"])
         check_something_was_read(fetch)
         run = apply_run(run_id, PeopleSnapshot.from_json(data["snapshot"]), fetch, graph)
-    except (GraphError, TokenError, sync_lock.LockLost) as exc:
+    except (GraphError, TokenError, lock.LockLost) as exc:
         fail_run(run_id, exc, graph)
         return SyncRun.objects.get(pk=run_id)
     except Exception as exc:
@@ -135,5 +128,5 @@ def apply_shards(run_id: int, results: list[dict]) -> SyncRun:
         raise
     finally:
         SyncStage.objects.filter(run_id=run_id).delete()
-    finished(run)
+    record_run_finished(run)
     return run

@@ -16,7 +16,6 @@ from django.utils import timezone
 from delegation.models import SyncCursor, SyncRun
 
 LOCK_ROW = "sync-lock"
-LIVE_STATUSES = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
 
 
 class SyncAlreadyRunning(Exception):
@@ -38,7 +37,7 @@ def _stale_before():
 def expire_stale_runs() -> int:
     """Fail live runs whose worker stopped beating: they changed nothing, and free the lock."""
     return SyncRun.objects.filter(
-        status__in=LIVE_STATUSES, heartbeat_at__lt=_stale_before()
+        status__in=SyncRun.ACTIVE_STATUSES, heartbeat_at__lt=_stale_before()
     ).update(
         status=SyncRun.Status.FAILED,
         finished_at=timezone.now(),
@@ -55,7 +54,11 @@ def claim_new_run(*, trigger: str, user=None) -> SyncRun:
         SyncCursor.objects.get_or_create(name=LOCK_ROW)
         SyncCursor.objects.select_for_update().get(name=LOCK_ROW)
         expire_stale_runs()
-        live = SyncRun.objects.filter(status__in=LIVE_STATUSES).order_by("created_at").first()
+        live = (
+            SyncRun.objects.filter(status__in=SyncRun.ACTIVE_STATUSES)
+            .order_by("created_at")
+            .first()
+        )
         if live is not None:
             raise SyncAlreadyRunning(live)
         return SyncRun.objects.create(
@@ -88,7 +91,7 @@ def beat(run_id: int, **progress) -> bool:
 def fail(run_id: int, error: str, **figures) -> bool:
     """Running/queued -> failed, with a readable reason. Changes nothing else."""
     return bool(
-        SyncRun.objects.filter(pk=run_id, status__in=LIVE_STATUSES).update(
+        SyncRun.objects.filter(pk=run_id, status__in=SyncRun.ACTIVE_STATUSES).update(
             status=SyncRun.Status.FAILED,
             finished_at=timezone.now(),
             heartbeat_at=timezone.now(),

@@ -18,8 +18,8 @@ from django.db import connections
 from django.db.models import F
 from django.utils import timezone
 
-from delegation import sync_lock
 from delegation.models import DirectoryUser, SyncCursor, SyncRun
+from delegation.sync import lock
 from portal.graph.client import GraphClient
 from portal.graph.delegations import END, DelegatesFetcher, FetchResult
 from portal.graph.directory import (
@@ -109,12 +109,10 @@ class Progress:
                 heartbeat_at=timezone.now(),
             )
         else:
-            alive = sync_lock.beat(
-                self.run_id, progress_done=done, progress_total=max(self.total, done)
-            )
+            alive = lock.beat(self.run_id, progress_done=done, progress_total=max(self.total, done))
         self.written_done = done
         if not alive:
-            raise sync_lock.LockLost(f"sync #{self.run_id} no longer holds the lock")
+            raise lock.LockLost(f"sync #{self.run_id} no longer holds the lock")
 
 
 def fetch_delegates(

@@ -1,0 +1,1 @@
+"""The delegation sync: read the tenant from Graph and apply the difference to the cache."""

@@ -1,0 +1,1 @@
+"""Views of the delegation pages: people, organisation dashboard, grant reviews, sync runs."""
