@@ -18,6 +18,9 @@ def send_now(name: str, *args: Any, **kwargs: Any) -> None:
     """Send the task at once. `send_task` ignores `task_always_eager`, so honour it here: eager
     mode (unit tests) runs the registered task in-process."""
     if app.conf.task_always_eager:
+        # A worker imports every app's tasks.py at start; a web process never needs to, except
+        # here, where it runs the task itself.
+        app.loader.import_default_modules()
         app.tasks[name].apply(args=args, kwargs=kwargs, throw=True)
     else:
         app.send_task(name, args=args, kwargs=kwargs)

@@ -260,7 +260,6 @@ def test_requesting_a_sync_queues_its_task_after_commit(
     from portal.celery import app
 
     admin = make_user("admin")
-    app.loader.import_default_modules()  # autodiscover tasks.py, as a worker does at start
     app.conf.task_always_eager = True
     try:
         with django_capture_on_commit_callbacks(execute=True) as callbacks:

@@ -28,7 +28,6 @@ def tenant(graph_settings, sim):
 def eager_celery():
     from portal.celery import app
 
-    app.loader.import_default_modules()  # autodiscover tasks.py, as a worker does at start
     app.conf.task_always_eager = True
     yield app
     app.conf.task_always_eager = False
