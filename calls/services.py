@@ -77,7 +77,7 @@ def _request_id(exc: Exception) -> str:
 # --- the live re-check of a delegation ----------------------------------------------------
 def live_grant_check(user, delegator_object_id: str) -> rules.LiveCheck:
     """Ask Graph, with the person's own delegated token, what the delegator allows them now."""
-    from portal.graph.tokens import user_token_provider
+    from portal.token_store import user_token_provider
 
     scopes = [settings.GRAPH_SCOPE_PREFIX + "CallDelegation.Read"]
     try:

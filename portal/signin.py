@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
-from portal import audit
+from portal import audit, token_store
 from portal.graph import tokens
 from portal.graph.errors import NotConfigured
 from portal.models import TokenCache, User
@@ -143,7 +143,8 @@ def complete_sign_in(request, result: tokens.SignInResult) -> User:
         if not user.is_active:
             raise tokens.SignInFailed("disabled", "the portal account is inactive")
         apply_roles(request, user, roles_from_claims(result.claims))
-        TokenCache.objects.update_or_create(user=user, defaults={"ciphertext": result.sealed_cache})
+        sealed = token_store.seal(result.serialized_cache)
+        TokenCache.objects.update_or_create(user=user, defaults={"ciphertext": sealed})
     # login() cycles the session key: a session id planted before sign-in is worthless after.
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     audit.record(

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from portal import audit, signin
+from portal import audit, signin, token_store
 from portal.graph import tokens
 from portal.models import SyncAccount
 
@@ -50,7 +50,7 @@ def connect(request, result: tokens.SignInResult) -> SyncAccount:
                 "home_account_id": result.home_account_id,
                 "display_name": str(claims.get("name") or "")[:256],
                 "upn": str(claims.get("preferred_username") or "")[:256],
-                "ciphertext": result.sealed_cache,
+                "ciphertext": token_store.seal(result.serialized_cache),
                 "connected_by": request.user,
                 "connected_at": now,
                 "last_refreshed_at": now,
