@@ -35,8 +35,7 @@ def login_page(request):
             login_hint=login_hint,
         )
     except TokenError as exc:
-        failure = SignInFailed("not_configured" if exc.permanent else "unavailable", str(exc))
-        return signin.failure_page(request, failure, next_url)
+        return signin.failure_page(request, signin.failure_from(exc), next_url)
     return redirect(auth_uri)
 
 

@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from portal import audit, token_store
 from portal.graph import tokens
-from portal.graph.errors import NotConfigured
+from portal.graph.errors import NotConfigured, TokenError
 from portal.models import TokenCache, User
 from portal.roles import ROLES
 
@@ -151,6 +151,11 @@ def complete_sign_in(request, result: tokens.SignInResult) -> User:
         "signin", "success", request=request, actor=user, target=user.upn or user.object_id
     )
     return user
+
+
+def failure_from(exc: TokenError) -> tokens.SignInFailed:
+    """A sign-in that could not start: settings are wrong, or the authority is unreachable."""
+    return tokens.SignInFailed("not_configured" if exc.permanent else "unavailable", str(exc))
 
 
 def record_failure(request, failure: tokens.SignInFailed, *, purpose: str = "signin") -> None:

@@ -42,8 +42,7 @@ def _act(request, action: str, params):
             hint = params.get("login_hint", "")[:256]
             return redirect(sync_account.begin_connect(request, login_hint=hint))
         except TokenError as exc:
-            reason = "unavailable" if not exc.permanent else "not_configured"
-            failure = tokens.SignInFailed(reason, str(exc))
+            failure = signin.failure_from(exc)
             return signin.failure_page(request, failure, purpose="sync_account")
     if action == "disconnect":
         if sync_account.disconnect(request):

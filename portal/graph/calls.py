@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from portal.allowed_actions import BY_FIELD
 from portal.graph.client import GraphClient
 from portal.graph.errors import GraphError
 from portal.graph.tokens import app_token_provider
@@ -171,6 +172,6 @@ def my_grant_from(token_provider, delegator_id: str) -> LiveGrant | None:
     actions = data.get("allowedActions") if isinstance(data.get("allowedActions"), dict) else {}
     return LiveGrant(
         is_active=data.get("isActive") is True,
-        make_calls=actions.get("makeCalls") is True,
-        receive_calls=actions.get("receiveCalls") is True,
+        make_calls=actions.get(BY_FIELD["make_calls"].graph_key) is True,
+        receive_calls=actions.get(BY_FIELD["receive_calls"].graph_key) is True,
     )
