@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from portal import audit, signin, token_store
 from portal.graph import tokens
+from portal.graph.errors import TokenError
 from portal.models import SyncAccount
 
 
@@ -82,6 +83,19 @@ def disconnect(request) -> bool:
     return True
 
 
-def refresh() -> None:
-    """Prove the stored refresh token still works (the page's "Test now" button)."""
-    tokens.sync_token_provider()(force_refresh=True)
+def test_connection(request) -> None:
+    """Prove the stored refresh token still works (the page's "Test now" button). It redeems,
+    and so replaces, the stored refresh token: a change, audited like one. Raises TokenError."""
+    try:
+        tokens.sync_token_provider()(force_refresh=True)
+    except TokenError as exc:
+        audit.record(
+            "sync_account.test", "failure", request=request, target=_target(), error=str(exc)
+        )
+        raise
+    audit.record("sync_account.test", "success", request=request, target=_target())
+
+
+def _target() -> str:
+    account = current()
+    return (account.upn or account.object_id) if account else ""

@@ -1,20 +1,13 @@
+"""The health probe and the error pages."""
+
 from django.contrib.auth.decorators import login_not_required
-from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponseServerError, JsonResponse
+from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from portal import extensions, health
-
-
-def home(request):
-    """Each person lands where the apps' landing rules send them; anyone no rule claims lands on
-    the page that says whom to ask (never a bare 403)."""
-    return redirect(extensions.landing_for(request.user) or "portal:no_access")
-
-
-def no_access(request):
-    return render(request, "portal/no_access.html")
+from portal import health
 
 
 @login_not_required
@@ -31,7 +24,4 @@ def page_not_found(request, exception):
 
 def server_error(request):
     # No context processors that touch the database: the database may be what failed.
-    from django.http import HttpResponseServerError
-    from django.template import loader
-
     return HttpResponseServerError(loader.get_template("500.html").render({}))

@@ -9,10 +9,11 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from portal import signin, sync_account_views
+from portal import signin
 from portal.graph import tokens
 from portal.graph.errors import TokenError
 from portal.graph.tokens import SignInFailed
+from portal.views import sync_account as sync_account_views
 
 
 @login_not_required
