@@ -106,13 +106,6 @@ def directory_person(object_id: str) -> DirectoryUser | None:
     ).first()
 
 
-def directory_person_by_id(pk) -> DirectoryUser | None:
-    try:
-        return DirectoryUser.objects.filter(pk=int(pk)).first()
-    except (TypeError, ValueError):
-        return None
-
-
 def search_people(query: str) -> list[DirectoryUser]:
     query = (query or "").strip()[:100]
     if len(query) < 2:
@@ -125,9 +118,3 @@ def search_people(query: str) -> list[DirectoryUser]:
             "display_name"
         )[:PEOPLE_SEARCH_LIMIT]
     )
-
-
-def call_by_graph_id(graph_id: str) -> Call | None:
-    if not graph_id:
-        return None
-    return Call.objects.filter(graph_id=graph_id).first()
