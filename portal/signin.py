@@ -1,6 +1,6 @@
 """Sign-in services: the pending auth-code flows, people from id token claims, roles, sign-out.
 
-Views (portal/auth.py) call these; MSAL itself stays in portal/graph/tokens.py.
+Views (portal/views/auth.py) call these; MSAL itself stays in portal/graph/tokens.py.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from portal import signin
 from portal.graph import tokens
 from portal.graph.errors import TokenError
 from portal.graph.tokens import SignInFailed
-from portal.views import sync_account as sync_account_views
+from portal.views import sync_account
 
 
 @login_not_required
@@ -50,7 +50,7 @@ def callback(request):
         failure = SignInFailed("state", "no pending sign-in for this state")
         return signin.failure_page(request, failure)
     if entry["purpose"] == "sync_account":
-        return sync_account_views.finish_connect(request, entry)
+        return sync_account.finish_connect(request, entry)
     try:
         result = tokens.finish_auth_code_flow(entry["flow"], request.GET.dict())
         signin.complete_sign_in(request, result)
