@@ -133,7 +133,6 @@ class CallAction(models.Model):
         PENDING = "pending", "Sending"
         ACCEPTED = "accepted", "Accepted by Microsoft"
         FAILED = "failed", "Failed"
-        REFUSED = "refused", "Refused by the portal"
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="actions")
     kind = models.CharField(max_length=16, choices=Kind.choices)

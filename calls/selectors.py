@@ -107,21 +107,9 @@ def directory_person(object_id: str) -> DirectoryUser | None:
     ).first()
 
 
-def directory_person_by_id(pk) -> DirectoryUser | None:
-    try:
-        return DirectoryUser.objects.filter(pk=int(pk)).first()
-    except (TypeError, ValueError):
-        return None
-
-
 def search_people(query: str) -> list[DirectoryUser]:
     """The person picker: the People page's ranked search, over the people a call can reach
     (present in the directory, account enabled)."""
     reachable = DirectoryUser.objects.filter(in_directory=True, account_enabled=True)
     return people_selectors.search_people(reachable, query or "", limit=PEOPLE_SEARCH_LIMIT)
 
-
-def call_by_graph_id(graph_id: str) -> Call | None:
-    if not graph_id:
-        return None
-    return Call.objects.filter(graph_id=graph_id).first()

@@ -126,25 +126,3 @@ def result_in_words(state: str, code: str, subcode: str) -> str:
         if state == TERMINATED
         else (f"code {code or '?'}/{subcode or '?'}")
     )
-
-
-def parse_result(result_info) -> tuple[str, str, str] | None:
-    """resultInfo leniently: `subcode` or `subCode`, numbers as numbers or strings."""
-    if not isinstance(result_info, dict):
-        return None
-
-    def text(value, limit):
-        if value is None or isinstance(value, (dict, list)):
-            return ""
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return str(value).strip()[:limit]
-
-    code = text(result_info.get("code"), 16)
-    subcode = text(
-        result_info.get("subcode", result_info.get("subCode", result_info.get("SubCode"))), 16
-    )
-    message = text(result_info.get("message"), 512)
-    if not (code or subcode or message):
-        return None
-    return code, subcode, message

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from calls import keepalive
+from calls.services import keepalive
 
 
 @shared_task(ignore_result=True, soft_time_limit=240, time_limit=300)

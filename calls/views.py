@@ -7,8 +7,11 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from calls import actions, selectors, services
+from calls import selectors
 from calls.forms import EndForm, RedirectForm, StartCallForm, TransferForm, new_key
+from calls.services.live import call_end, call_redirect, call_transfer
+from calls.services.outcome import ActionResult, CallRefused
+from calls.services.start import call_start
 from portal.permissions import require_capability
 from portal.roles import user_has_capability
 
@@ -34,7 +37,7 @@ def start(request):
         form = StartCallForm(request.POST, user=request.user)
         if form.is_valid():
             try:
-                outcome = services.call_start(
+                result = call_start(
                     user=request.user,
                     idempotency_key=form.cleaned_data["idempotency_key"],
                     person=form.cleaned_data["person"],
@@ -42,11 +45,12 @@ def start(request):
                     on_behalf_of=form.cleaned_data["on_behalf_of"],
                     request=request,
                 )
-            except services.CallRefused as refused:
+            except CallRefused as refused:
                 form.add_error(None, refused.reason)
             else:
-                _tell(request, outcome, "This form was sent already: here is the call it started.")
-                return redirect("calls:detail", pk=outcome.call.pk)
+                repeated = "This form was sent already: here is the call it started."
+                _show_result(request, result, repeated)
+                return redirect("calls:detail", pk=result.call.pk)
     else:
         initial = {"idempotency_key": new_key(), "on_behalf_of": request.GET.get("on_behalf_of")}
         form = StartCallForm(initial=initial, user=request.user)
@@ -108,50 +112,50 @@ def live(request, pk):
 def transfer(request, pk):
     call = selectors.call_for_user(request.user, pk)
     form = TransferForm(request.POST, user=request.user, call=call)
-    return _act(request, call, form, actions.call_transfer, target="target", replaces="replaces")
+    return _act_on_call(request, call, form, call_transfer, target="target", replaces="replaces")
 
 
 @require_POST
 @require_capability("see_incoming_calls")
 def redirect_call(request, pk):
     call = selectors.call_for_user(request.user, pk)
-    return _act(request, call, RedirectForm(request.POST), actions.call_redirect, targets="targets")
+    return _act_on_call(request, call, RedirectForm(request.POST), call_redirect, targets="targets")
 
 
 @require_POST
 def end(request, pk):
     call = selectors.call_for_user(request.user, pk)
-    return _act(request, call, EndForm(request.POST), actions.call_end)
+    return _act_on_call(request, call, EndForm(request.POST), call_end)
 
 
-def _act(request, call, form, service, **fields):
+def _act_on_call(request, call, form, service, **fields):
     if not form.is_valid():
         for error in form.errors.values():
             messages.error(request, " ".join(error))
         return redirect("calls:detail", pk=call.pk)
     data = form.cleaned_data
     try:
-        outcome = service(
+        result = service(
             user=request.user,
             call=call,
             idempotency_key=data["idempotency_key"],
             request=request,
             **{arg: data.get(name) for arg, name in fields.items()},
         )
-    except services.CallRefused as refused:
+    except CallRefused as refused:
         messages.error(request, refused.reason)
     else:
-        _tell(request, outcome, "This form was sent already: nothing more was done.")
+        _show_result(request, result, "This form was sent already: nothing more was done.")
     return redirect("calls:detail", pk=call.pk)
 
 
-def _tell(request, outcome, repeated: str) -> None:
-    if not outcome.created:
+def _show_result(request, result: ActionResult, repeated: str) -> None:
+    if not result.created:
         messages.info(request, repeated)
-    if outcome.error:
-        messages.error(request, outcome.error)
-    if outcome.note:
-        messages.warning(request, outcome.note)
+    if result.error:
+        messages.error(request, result.error)
+    if result.note:
+        messages.warning(request, result.note)
 
 
 @require_GET

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from calls.notifications import ingest
+from portal.graph import notifications
 from portal.graph.callback_auth import CallbackAuthError, bearer_token, verify_notification_token
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,8 @@ def callback(request):
     if len(request.body) > MAX_BODY_BYTES:
         return HttpResponse(status=413)
     try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+        parsed = notifications.parse(json.loads(request.body))
+    except (ValueError, UnicodeDecodeError):  # not JSON, or not a notification envelope
         return HttpResponse(status=400)
-    ingest(payload, call_hint=request.GET.get("call", "")[:64])
+    ingest(parsed, call_hint=request.GET.get("call", "")[:64])
     return HttpResponse(status=202)

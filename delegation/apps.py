@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class DelegationConfig(AppConfig):
     name = "delegation"
     verbose_name = "Delegation"
+
+    def ready(self):
+        from delegation import portal_hooks
+        from portal import extensions
+
+        extensions.register_landing(portal_hooks.landing)
+        extensions.register_footer(portal_hooks.footer)

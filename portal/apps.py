@@ -7,6 +7,9 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self):
+        from portal import token_store
+        from portal.graph import tokens
         from portal.permissions import sync_role_groups
 
         post_migrate.connect(sync_role_groups, sender=self)
+        tokens.use_sync_account_store(token_store.sync_account_store)

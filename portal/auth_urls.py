@@ -2,12 +2,12 @@
 
 from django.urls import path
 
-from portal import audit_views, auth, sync_account_views
+from portal.views import audit, auth, sync_account
 
 urlpatterns = [
     path("auth/login", auth.login_page, name="login"),
     path("auth/callback", auth.callback, name="auth_callback"),
     path("auth/logout", auth.logout_view, name="logout"),
-    path("admin-tools/audit", audit_views.audit_log, name="audit"),
-    path("admin-tools/sync-account", sync_account_views.sync_account_page, name="sync_account"),
+    path("admin-tools/audit", audit.audit_log, name="audit"),
+    path("admin-tools/sync-account", sync_account.sync_account_page, name="sync_account"),
 ]

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 
 from portal.graph.errors import NotConfigured
+from portal.models import SyncAccount, TokenCache
 
 
 class CannotDecrypt(Exception):
@@ -53,8 +54,6 @@ def rotate_stored_tokens() -> dict[str, int]:
     Rows no configured key can read are deleted (for people: they sign in again) or, for the
     sync account, marked reconnect-needed, and counted as `unreadable`.
     """
-    from portal.models import SyncAccount, TokenCache
-
     counts = {"token_caches": 0, "sync_accounts": 0, "unreadable": 0}
     with transaction.atomic():
         for row in TokenCache.objects.select_for_update():

@@ -95,7 +95,7 @@ class AuditEvent(models.Model):
 
 
 class WorkerHeartbeat(models.Model):
-    """Last time a Celery worker ran the heartbeat task (shown by /healthz and the footer)."""
+    """Last time a Celery worker ran the heartbeat task (shown by /healthz as information)."""
 
     singleton = models.PositiveSmallIntegerField(default=1, unique=True, editable=False)
     at = models.DateTimeField()

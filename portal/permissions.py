@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.shortcuts import render
 
+from portal.models import Capability
 from portal.roles import CAPABILITIES, ROLES, user_has_capability
 
 
@@ -33,11 +36,6 @@ def require_capability(capability: str):
 
 def sync_role_groups(**kwargs) -> None:
     """Create the role groups; give each exactly the permissions of the table (post_migrate)."""
-    from django.contrib.auth.models import Group, Permission
-    from django.contrib.contenttypes.models import ContentType
-
-    from portal.models import Capability
-
     ct = ContentType.objects.get_for_model(Capability, for_concrete_model=False)
     perms = {}
     for code, (desc, _) in CAPABILITIES.items():

@@ -288,6 +288,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ALWAYS_EAGER = False  # never eager outside unit tests
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
+# Periods come from the settings above, so each is an environment variable.
+CELERY_BEAT_SCHEDULE = {
+    "sync-delegations": {
+        "task": "delegation.tasks.scheduled_sync",
+        "schedule": SYNC_SCHEDULE_MINUTES * 60.0,
+    },
+    "calls-keepalive": {
+        "task": "calls.tasks.keep_calls_alive",
+        "schedule": max(60.0, CALLS_KEEPALIVE_SECONDS / 3),
+    },
+    "portal-worker-heartbeat": {"task": "portal.tasks.worker_heartbeat", "schedule": 60.0},
+}
 
 # --- Logging: never tokens, codes or secrets ----------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

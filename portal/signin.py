@@ -1,6 +1,6 @@
 """Sign-in services: the pending auth-code flows, people from id token claims, roles, sign-out.
 
-Views (portal/auth.py) call these; MSAL itself stays in portal/graph/tokens.py.
+Views (portal/views/auth.py) call these; MSAL itself stays in portal/graph/tokens.py.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
-from portal import audit
+from portal import audit, token_store
 from portal.graph import tokens
-from portal.graph.errors import NotConfigured
+from portal.graph.errors import NotConfigured, TokenError
 from portal.models import TokenCache, User
 from portal.roles import ROLES
 
@@ -143,13 +143,19 @@ def complete_sign_in(request, result: tokens.SignInResult) -> User:
         if not user.is_active:
             raise tokens.SignInFailed("disabled", "the portal account is inactive")
         apply_roles(request, user, roles_from_claims(result.claims))
-        TokenCache.objects.update_or_create(user=user, defaults={"ciphertext": result.sealed_cache})
+        sealed = token_store.seal(result.serialized_cache)
+        TokenCache.objects.update_or_create(user=user, defaults={"ciphertext": sealed})
     # login() cycles the session key: a session id planted before sign-in is worthless after.
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     audit.record(
         "signin", "success", request=request, actor=user, target=user.upn or user.object_id
     )
     return user
+
+
+def failure_from(exc: TokenError) -> tokens.SignInFailed:
+    """A sign-in that could not start: settings are wrong, or the authority is unreachable."""
+    return tokens.SignInFailed("not_configured" if exc.permanent else "unavailable", str(exc))
 
 
 def record_failure(request, failure: tokens.SignInFailed, *, purpose: str = "signin") -> None:

@@ -10,8 +10,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from portal import audit, signin
+from portal import audit, signin, token_store
 from portal.graph import tokens
+from portal.graph.errors import TokenError
 from portal.models import SyncAccount
 
 
@@ -50,7 +51,7 @@ def connect(request, result: tokens.SignInResult) -> SyncAccount:
                 "home_account_id": result.home_account_id,
                 "display_name": str(claims.get("name") or "")[:256],
                 "upn": str(claims.get("preferred_username") or "")[:256],
-                "ciphertext": result.sealed_cache,
+                "ciphertext": token_store.seal(result.serialized_cache),
                 "connected_by": request.user,
                 "connected_at": now,
                 "last_refreshed_at": now,
@@ -82,6 +83,19 @@ def disconnect(request) -> bool:
     return True
 
 
-def refresh() -> None:
-    """Prove the stored refresh token still works (the page's "Test now" button)."""
-    tokens.sync_token_provider()(force_refresh=True)
+def test_connection(request) -> None:
+    """Prove the stored refresh token still works (the page's "Test now" button). It redeems,
+    and so replaces, the stored refresh token: a change, audited like one. Raises TokenError."""
+    try:
+        tokens.sync_token_provider()(force_refresh=True)
+    except TokenError as exc:
+        audit.record(
+            "sync_account.test", "failure", request=request, target=_target(), error=str(exc)
+        )
+        raise
+    audit.record("sync_account.test", "success", request=request, target=_target())
+
+
+def _target() -> str:
+    account = current()
+    return (account.upn or account.object_id) if account else ""

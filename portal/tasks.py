@@ -1,14 +1,16 @@
+"""Celery tasks of the portal itself."""
+
 import socket
 
 from celery import shared_task
 from django.utils import timezone
 
+from portal.models import WorkerHeartbeat
+
 
 @shared_task(name="portal.tasks.worker_heartbeat", ignore_result=True)
 def worker_heartbeat() -> str:
-    """Proves a worker consumes the queue (shown by /healthz)."""
-    from portal.models import WorkerHeartbeat
-
+    """Proves a worker consumes the queue (/healthz shows when one last did)."""
     WorkerHeartbeat.objects.update_or_create(
         singleton=1, defaults={"at": timezone.now(), "hostname": socket.gethostname()}
     )

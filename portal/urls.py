@@ -1,11 +1,11 @@
 from django.urls import include, path
 
-from portal import views
+from portal.views import errors, home
 
 portal_patterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
-    path("no-access", views.no_access, name="no_access"),
+    path("", home.home, name="home"),
+    path("healthz", errors.healthz, name="healthz"),
+    path("no-access", home.no_access, name="no_access"),
     path("", include("portal.auth_urls")),
 ]
 
@@ -15,5 +15,5 @@ urlpatterns = [
     path("calls/", include("calls.urls")),
 ]
 
-handler404 = "portal.views.page_not_found"
-handler500 = "portal.views.server_error"
+handler404 = "portal.views.errors.page_not_found"
+handler500 = "portal.views.errors.server_error"

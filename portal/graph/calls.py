@@ -12,7 +12,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from portal.allowed_actions import BY_FIELD
+from portal.graph.client import GraphClient
 from portal.graph.errors import GraphError
+from portal.graph.tokens import app_token_provider
 
 CALLS = "/communications/calls"
 _CALL_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -39,9 +42,6 @@ class LiveGrant:
 
 
 def _app_request(method: str, path: str, *, json=None, retry: bool = True):
-    from portal.graph.client import GraphClient
-    from portal.graph.tokens import app_token_provider
-
     client = GraphClient(app_token_provider())
     try:
         return client.request(method, path, json=json, retry=retry)
@@ -116,13 +116,6 @@ def create_call(
     return PlacedCall(graph_id, str(data.get("state") or "establishing")[:32], resp.request_id)
 
 
-def get_call(graph_id: str) -> dict:
-    """The call's state and resultInfo as Graph has them now (GraphError 404 when gone)."""
-    resp = _app_request("GET", _call_path(graph_id))
-    data = resp.body if isinstance(resp.body, dict) else {}
-    return {"state": data.get("state"), "resultInfo": data.get("resultInfo")}
-
-
 def transfer_call(graph_id: str, target: Person, replaces_call_id: str = "") -> str:
     """Blind transfer, or consultative when `replaces_call_id` names the consultation call."""
     transfer_target = _person_info(target)
@@ -164,8 +157,6 @@ def my_grant_from(token_provider, delegator_id: str) -> LiveGrant | None:
     when Graph says there is none (404)."""
     if not delegator_id or "/" in delegator_id:
         return None
-    from portal.graph.client import GraphClient
-
     client = GraphClient(token_provider, max_retries=1)
     try:
         resp = client.request(
@@ -181,6 +172,6 @@ def my_grant_from(token_provider, delegator_id: str) -> LiveGrant | None:
     actions = data.get("allowedActions") if isinstance(data.get("allowedActions"), dict) else {}
     return LiveGrant(
         is_active=data.get("isActive") is True,
-        make_calls=actions.get("makeCalls") is True,
-        receive_calls=actions.get("receiveCalls") is True,
+        make_calls=actions.get(BY_FIELD["make_calls"].graph_key) is True,
+        receive_calls=actions.get(BY_FIELD["receive_calls"].graph_key) is True,
     )

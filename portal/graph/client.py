@@ -34,7 +34,6 @@ BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 TOKEN_RECHECK_SECONDS = 300.0  # ask the provider again now and then; it renews before expiry
 _MAX_ERROR_TEXT = 500
-RETRYABLE_STATUSES = frozenset({0, 408, 429, 500, 502, 503, 504})
 
 TokenProvider = Callable[..., str]
 
@@ -237,7 +236,7 @@ class GraphClient:
                     continue
             if error.status == 429:
                 self.stats.add("throttled")
-            if not retry or error.status not in RETRYABLE_STATUSES or attempt >= self.max_retries:
+            if not retry or error.permanent or attempt >= self.max_retries:
                 self.stats.fail(error.kind)
                 log.warning(
                     "graph %s %s failed: %s client-request-id=%s",

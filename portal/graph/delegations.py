@@ -26,30 +26,22 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from portal.allowed_actions import GRAPH_KEYS
 from portal.graph.client import (
     BATCH_LIMIT,
-    RETRYABLE_STATUSES,
     GraphClient,
     backoff_delay,
     error_from_answer,
 )
 from portal.graph.directory import is_object_id
-from portal.graph.errors import GraphError
+from portal.graph.errors import GraphError, is_retryable
 
 log = logging.getLogger(__name__)
 
-# Graph allowedActions keys, in bit order (bit 0 = makeCalls).
-ACTION_KEYS = (
-    "makeCalls",
-    "receiveCalls",
-    "manageCallAndDelegateSettings",
-    "pickUpHeldCalls",
-    "joinActiveCalls",
-)
-ACTIVE_BIT = 1 << len(ACTION_KEYS)
-CREATED_SHIFT = len(ACTION_KEYS) + 1
+# Above the allowed actions' bits (portal.allowed_actions, bit 0 = makeCalls).
+ACTIVE_BIT = 1 << len(GRAPH_KEYS)
+CREATED_SHIFT = len(GRAPH_KEYS) + 1
 MAX_DELEGATES_PER_PAGE = 1000  # Teams allows 25; anything far above is not a real answer
-RETRYABLE_ITEM_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 END = None  # closes the queue of people
 
 
@@ -91,7 +83,7 @@ def grant_from_item(item) -> tuple[str, int] | None:
     if not isinstance(active, bool) or not isinstance(actions, dict):
         return None
     bits = 0
-    for i, key in enumerate(ACTION_KEYS):
+    for i, key in enumerate(GRAPH_KEYS):
         allowed = actions.get(key, False)
         if not isinstance(allowed, bool):
             return None
@@ -242,7 +234,7 @@ class DelegatesFetcher:
             # The whole $batch failed after the client's own retries: a transient failure sends
             # the items again later (each counts an attempt); a permanent one fails them.
             for item in items:
-                if exc.status in RETRYABLE_STATUSES:
+                if not exc.permanent:
                     self._retry(item, exc.retry_after, exc.kind)
                 else:
                     self._fail(item, exc.kind)
@@ -262,7 +254,7 @@ class DelegatesFetcher:
                 if error.retry_after is not None:
                     # The budget is shared: sending more now only deepens the debt (§5).
                     self._pause_until = max(self._pause_until, time.monotonic() + error.retry_after)
-            if status in RETRYABLE_ITEM_STATUSES:
+            if is_retryable(status):
                 self._retry(item, error.retry_after, error.kind)
             elif status == 401 and not item.refreshed:
                 self.client.refresh_token(stale=token)

@@ -6,6 +6,13 @@ connection may pass later; a 400/403/404 will not.
 
 from __future__ import annotations
 
+# The one retry rule: statuses a later attempt of the same request may pass (0 = no answer).
+RETRYABLE_STATUSES = frozenset({0, 408, 429, 500, 502, 503, 504})
+
+
+def is_retryable(status: int) -> bool:
+    return status in RETRYABLE_STATUSES
+
 
 class GraphError(Exception):
     """Graph answered with an error body (contract §5), or could not be reached."""
@@ -30,7 +37,7 @@ class GraphError(Exception):
 
     @property
     def permanent(self) -> bool:
-        return self.status not in (0, 408, 429, 500, 502, 503, 504)
+        return not is_retryable(self.status)
 
     @property
     def kind(self) -> str:

@@ -27,7 +27,3 @@ class MicrosoftSession(requests.Session):
         headers.setdefault("client-request-id", str(uuid.uuid4()))
         kwargs["headers"] = headers
         return super().request(method, url, **kwargs)
-
-
-def new_session() -> MicrosoftSession:
-    return MicrosoftSession()

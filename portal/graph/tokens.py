@@ -2,8 +2,8 @@
 
 Three kinds of token, each behind a provider `provider(force_refresh=False) -> str`:
 - app-only (client credentials) for calls and, where the tenant allows it, the sync;
-- the sync account's delegated token, from its encrypted MSAL cache in SyncAccount;
-- a signed-in person's delegated token, from their encrypted cache in TokenCache.
+- the sync account's delegated token, and a signed-in person's: `DelegatedTokens` over a
+  `CacheStore` the portal supplies (`portal/token_store.py` keeps the caches, encrypted);
 And the auth-code flow the sign-in and the sync-account connection go through.
 
 Nothing here logs or audits a token, a code or a secret.
@@ -17,6 +17,7 @@ import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlencode
 
 import msal
@@ -170,50 +171,38 @@ def app_token_provider() -> TokenProvider:
     return provider
 
 
-# --- Serialised caches, encrypted at rest -----------------------------------------------------
-def _open_cache(ciphertext) -> msal.SerializableTokenCache:
-    from portal.crypto import CannotDecrypt, decrypt
+# --- Delegated tokens from a stored MSAL cache ----------------------------------------------
+class CacheStore(Protocol):
+    """Where the portal keeps one account's MSAL cache (encrypted, in its own tables).
 
+    `load` answers the serialised cache (raising ReconnectNeeded when it is unusable), `save`
+    keeps a cache MSAL refreshed, `failed` hears every token error (to mark or record it)."""
+
+    def load(self) -> str: ...
+
+    def save(self, serialized: str) -> None: ...
+
+    def failed(self, error: TokenError) -> None: ...
+
+
+def holds_refresh_token(serialized: str) -> bool:
     cache = msal.SerializableTokenCache()
-    if ciphertext:
-        try:
-            cache.deserialize(decrypt(ciphertext))
-        except CannotDecrypt as exc:
-            raise ReconnectNeeded(str(exc)) from None
-    return cache
+    cache.deserialize(serialized)
+    return bool(list(cache.search(msal.TokenCache.CredentialType.REFRESH_TOKEN)))
 
 
-def _seal_cache(cache: msal.SerializableTokenCache) -> bytes:
-    from portal.crypto import encrypt
+class DelegatedTokens:
+    """A provider of one stored account's delegated token: its cache is loaded once and MSAL
+    serves the access token from memory until it is due; a refreshed cache is saved back.
 
-    return encrypt(cache.serialize())
+    `is_account(msal_account)` picks the account in the cache; `owner` names whose cache it is
+    in the errors ("the sync account's token cache")."""
 
-
-def _account(client, home_account_id: str):
-    for account in client.get_accounts():
-        if account.get("home_account_id") == home_account_id:
-            return account
-    return None
-
-
-# --- The sync account ---------------------------------------------------------------------
-def sync_token_provider() -> TokenProvider:
-    """The token the delegation sync acts with: app-only where allowed, else the sync account's."""
-    if settings.SYNC_USE_APP_ONLY:
-        return app_token_provider()
-    return _SyncAccountTokens()
-
-
-class _SyncAccountTokens:
-    """One sync run's view of the sync account: its cache is loaded once and MSAL serves the
-    access token from memory until it is due; a refreshed cache is saved back, encrypted."""
-
-    def __init__(self):
-        from portal.models import SyncAccount
-
-        self.row = SyncAccount.objects.filter(singleton=1).first()
-        if self.row is None:
-            raise NotConfigured("no sync account is connected")
+    def __init__(self, store: CacheStore, scopes, is_account: Callable[[dict], bool], owner: str):
+        self.store = store
+        self.scopes = list(scopes)
+        self.is_account = is_account
+        self.owner = owner
         self.lock = threading.Lock()  # the sync may share the provider between threads
         self.cache = None
         self.client = None
@@ -222,108 +211,61 @@ class _SyncAccountTokens:
         with self.lock:
             try:
                 token = self._token(force_refresh)
-            except ReconnectNeeded as exc:
-                _mark_reconnect_needed(self.row, str(exc))
-                raise
             except TokenError as exc:
-                self._save(last_error=str(exc)[:2000])
+                self.store.failed(exc)
                 raise
             if self.cache.has_state_changed:  # MSAL used the refresh token
                 self.cache.has_state_changed = False
-                self._save(ciphertext=_seal_cache(self.cache), last_error="", refreshed=True)
+                self.store.save(self.cache.serialize())
             return token
 
     def _token(self, force_refresh: bool) -> str:
-        from portal.models import SyncAccount
-
-        if self.row.status == SyncAccount.Status.RECONNECT_NEEDED:
-            raise ReconnectNeeded("the sync account must be reconnected by an admin")
         if self.client is None:
-            self.cache = _open_cache(self.row.ciphertext)
+            serialized = self.store.load()
+            self.cache = msal.SerializableTokenCache()
+            if serialized:
+                self.cache.deserialize(serialized)
             self.client = _delegated_client(self.cache)
-        account = _account(self.client, self.row.home_account_id)
+        account = next((a for a in self.client.get_accounts() if self.is_account(a)), None)
         if account is None:
-            raise ReconnectNeeded("the sync account's token cache holds no account")
+            raise ReconnectNeeded(f"{self.owner} holds no account")
         result = _call_msal(
             self.client.acquire_token_silent_with_error,
-            list(settings.SYNC_SCOPES),
+            self.scopes,
             account,
             force_refresh=force_refresh,
         )
         if not result:
-            raise ReconnectNeeded("the sync account's token cache holds no usable token")
+            raise ReconnectNeeded(f"{self.owner} holds no usable token")
         return _token_from(result)
 
-    def _save(self, refreshed: bool = False, **changes) -> None:
-        from django.utils import timezone
 
-        from portal.models import SyncAccount
-
-        if refreshed:
-            changes["last_refreshed_at"] = timezone.now()
-        # Only the connection we loaded: an admin may have reconnected meanwhile.
-        SyncAccount.objects.filter(pk=self.row.pk, connected_at=self.row.connected_at).update(
-            **changes
-        )
+# --- The sync account ---------------------------------------------------------------------
+# The portal says where the sync account's cache lives (PortalConfig.ready): this package may
+# not read the portal's tables itself.
+_sync_account_store: Callable[[], tuple[CacheStore, str]] | None = None
 
 
-def _mark_reconnect_needed(account_row, reason: str) -> None:
-    from portal import audit
-    from portal.models import SyncAccount
-
-    updated = SyncAccount.objects.filter(
-        pk=account_row.pk,
-        status=SyncAccount.Status.CONNECTED,
-        connected_at=account_row.connected_at,  # not a connection made since we loaded it
-    ).update(status=SyncAccount.Status.RECONNECT_NEEDED, last_error=reason[:2000])
-    if updated:  # audit the change once, not every failed attempt after it
-        audit.record(
-            "sync_account.reconnect_needed",
-            "failure",
-            target=account_row.upn or account_row.object_id,
-            who="sync",
-            reason=reason,
-        )
-    log.warning("sync account needs reconnecting: %s", reason)
+def use_sync_account_store(factory: Callable[[], tuple[CacheStore, str]]) -> None:
+    """`factory()` answers the sync account's store and its home account id, or raises
+    NotConfigured when no sync account is connected."""
+    global _sync_account_store
+    _sync_account_store = factory
 
 
-# --- A signed-in person's own tokens --------------------------------------------------------
-def user_token_provider(user, scopes: list[str]) -> TokenProvider | None:
-    """The person's delegated token for `scopes`, from their encrypted cache; None if none."""
-    from portal.models import TokenCache
-
-    row = TokenCache.objects.filter(user=user).first()
-    if row is None or not user.object_id:
-        return None
-    try:
-        cache = _open_cache(row.ciphertext)
-    except ReconnectNeeded:
-        return None
-    if not list(cache.search(msal.TokenCache.CredentialType.REFRESH_TOKEN)):
-        return None
-    lock = threading.Lock()
-
-    def provider(force_refresh: bool = False) -> str:
-        with lock:
-            client = _delegated_client(cache)
-            accounts = [
-                a for a in client.get_accounts() if a.get("local_account_id") == user.object_id
-            ]
-            if not accounts:
-                raise ReconnectNeeded("no account for this person in their token cache")
-            result = _call_msal(
-                client.acquire_token_silent_with_error,
-                list(scopes),
-                accounts[0],
-                force_refresh=force_refresh,
-            )
-            token = _token_from(result or {"error": "interaction_required"})
-            if cache.has_state_changed:
-                TokenCache.objects.filter(pk=row.pk).update(ciphertext=_seal_cache(cache))
-                cache.has_state_changed = False
-            return token
-
-    return provider
+def sync_token_provider() -> TokenProvider:
+    """The token the delegation sync acts with: app-only where allowed, else the sync account's."""
+    if settings.SYNC_USE_APP_ONLY:
+        return app_token_provider()
+    if _sync_account_store is None:
+        raise NotConfigured("no store for the sync account's tokens is set")
+    store, home_account_id = _sync_account_store()
+    return DelegatedTokens(
+        store,
+        settings.SYNC_SCOPES,
+        lambda account: account.get("home_account_id") == home_account_id,
+        owner="the sync account's token cache",
+    )
 
 
 # --- The auth-code flow (sign-in, and connecting the sync account) --------------------------
@@ -341,7 +283,7 @@ class SignInFailed(Exception):
 class SignInResult:
     claims: dict  # id token claims: tid, oid, name, preferred_username, roles, groups
     home_account_id: str
-    sealed_cache: bytes  # the person's MSAL cache, encrypted: store it, never show it
+    serialized_cache: str  # the person's MSAL cache: store it encrypted, never show it
 
 
 def start_auth_code_flow(
@@ -386,7 +328,7 @@ def finish_auth_code_flow(flow: dict, auth_response: dict) -> SignInResult:
         (a for a in client.get_accounts() if a.get("local_account_id") == claims["oid"]), None
     )
     home_account_id = (account or {}).get("home_account_id") or f"{claims['oid']}.{claims['tid']}"
-    return SignInResult(claims, home_account_id, _seal_cache(cache))
+    return SignInResult(claims, home_account_id, cache.serialize())
 
 
 def _checked_claims(claims: dict) -> dict:

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from portal import audit
-from portal.audit_views import PAGE_SIZE
 from portal.models import AuditEvent
+from portal.views.audit import PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 

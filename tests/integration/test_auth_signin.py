@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.graph import tokens
+from portal import token_store
 from portal.models import AuditEvent, TokenCache, User
 from portal.roles import user_roles
 from tests.auth_fixtures import LOOPBACK, callback_location, follow_to_callback, start_login
@@ -151,12 +151,12 @@ def test_the_token_cache_is_stored_encrypted_and_gives_a_delegated_token(client,
     stored = bytes(TokenCache.objects.get(user=user).ciphertext)
     assert b"refresh_token" not in stored and b"RefreshToken" not in stored
     assert "token" not in str(dict(client.session)).lower()
-    provider = tokens.user_token_provider(user, ["User.Read"])
+    provider = token_store.user_token_provider(user, ["User.Read"])
     assert provider is not None and provider().count(".") == 2
 
 
 def test_someone_who_never_signed_in_has_no_delegated_token(make_user):
-    assert tokens.user_token_provider(make_user("helpdesk"), ["User.Read"]) is None
+    assert token_store.user_token_provider(make_user("helpdesk"), ["User.Read"]) is None
 
 
 def test_sign_out_forgets_tokens_and_session_and_goes_to_the_authority(client, msal_login, sim):

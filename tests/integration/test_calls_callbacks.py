@@ -12,6 +12,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.test import Client
 from django.urls import reverse
 
 from calls.models import Call, CallEvent
@@ -185,3 +186,21 @@ def test_a_key_in_the_callback_address_cannot_take_over_a_call_graph_already_nam
     assert resp.status_code == 202
     live_call.refresh_from_db()
     assert live_call.graph_id == "4a1b0c5e-known-call" and live_call.state == "established"
+
+
+def test_the_receiver_is_exempt_from_csrf_even_with_csrf_checks_enforced(
+    receiver, graph_key, live_call
+):
+    csrf_client = Client(enforce_csrf_checks=True)
+    body = notification(live_call.graph_id, code=200, subcode=5001)
+    assert deliver(csrf_client, body, token(graph_key, receiver)).status_code == 202
+    live_call.refresh_from_db()
+    assert live_call.state == "terminated"
+
+
+def test_a_json_body_that_is_not_a_notification_envelope_is_a_bad_request(
+    client, receiver, graph_key
+):
+    resp = deliver(client, {"value": "not a list"}, token(graph_key, receiver))
+    assert resp.status_code == 400
+    assert not CallEvent.objects.exists()

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from calls import keepalive, services
 from calls.models import Call
+from calls.services import keepalive, start
 from calls.tasks import keep_calls_alive
 from portal.celery import app
 from portal.models import AuditEvent
@@ -24,9 +24,7 @@ def connected_call(sim, graph_settings, live_server, settings, make_user):
     settings.CALLS_CALLBACK_BASE_URL = live_server.url
     people = load_demo_directory(sim.get("truth"))
     helpdesk = make_user("helpdesk", object_id=people["helpdesk"].object_id)
-    call = services.call_start(
-        user=helpdesk, idempotency_key="a" * 32, person=people["nobody"]
-    ).call
+    call = start.call_start(user=helpdesk, idempotency_key="a" * 32, person=people["nobody"]).call
     wait_for(lambda: Call.objects.get(pk=call.pk).state == "established")
     yield Call.objects.get(pk=call.pk)
     sim.post("reset", {"calls": True, "config": True})

@@ -95,7 +95,7 @@ def test_a_real_worker_consumes_a_task(celery_worker_process):
 
 
 def test_server_error_page_is_styled_and_leaks_nothing(rf):
-    from portal.views import server_error
+    from portal.views.errors import server_error
 
     try:
         raise RuntimeError("secret detail from the database layer")

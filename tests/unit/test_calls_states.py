@@ -5,6 +5,7 @@ from itertools import permutations
 import pytest
 
 from calls import states
+from portal.graph import notifications
 
 NOTIFICATION_SEQUENCES = {
     "answered and hung up": (
@@ -136,7 +137,7 @@ def test_hold_and_unhold_alternate():
     ],
 )
 def test_result_info_is_read_leniently(info, expected):
-    assert states.parse_result(info) == expected
+    assert notifications.parse_result(info) == expected
 
 
 @pytest.mark.parametrize(

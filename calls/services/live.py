@@ -1,4 +1,4 @@
-"""Writes on a live call: transfer, redirect, end. Saved first, sent once, audited.
+"""Acting on a live call: transfer, redirect, end. Saved first, sent once, audited.
 
 A second submit of the same form finds its CallAction by key and shows what the first did.
 """
@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from calls import rules, selectors, states
 from calls.models import Call, CallAction
-from calls.notifications import apply_state
-from calls.services import CallRefused, Outcome, graph_error_in_words
+from calls.services.outcome import ActionResult, CallRefused, graph_error_in_words, request_id_of
+from calls.services.state import apply_state
 from delegation.models import DirectoryUser
 from portal import audit
+from portal.db import create_once
 from portal.graph import calls as graph_calls
 from portal.graph.errors import GraphError, TokenError
 from portal.roles import user_has_capability
@@ -49,7 +49,7 @@ def call_transfer(
     target: DirectoryUser | None,
     replaces: Call | None = None,
     request=None,
-) -> Outcome:
+) -> ActionResult:
     previous = _previous(user, call, idempotency_key)
     if previous is not None:
         return previous
@@ -79,7 +79,7 @@ def call_transfer(
     Call.objects.filter(pk=call.pk, state__in=states.CONNECTED).update(
         state_rank=states.RANK_BEFORE_ACTION
     )
-    return _run(
+    return _save_send_and_audit(
         user,
         call,
         CallAction.Kind.TRANSFER,
@@ -95,7 +95,7 @@ def call_transfer(
 
 def call_redirect(
     *, user, call: Call, idempotency_key: str, targets: list[DirectoryUser], request=None
-) -> Outcome:
+) -> ActionResult:
     previous = _previous(user, call, idempotency_key)
     if previous is not None:
         return previous
@@ -109,7 +109,7 @@ def call_redirect(
     targets = [t for t in targets if t.in_directory and t.account_enabled][:25]
     if not targets:
         raise CallRefused("Choose someone who can take the call.")
-    return _run(
+    return _save_send_and_audit(
         user,
         call,
         CallAction.Kind.REDIRECT,
@@ -120,7 +120,7 @@ def call_redirect(
     )
 
 
-def call_end(*, user, call: Call, idempotency_key: str, request=None) -> Outcome:
+def call_end(*, user, call: Call, idempotency_key: str, request=None) -> ActionResult:
     previous = _previous(user, call, idempotency_key)
     if previous is not None:
         return previous
@@ -133,7 +133,7 @@ def call_end(*, user, call: Call, idempotency_key: str, request=None) -> Outcome
         _refuse(user, call, "end", decision, request)
     if not call.graph_id:
         raise CallRefused("Microsoft has not confirmed this call yet; try again in a moment.")
-    outcome = _run(
+    result = _save_send_and_audit(
         user,
         call,
         CallAction.Kind.END,
@@ -142,25 +142,25 @@ def call_end(*, user, call: Call, idempotency_key: str, request=None) -> Outcome
         request,
         lambda: graph_calls.end_call(call.graph_id),
     )
-    if outcome.action.outcome == CallAction.Outcome.ACCEPTED:
+    if result.action.outcome == CallAction.Outcome.ACCEPTED:
         apply_state(call.pk, states.TERMINATING, None)
-    return outcome
+    return result
 
 
-def _previous(user, call: Call, idempotency_key: str) -> Outcome | None:
+def _previous(user, call: Call, idempotency_key: str) -> ActionResult | None:
     action = CallAction.objects.filter(idempotency_key=idempotency_key).first()
     if action is None:
         return None
     if action.call_id != call.pk or action.requested_by_id != user.pk:
         raise CallRefused("This form has already been used. Open the call again.")
-    return Outcome(call, False, action=action, error=_failure(action))
+    return ActionResult(call, False, action=action, error=_failure(action))
 
 
 def _failure(action: CallAction) -> str:
     return action.message if action.outcome == CallAction.Outcome.FAILED else ""
 
 
-def _run(
+def _save_send_and_audit(
     user,
     call: Call,
     kind: str,
@@ -169,34 +169,33 @@ def _run(
     request,
     send: Callable[[], str],
     replaces: Call | None = None,
-) -> Outcome:
-    try:
-        with transaction.atomic():
-            action = CallAction.objects.create(
-                call=call,
-                kind=kind,
-                idempotency_key=idempotency_key,
-                requested_by=user,
-                targets=[{"id": t.object_id, "display": t.label[:256]} for t in targets],
-                replaces_call=replaces,
-            )
-    except IntegrityError:
+) -> ActionResult:
+    action, created = create_once(
+        CallAction,
+        {"idempotency_key": idempotency_key},
+        call=call,
+        kind=kind,
+        requested_by=user,
+        targets=[{"id": t.object_id, "display": t.label[:256]} for t in targets],
+        replaces_call=replaces,
+    )
+    if not created:
         return _previous(user, call, idempotency_key)
     try:
         request_id = send()
     except (GraphError, TokenError) as exc:
         message = graph_error_in_words(exc)
-        request_id = getattr(exc, "request_id", "") or ""
+        request_id = request_id_of(exc)
         _finish(action, CallAction.Outcome.FAILED, message, request_id)
         if getattr(exc, "status", 0) == 404:
             apply_state(call.pk, states.TERMINATED, ("404", "", "Graph no longer knows this call"))
         _audit(action, "failure", request, error=str(exc))
         call.refresh_from_db()
-        return Outcome(call, True, action=action, error=message)
+        return ActionResult(call, True, action=action, error=message)
     _finish(action, CallAction.Outcome.ACCEPTED, "", request_id)
     _audit(action, "success", request)
     call.refresh_from_db()
-    return Outcome(call, True, action=action)
+    return ActionResult(call, True, action=action)
 
 
 def _finish(action: CallAction, outcome: str, message: str, request_id: str) -> None:

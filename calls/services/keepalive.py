@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from calls import states
 from calls.models import Call
-from calls.notifications import apply_state
+from calls.services.state import apply_state
 from portal import audit
 from portal.graph import calls as graph_calls
 from portal.graph.errors import GraphError, TokenError

@@ -9,10 +9,11 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from portal import signin, sync_account_views
+from portal import signin
 from portal.graph import tokens
 from portal.graph.errors import TokenError
 from portal.graph.tokens import SignInFailed
+from portal.views import sync_account
 
 
 @login_not_required
@@ -35,8 +36,7 @@ def login_page(request):
             login_hint=login_hint,
         )
     except TokenError as exc:
-        failure = SignInFailed("not_configured" if exc.permanent else "unavailable", str(exc))
-        return signin.failure_page(request, failure, next_url)
+        return signin.failure_page(request, signin.failure_from(exc), next_url)
     return redirect(auth_uri)
 
 
@@ -50,7 +50,7 @@ def callback(request):
         failure = SignInFailed("state", "no pending sign-in for this state")
         return signin.failure_page(request, failure)
     if entry["purpose"] == "sync_account":
-        return sync_account_views.finish_connect(request, entry)
+        return sync_account.finish_connect(request, entry)
     try:
         result = tokens.finish_auth_code_flow(entry["flow"], request.GET.dict())
         signin.complete_sign_in(request, result)
