@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from portal.allowed_actions import BY_FIELD, BY_GRAPH_KEY, FIELDS
-from portal.graph.client import RETRYABLE_STATUSES, GraphClient
+from portal.graph.client import GraphClient
 from portal.graph.delegations import (
     ACTION_KEYS,
     MAX_DELEGATES_PER_PAGE,
@@ -29,7 +29,7 @@ from portal.graph.delegations import (
     unpack,
 )
 from portal.graph.directory import is_object_id
-from portal.graph.errors import GraphError
+from portal.graph.errors import GraphError, is_retryable
 
 VERSION = "beta"
 # 400 codes that describe the request itself, not the tenant's refusal (compared lower-case).
@@ -67,7 +67,7 @@ class WriteOutcomeUnknown(WriteError):
 
 def classify(error: GraphError) -> WriteError:
     status = error.status
-    if status in RETRYABLE_STATUSES and status != 501:
+    if is_retryable(status):
         return WriteOutcomeUnknown.from_error(error)
     if status in (405, 501, 403):
         return WriteRefused.from_error(error)
