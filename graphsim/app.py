@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import acs
 from .calls import Calls
 from .graph import Graph
 from .identity import Identity, is_loopback_host
@@ -89,6 +90,7 @@ class Sim:
         self.opaque = Opaque(hashlib.sha256(f"graphsim-opaque:{args.seed}".encode()).digest())
         self.id_key = SigningKey(state_dir, "identity")
         self.cb_key = SigningKey(state_dir, "callbacks")
+        self.acs_key = acs.access_key_for(args.seed)
         self.base = ""  # set once the port is known
         self.identity = Identity(self)
         self.calls = Calls(self)
@@ -115,6 +117,8 @@ class Sim:
             "callback_jwks": f"{self.base}/callbacks/v1/keys",
             "callback_issuer": self.cfg.callback_issuer,
             "sim": f"{self.base}/_sim",
+            "acs_endpoint": self.base,
+            "acs_connection_string": acs.connection_string(self.base, self.acs_key),
             "domain": "contoso.test",
             "users": len(self.tenant.users),
             "delegations": self.tenant.grant_count(),
@@ -533,6 +537,12 @@ def build_app(sim: Sim):
     routes = (
         make_hooks(sim)
         + make_callback_routes(sim)
+        + acs.acs_routes(
+            access_key=lambda: sim.acs_key,
+            entra_public_key=lambda: sim.id_key.key.public_key(),
+            tenant_id=lambda: sim.tenant.tenant_id,
+            sign=ident.sign,
+        )
         + [
             Route("/", root, methods=["GET"]),
             Route("/v1.0/{path:path}", make_graph_endpoint(sim, "v1.0"), methods=ALL),

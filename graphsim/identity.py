@@ -17,6 +17,7 @@ import jwt
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from .acs import ACS_SCOPES, token_audience
 from .keys import b64u
 
 GRAPH = "https://graph.microsoft.com"
@@ -375,7 +376,7 @@ class Identity:
 
     def _grant_delegated(self, scope: str) -> list[str]:
         req = self._norm_scopes(scope)
-        known = {s.lower(): s for s in DELEGATED_SCOPES}
+        known = {s.lower(): s for s in DELEGATED_SCOPES + ACS_SCOPES}
         granted = []
         for s in req:
             if s == ".default":
@@ -393,8 +394,9 @@ class Identity:
         now = int(time.time())
         tid = self.sim.tenant.tenant_id
         resource_scopes = [s for s in scopes if s not in ("offline_access",)]
+        aud, resource_scopes = token_audience(resource_scopes) or (GRAPH, resource_scopes)
         at_claims = {
-            "aud": GRAPH,
+            "aud": aud,
             "iss": f"https://sts.windows.net/{tid}/",
             "iat": now,
             "nbf": now - 5,
