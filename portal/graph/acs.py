@@ -7,12 +7,16 @@ The ACS token is returned, never stored: it expires when the Entra token does.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
 
 from portal.graph.errors import GraphError, GraphUnavailable, NotConfigured
+
+# azure-core logs each request (URL, headers) at INFO; the phone view audits each exchange.
+logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 
 # The delegated scope the phone page asks for, incrementally, only when it is opened.
 TEAMS_CALLING_SCOPE = "https://auth.msft.communication.azure.com/Teams.ManageCalls"
