@@ -8,6 +8,7 @@ import random
 import uuid
 from pathlib import Path
 
+from graphsim import acs
 from graphsim.calls.store import Calls
 from graphsim.graph.dispatch import Graph
 from graphsim.graph.paging import Opaque
@@ -38,6 +39,7 @@ class Sim:
         self.opaque = Opaque(hashlib.sha256(f"graphsim-opaque:{args.seed}".encode()).digest())
         self.id_key = SigningKey(state_dir, "identity")
         self.cb_key = SigningKey(state_dir, "callbacks")
+        self.acs_key = acs.access_key_for(args.seed)
         self.base = ""  # set once the port is known
         self.ca_path = ""  # set once the TLS files are made
         self.identity = IdentityStore()
@@ -67,6 +69,8 @@ class Sim:
             "callback_jwks": f"{self.base}/callbacks/v1/keys",
             "callback_issuer": self.cfg.callback_issuer,
             "sim": f"{self.base}/_sim",
+            "acs_endpoint": self.base,
+            "acs_connection_string": acs.connection_string(self.base, self.acs_key),
             "domain": "contoso.test",
             "users": len(self.tenant.users),
             "delegations": self.tenant.grant_count(),

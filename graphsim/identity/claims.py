@@ -11,6 +11,7 @@ import uuid
 
 import jwt
 
+from graphsim.acs import ACS_SCOPES, token_audience
 from graphsim.identity.discovery import issuer
 from graphsim.keys import b64u
 
@@ -54,7 +55,7 @@ def normalise_scopes(scope: str) -> list[str]:
 
 def granted_delegated_scopes(scope: str) -> list[str]:
     """The requested scopes the app has (`.default`: all its resource scopes), in order, once."""
-    known = {name.lower(): name for name in DELEGATED_SCOPES}
+    known = {name.lower(): name for name in DELEGATED_SCOPES + ACS_SCOPES}
     granted = []
     for name in normalise_scopes(scope):
         if name == ".default":
@@ -64,11 +65,12 @@ def granted_delegated_scopes(scope: str) -> list[str]:
     return list(dict.fromkeys(granted))
 
 
-def _access_token_claims(sim, now: int, subject: dict) -> dict:
-    """An access token for Graph (v1 tokens, as Graph's are) about `subject`."""
+def _access_token_claims(sim, now: int, subject: dict, aud: str = GRAPH) -> dict:
+    """An access token for `aud` (Graph unless ACS was asked; v1 tokens, as Graph's are) about
+    `subject`."""
     tid = sim.tenant.tenant_id
     return {
-        "aud": GRAPH,
+        "aud": aud,
         "iss": f"https://sts.windows.net/{tid}/",
         "iat": now,
         "nbf": now - 5,
@@ -110,7 +112,10 @@ def issue_delegated(sim, user, scopes: list[str], nonce, family=None) -> dict:
     refresh token (with `offline_access`) in the refresh-token `family`."""
     cfg = sim.cfg
     now = int(time.time())
-    resource_scopes = " ".join(scope for scope in scopes if scope != "offline_access")
+    # Entra issues one token per resource: an ACS scope makes an ACS token.
+    wanted = [scope for scope in scopes if scope != "offline_access"]
+    aud, wanted = token_audience(wanted) or (GRAPH, wanted)
+    resource_scopes = " ".join(wanted)
     subject = {
         "oid": user.id,
         "sub": user.id,
@@ -124,7 +129,7 @@ def issue_delegated(sim, user, scopes: list[str], nonce, family=None) -> dict:
         "scope": resource_scopes,
         "expires_in": cfg.token_lifetime_s,
         "ext_expires_in": cfg.token_lifetime_s,
-        "access_token": sign(sim, _access_token_claims(sim, now, subject)),
+        "access_token": sign(sim, _access_token_claims(sim, now, subject, aud)),
         "client_info": client_info(sim, user.id),
     }
     if "openid" in scopes:
