@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from portal.allowed_actions import GRAPH_KEYS
 from portal.graph.client import (
@@ -96,12 +97,33 @@ def grant_from_item(item) -> tuple[str, int] | None:
 
 
 # ------------------------------------------------------------------ the fetch
+class Sink(Protocol):
+    """Where the fetcher puts each person's outcome, as it comes (in the fetcher's thread)."""
+
+    invalid_items: int
+
+    def read(self, person: str, grants: list[tuple[str, int]]) -> None:
+        """`person`'s delegates were read in full: (delegate id, packed) each."""
+
+    def fail(self, person: str, kind: str) -> None:
+        """`person`'s delegates could not be read (kind: GraphError.kind or ours)."""
+
+
 @dataclass
 class FetchResult:
+    """The default sink: everything in memory."""
+
     grants: list = field(default_factory=list)  # (delegator, delegate, packed)
     fetched: set = field(default_factory=set)  # people whose delegates were read in full
     failed: dict = field(default_factory=dict)  # person -> failure kind
     invalid_items: int = 0
+
+    def read(self, person: str, grants: list[tuple[str, int]]) -> None:
+        self.grants.extend((person, delegate, packed) for delegate, packed in grants)
+        self.fetched.add(person)
+
+    def fail(self, person: str, kind: str) -> None:
+        self.failed[person] = kind
 
 
 @dataclass(slots=True)
@@ -117,7 +139,12 @@ def delegates_url(person: str) -> str:
 
 
 class DelegatesFetcher:
-    """Reads the delegates of the people put into `people` (a queue closed by END)."""
+    """Reads the delegates of the people put into `people` (a queue closed by END).
+
+    Each person's outcome goes to `sink` as it comes; `on_tick` is called on every turn of the
+    loop (at least twice a second), in the loop's own thread, so a caller can do its own work
+    (feed the queue, write what came) without a thread of its own.
+    """
 
     def __init__(
         self,
@@ -126,6 +153,8 @@ class DelegatesFetcher:
         in_flight: int,
         max_attempts: int | None = None,
         on_progress: Callable[[int], None] | None = None,
+        on_tick: Callable[[], None] | None = None,
+        sink: Sink | None = None,
         version: str = "beta",
     ):
         self.client = client
@@ -134,10 +163,11 @@ class DelegatesFetcher:
         # must all get through (0.12 ** 10 per person), and each try is only one item.
         self.max_attempts = (client.max_retries + 4) if max_attempts is None else max_attempts
         self.on_progress = on_progress or (lambda done: None)
+        self.on_tick = on_tick or (lambda: None)
         self.version = version
         self.prefix = f"{client.base_url}/{version}"
         self.stop = threading.Event()  # set by the caller when the listing failed
-        self.result = FetchResult()
+        self.result: Sink = FetchResult() if sink is None else sink
         self._partial: dict[str, list] = {}  # person -> grants of pages read so far
         self._ready: deque[_Item] = deque()
         self._delayed: list = []  # heap of (ready_at, seq, item)
@@ -146,7 +176,12 @@ class DelegatesFetcher:
         self._done = 0
         self._jitter = 1.0
 
-    def fetch(self, people: Iterable[str]) -> FetchResult:
+    @property
+    def done(self) -> int:
+        """People finished so far, read or failed."""
+        return self._done
+
+    def fetch(self, people: Iterable[str]) -> Sink:
         """Convenience: the delegates of a known list of people."""
         source: queue.Queue = queue.Queue()
         for person in people:
@@ -154,12 +189,13 @@ class DelegatesFetcher:
         source.put(END)
         return self.run(source)
 
-    def run(self, source: queue.Queue) -> FetchResult:
+    def run(self, source: queue.Queue) -> Sink:
         open_source = True
         pool = ThreadPoolExecutor(max_workers=self.in_flight, thread_name_prefix="graph-batch")
         in_flight: dict = {}
         try:
             while True:
+                self.on_tick()
                 if self.stop.is_set():
                     break
                 now = time.monotonic()
@@ -293,10 +329,7 @@ class DelegatesFetcher:
             # $batch wants URLs relative to the version (§4).
             self._ready.append(_Item(item.person, next_link[len(self.prefix) :]))
             return
-        person = item.person
-        grants = self._partial.pop(person, ())
-        self.result.grants.extend((person, delegate, packed) for delegate, packed in grants)
-        self.result.fetched.add(person)
+        self.result.read(item.person, self._partial.pop(item.person, []))
         self._finished()
 
     def _retry(self, item: _Item, retry_after: float | None, kind: str) -> None:
@@ -312,7 +345,7 @@ class DelegatesFetcher:
 
     def _fail(self, item: _Item, kind: str) -> None:
         self._partial.pop(item.person, None)
-        self.result.failed[item.person] = kind
+        self.result.fail(item.person, kind)
         self._finished()
 
     def _finished(self) -> None:
