@@ -356,16 +356,19 @@ def test_an_emptied_cache_is_filled_by_a_full_listing_not_a_delta(tenant):
 def test_progress_and_heartbeat_are_written_as_the_run_goes_outside_any_transaction(
     tenant, monkeypatch
 ):
-    from delegation.sync import fetch as sync_fetch
     from delegation.sync import lock as sync_lock
+    from delegation.sync import progress as sync_progress
 
-    monkeypatch.setattr(sync_fetch, "PROGRESS_EVERY_SECONDS", 0)
+    monkeypatch.setattr(sync_progress, "PROGRESS_EVERY_SECONDS", 0)
     seen = []
     real_beat = sync_lock.beat
 
     def recording_beat(run_id, **progress):
-        seen.append((progress.get("progress_done"), len(connection.savepoint_ids)))
-        return real_beat(run_id, **progress)
+        alive = real_beat(run_id, **progress)
+        # What a page polling the run sees now.
+        done = SyncRun.objects.filter(pk=run_id).values_list("progress_done", flat=True).get()
+        seen.append((done, len(connection.savepoint_ids)))
+        return alive
 
     monkeypatch.setattr(sync_lock, "beat", recording_beat)
     depth = len(connection.savepoint_ids)  # the test's own transaction
