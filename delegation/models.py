@@ -220,6 +220,7 @@ class SyncShard(models.Model):
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="shards")
     number = models.PositiveIntegerField()
     people = models.PositiveIntegerField()
+    read = models.PositiveIntegerField(default=0)  # of them, read in full
     finished = models.BooleanField(default=False)
     error = models.TextField(blank=True, default="")  # in words; the run fails with it
     graph = models.JSONField(default=dict, blank=True)  # its Graph figures
@@ -230,11 +231,11 @@ class SyncShard(models.Model):
         ]
 
 
-# What a run read, staged as it comes (so the process holds a chunk at a time, whatever the
-# tenant's size), applied in one transaction at the end and then deleted.
+# What a run read that would change the cache, staged as it comes (so a process holds a chunk
+# at a time, whatever the tenant's size), applied in one transaction at the end, then deleted.
 class SyncStagedPerson(models.Model):
-    """A person as this run read them: a page of the full listing, or a delta's change
-    completed from the cache (present False: the delta says they left)."""
+    """A person whose row would change: new, changed or back in /users (present), or gone (not
+    present: a delta's removal, or a full listing that no longer shows them)."""
 
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="+", db_index=False)
     object_id = models.CharField(max_length=64)
@@ -254,7 +255,8 @@ class SyncStagedPerson(models.Model):
 
 
 class SyncStagedRead(models.Model):
-    """A person whose delegates this run asked for: read in full (failure empty) or not."""
+    """A person whose delegates were read in full and differ from the cache's (failure empty),
+    or could not be read (failure: the kind)."""
 
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="+", db_index=False)
     object_id = models.CharField(max_length=64)

@@ -34,15 +34,15 @@ def unlicensed_delegators() -> tuple[int, list[str]]:
 
 def apply_run(run_id: int, meta: dict, graph: dict, outcome: tuple) -> SyncRun:
     """Write the diff and the run's figures; all or nothing. `meta`: what the coordinator
-    staged (staging.write_stage); `graph`: everyone's Graph figures; `outcome`:
-    staging.read_outcome."""
+    staged (staging.write_stage); `graph`: everyone's Graph figures; `outcome`: how many
+    people's delegates were read in full, the failures by kind, the first failed ids."""
     at = timezone.now()
     read, failures, failed_ids = outcome
     with transaction.atomic():
         run = SyncRun.objects.select_for_update().get(pk=run_id)
         if run.status != SyncRun.Status.RUNNING:
             raise lock.LockLost(f"sync #{run_id} is {run.status}, not running")
-        counts, removed_pks = apply_people(run_id, meta["mode"], at)
+        counts, removed_pks = apply_people(run_id, at)
         add_unknown_people(run_id, at)
         added, changed, removed = apply_grants(run, removed_pks, at)
         if meta["delta_link"]:

@@ -1,22 +1,22 @@
-"""The grants part of a run's apply: for a thousand delegators at a time, the grants the run
-read compared with the cache's, and only the differences written, each with its
-DelegationChange. Inside the apply's transaction (sync/apply.py); nothing is written when
-nothing changed."""
+"""The grants part of a run's apply: for a thousand delegators at a time (those whose grants
+differed from the cache's when read, and those who left), the grants read compared with the
+cache's again and only the differences written, each with its DelegationChange. Inside the
+apply's transaction (sync/apply.py); nothing is written when nothing changed."""
 
 from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 
 from delegation.models import Delegation, DelegationChange, SyncRun
-from delegation.sync import sql, staging
-from delegation.sync.diff import GrantDiff, StoredGrant, diff_grants, grant_key, split_key
+from delegation.sync import cache, sql, staging
+from delegation.sync.diff import GrantDiff, diff_grants, grant_key, split_key
 from portal import allowed_actions
-from portal.graph.delegations import micros, pack, unpack
+from portal.graph.delegations import unpack
 
 NAIVE_EPOCH = datetime(1970, 1, 1)
 ACTION_FIELDS = allowed_actions.FIELDS
@@ -74,19 +74,6 @@ class GrantColumns:
         }
 
 
-def _stored_grants(delegator_pks: list[int]) -> Iterator[StoredGrant]:
-    rows = Delegation.objects.values_list(
-        "pk", "delegator_id", "delegate_id", "is_active", "created_in_teams", *ACTION_FIELDS
-    )
-    for chunk in sql.chunks(delegator_pks, sql.IN_LIST):
-        for pk, delegator, delegate, active, created, *actions in rows.filter(
-            delegator_id__in=chunk
-        ):
-            bits = sum(bit for bit, allowed in zip(ACTION_BITS, actions, strict=True) if allowed)
-            created_us = micros(created) if created is not None else None
-            yield StoredGrant(pk, grant_key(delegator, delegate), pack(active, bits, created_us))
-
-
 def _write(run: SyncRun, diff: GrantDiff, columns: GrantColumns, when) -> None:
     # Key order (delegator, delegate) keeps most index inserts appending: 2-3x faster on SQLite.
     diff.insert.sort()
@@ -126,7 +113,7 @@ def _apply_chunk(run, people: list[tuple[int, str | None]], columns, when) -> tu
         for delegator, delegate, packed in staging.staged_grants(run.pk, read)
     }
     pks = sorted(pk for pk, _ in people)
-    diff = diff_grants(_stored_grants(pks), wanted, set(pks))
+    diff = diff_grants(cache.stored_grants(pks), wanted, set(pks))
     _write(run, diff, columns, when)
     return len(diff.insert), len(diff.update), len(diff.remove)
 

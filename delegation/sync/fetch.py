@@ -1,10 +1,11 @@
 """Reading the tenant for one run, as its coordinator: the people (the changes since the delta
 link, or the full listing), and the delegates of those the run reads (sync/targets.py).
 
-Nothing here writes the cache: what is read is staged as it comes (sync/staging.py), with the
-run's progress and heartbeat, outside any transaction. The full listing runs on its own thread;
-each page is staged and its people handed on from the fetcher's own loop, so the first $batch
-leaves as soon as the first page is in, and memory holds a page, not the tenant.
+Nothing here writes the cache: what would change it is staged as it comes (sync/staging.py),
+with the run's progress and heartbeat, outside any transaction. The full listing runs on its own
+thread; each page is compared and its people handed on from the fetcher's own loop, while the
+batches are out, so the first $batch leaves as soon as the first page is in, and memory holds a
+page and the ids seen, not the tenant.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.conf import settings
 from django.db import connections
 
 from delegation.models import DirectoryUser, SyncCursor, SyncRun
-from delegation.sync import staging
+from delegation.sync import cache, staging
 from delegation.sync.progress import Progress
 from delegation.sync.targets import Router, Wanted, after_delta
 from portal.graph.client import GraphClient
@@ -47,7 +48,11 @@ def read_tenant(run_id: int, client: GraphClient, *, sweep: str, allow_shards: b
     wanted = Wanted(sweep)
     sink = staging.StagingSink(run_id)
     fetcher = DelegatesFetcher(
-        client, in_flight=settings.SYNC_BATCHES_IN_FLIGHT, on_progress=progress, sink=sink
+        client,
+        in_flight=settings.SYNC_BATCHES_IN_FLIGHT,
+        on_progress=progress,
+        on_tick=sink.maybe_flush,
+        sink=sink,
     )
     # A delta only makes sense over the cache it was taken for: an emptied cache lists again.
     has_people = DirectoryUser.objects.filter(in_directory=True).exists()
@@ -61,7 +66,13 @@ def read_tenant(run_id: int, client: GraphClient, *, sweep: str, allow_shards: b
     sink.flush()
     progress.total = router.count
     progress(fetcher.done, force=True)
-    return {**meta, "sweep": sweep, "shards": router.shards, "people": router.count}
+    return {
+        **meta,
+        "sweep": sweep,
+        "shards": router.shards,
+        "people": router.count,
+        "read": sink.read_count,
+    }
 
 
 def _read_delta(run_id, client, link, wanted: Wanted, router: Router) -> dict | None:
@@ -71,13 +82,11 @@ def _read_delta(run_id, client, link, wanted: Wanted, router: Router) -> dict | 
     except DeltaExpired:
         return None
     SyncRun.objects.filter(pk=run_id).update(users_mode="delta")
-    stored = {
-        row[0]: tuple(row)
-        for row in DirectoryUser.objects.filter(object_id__in=list(changes.changed)).values_list(
-            *staging.PERSON_COLUMNS
-        )
-    }
-    changed = [person_tuple(fields, stored.get(oid)) for oid, fields in changes.changed.items()]
+    stored = cache.stored_people(list(changes.changed))
+    changed = [
+        person_tuple(fields, stored[oid].person if oid in stored else None)
+        for oid, fields in changes.changed.items()
+    ]
     staging.stage_people(run_id, changed)
     staging.stage_removed(run_id, sorted(changes.removed))
     for person_id in after_delta(wanted, changed, changes.removed):
@@ -122,8 +131,10 @@ class _Listing:
                 self.stop.set()
                 if self.failure:
                     fetcher.stop.set()
-                else:
-                    self.router.close()
+                    return
+                gone = [oid for oid in cache.present_people() if oid not in self.seen]
+                staging.stage_removed(self.run_id, gone)
+                self.router.close()
                 return
             fresh = [person for person in page if person[0] not in self.seen]
             self.seen.update(person[0] for person in fresh)
@@ -140,7 +151,13 @@ def _list_everyone(run_id, client, wanted, router, fetcher, progress) -> dict:
     delta_link = latest_delta_link(client)
     SyncRun.objects.filter(pk=run_id).update(users_mode="full")
     listing = _Listing(run_id, client, wanted, router, progress)
-    fetcher.on_tick = lambda: listing.tick(fetcher)
+    flush = fetcher.on_tick
+
+    def tick():
+        listing.tick(fetcher)
+        flush()
+
+    fetcher.on_tick = tick
     listing.thread.start()
     try:
         fetcher.run(router.source)

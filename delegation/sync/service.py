@@ -113,12 +113,13 @@ def apply_staged(run_id: int) -> SyncRun:
         meta = staging.read_stage(run_id)
         if meta is None:
             raise LockLost(f"sync #{run_id} has nothing staged")
-        graph, shard_error = shards.shard_outcome(run_id, meta["graph"])
+        graph, shard_error, shards_read = shards.shard_outcome(run_id, meta["graph"])
         if shard_error:
             return fail_run_with_reason(run_id, shard_error, graph)
-        outcome = staging.read_outcome(run_id)
-        check_something_was_read(outcome[0], outcome[1])
-        run = apply_run(run_id, meta, graph, outcome)
+        failures, failed_ids = staging.failures(run_id)
+        read = meta["read"] + shards_read
+        check_something_was_read(read, failures)
+        run = apply_run(run_id, meta, graph, (read, failures, failed_ids))
     except Exception as exc:
         fail_run(run_id, exc, graph)
         if not isinstance(exc, EXPECTED):

@@ -30,47 +30,52 @@ def dispatch(run_id: int, number: int, object_ids: list[str]) -> None:
     enqueue("delegation.tasks.fetch_shard", run_id, number, object_ids)
 
 
-def read_delegates(run_id: int, client: GraphClient, object_ids, progress: Progress) -> None:
-    """Read these people's delegates and stage each outcome (a shard's work)."""
+def read_delegates(run_id: int, client: GraphClient, object_ids, progress: Progress) -> int:
+    """Read these people's delegates and stage what differs (a shard's work); returns how many
+    were read in full."""
     sink = staging.StagingSink(run_id)
     fetcher = DelegatesFetcher(
-        client, in_flight=settings.SYNC_BATCHES_IN_FLIGHT, on_progress=progress, sink=sink
+        client,
+        in_flight=settings.SYNC_BATCHES_IN_FLIGHT,
+        on_progress=progress,
+        on_tick=sink.maybe_flush,
+        sink=sink,
     )
     fetcher.fetch(object_ids)
     sink.flush()
     progress(fetcher.done, force=True)
+    return sink.read_count
 
 
 def fetch_shard(run_id: int, number: int, object_ids: list[str], *, token_provider=None) -> dict:
     """One shard. Never raises: a failure is recorded on the shard, and the run fails with it
     when everything has come in."""
     client = None
-    error = ""
+    error, read = "", 0
     try:
         client = GraphClient(token_provider or tokens.sync_token_provider())
         client.token()
-        read_delegates(run_id, client, object_ids, Progress(run_id))
+        read = read_delegates(run_id, client, object_ids, Progress(run_id))
     except Exception as exc:  # noqa: BLE001 - recorded on the shard, reported by the apply
         error = describe_failure(exc)
     finally:
         graph = client.stats.snapshot() if client is not None else {}
         if client is not None:
             client.close()
-    shard_finished(run_id, number, graph, error)
-    return {"people": len(object_ids), "error": error}
+    shard_finished(run_id, number, graph=graph, error=error, read=read)
+    return {"people": len(object_ids), "read": read, "error": error}
 
 
 def _pending(run_id: int) -> bool:
     return SyncShard.objects.filter(run_id=run_id, finished=False).exists()
 
 
-def shard_finished(run_id: int, number: int, graph: dict, error: str) -> None:
-    """Record the shard; when it is the last and the coordinator is done, queue the apply."""
+def shard_finished(run_id: int, number: int, **figures) -> None:
+    """Record the shard (graph, error, read); when it is the last and the coordinator is done,
+    queue the apply."""
     with transaction.atomic():
         run = SyncRun.objects.select_for_update().get(pk=run_id)
-        SyncShard.objects.filter(run_id=run_id, number=number).update(
-            finished=True, graph=graph, error=error
-        )
+        SyncShard.objects.filter(run_id=run_id, number=number).update(finished=True, **figures)
         coordinator_done = staging.read_stage(run_id) is not None
         if run.status == SyncRun.Status.RUNNING and coordinator_done and not _pending(run_id):
             enqueue(APPLY_TASK, run_id)
@@ -106,9 +111,10 @@ def merge_graph_stats(parts: list[dict]) -> dict:
     return out
 
 
-def shard_outcome(run_id: int, coordinator_graph: dict) -> tuple[dict, str]:
-    """Everyone's Graph figures together, and the first shard's error ("" when none)."""
+def shard_outcome(run_id: int, coordinator_graph: dict) -> tuple[dict, str, int]:
+    """Everyone's Graph figures together, the first shard's error ("" when none), and how many
+    people the shards read in full."""
     shards = list(SyncShard.objects.filter(run_id=run_id).order_by("number"))
     graph = merge_graph_stats([coordinator_graph, *(shard.graph for shard in shards)])
     errors = [shard.error for shard in shards if shard.error]
-    return graph, errors[0] if errors else ""
+    return graph, errors[0] if errors else "", sum(shard.read for shard in shards)

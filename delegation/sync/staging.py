@@ -1,8 +1,12 @@
-"""What a run reads, staged in the database as it comes, a page or a thousand people at a time,
-so no process holds the whole tenant: the coordinator stages the people (a full listing's pages,
-or a delta's changes completed from the cache), and the coordinator and every shard stage each
-person's delegates, or why they could not be read. The final apply reads it back in chunks
-(sync/apply.py); then it is deleted.
+"""What a run reads that would change the cache, staged in the database as it comes, so no
+process holds the tenant and the final apply has only the differences to write.
+
+As each page of people and each thousand people's delegates come in, they are compared with the
+cache (outside any transaction, while the next requests are out): a person who is new, changed
+or back, everyone a full listing no longer shows, the delegates of a person whose grants differ
+from the cache's, and each person whose delegates could not be read are staged; the rest is only
+counted. The final apply (sync/apply.py) compares what was staged with the cache again, inside
+its transaction, and writes what still differs. Then the staged rows are deleted.
 """
 
 from __future__ import annotations
@@ -23,73 +27,75 @@ from delegation.models import (
     SyncStagedPerson,
     SyncStagedRead,
 )
-from delegation.sync import sql
+from delegation.sync import cache, sql
 
-# A person tuple's columns, in portal.graph.directory.PERSON_FIELDS order.
-PERSON_COLUMNS = (
-    "object_id",
-    "display_name",
-    "upn",
-    "mail",
-    "department",
-    "job_title",
-    "account_enabled",
-    "voice_enabled",
-)
 FLUSH_PEOPLE = 1000
 MAX_FAILED_IDS = 1000  # SyncRun.failed_user_ids keeps the first ones; failures counts them all
 STAGED = (SyncStagedGrant, SyncStagedRead, SyncStagedPerson)
 
 
 # ------------------------------------------------------------------ writing
-def stage_people(run_id: int, people: Iterable[tuple]) -> None:
-    """People as Graph shows them now (full person tuples)."""
+def stage_people(run_id: int, people: list[tuple]) -> int:
+    """Of these people as Graph shows them now (person tuples), stage those whom writing would
+    change; returns how many."""
+    stored = cache.stored_people([person[0] for person in people])
+    changed = [person for person in people if cache.differs(person, stored.get(person[0]))]
     with transaction.atomic():  # one commit for the page, not one per row
-        sql.insert(
+        return sql.insert(
             SyncStagedPerson,
-            ("run", "present", *PERSON_COLUMNS),
-            ((run_id, True, *person) for person in people),
+            ("run", "present", *cache.PERSON_COLUMNS),
+            ((run_id, True, *person) for person in changed),
         )
 
 
 def stage_removed(run_id: int, object_ids: Iterable[str]) -> None:
-    """People a delta says are gone."""
+    """People who left the directory (a delta's removals, or whom a full listing missed)."""
     with transaction.atomic():
         sql.insert(
             SyncStagedPerson,
-            ("run", "present", *PERSON_COLUMNS),
+            ("run", "present", *cache.PERSON_COLUMNS),
             ((run_id, False, oid, "", "", "", "", "", True, False) for oid in object_ids),
         )
 
 
 class StagingSink:
-    """The delegates fetcher's sink for one run: each person's outcome, staged a thousand
-    people at a time (portal.graph.delegations.Sink)."""
+    """The delegates fetcher's sink for one run (portal.graph.delegations.Sink): outcomes are
+    buffered, and `flush` (called from the fetcher's loop) stages what differs."""
 
     def __init__(self, run_id: int):
         self.run_id = run_id
         self.invalid_items = 0
-        self._reads: list[tuple] = []
-        self._grants: list[tuple] = []
+        self.read_count = 0  # people whose delegates were read in full
+        self._reads: dict[str, list[tuple[str, int]]] = {}
+        self._failed: list[tuple[str, str]] = []
 
     def read(self, person: str, grants: list[tuple[str, int]]) -> None:
-        self._reads.append((self.run_id, person, ""))
-        self._grants.extend((self.run_id, person, delegate, packed) for delegate, packed in grants)
-        if len(self._reads) >= FLUSH_PEOPLE:
-            self.flush()
+        self._reads[person] = grants
 
     def fail(self, person: str, kind: str) -> None:
-        self._reads.append((self.run_id, person, kind[:32]))
-        if len(self._reads) >= FLUSH_PEOPLE:
+        self._failed.append((person, kind[:32]))
+
+    def maybe_flush(self) -> None:
+        if len(self._reads) + len(self._failed) >= FLUSH_PEOPLE:
             self.flush()
 
     def flush(self) -> None:
-        if not self._reads:
-            return
+        reads, failed = self._reads, self._failed
+        self._reads, self._failed = {}, []
+        stored = cache.grants_by_object_id(list(reads))
+        changed = [p for p, grants in reads.items() if dict(grants) != stored.get(p, {})]
+        self.read_count += len(reads)
         with transaction.atomic():
-            sql.insert(SyncStagedGrant, ("run", "delegator", "delegate", "packed"), self._grants)
-            sql.insert(SyncStagedRead, ("run", "object_id", "failure"), self._reads)
-        self._reads, self._grants = [], []
+            sql.insert(
+                SyncStagedGrant,
+                ("run", "delegator", "delegate", "packed"),
+                ((self.run_id, p, d, packed) for p in changed for d, packed in reads[p]),
+            )
+            sql.insert(
+                SyncStagedRead,
+                ("run", "object_id", "failure"),
+                [(self.run_id, p, "") for p in changed] + [(self.run_id, *f) for f in failed],
+            )
 
 
 def write_stage(run_id: int, meta: dict) -> None:
@@ -119,7 +125,7 @@ def purge_leftovers() -> None:
 def staged_people(run_id: int) -> Iterator[list[tuple[bool, tuple]]]:
     """(present, person tuple) of everyone staged, a chunk at a time."""
     rows = SyncStagedPerson.objects.filter(run_id=run_id).order_by("id")
-    rows = rows.values_list("id", "present", *PERSON_COLUMNS)
+    rows = rows.values_list("id", "present", *cache.PERSON_COLUMNS)
     last = 0
     while True:
         chunk = list(rows.filter(id__gt=last)[: sql.CHUNK])
@@ -130,7 +136,7 @@ def staged_people(run_id: int) -> Iterator[list[tuple[bool, tuple]]]:
 
 
 def read_delegators(run_id: int) -> Iterator[tuple[int, str]]:
-    """(pk, object id) of the people whose delegates were read in full, in pk order."""
+    """(pk, object id) of the people read in full whose grants differed, in pk order."""
     reads = SyncStagedRead.objects.filter(run_id=run_id, failure="").values("object_id")
     people = DirectoryUser.objects.filter(object_id__in=Subquery(reads)).order_by("id")
     return people.values_list("id", "object_id").iterator(chunk_size=sql.CHUNK)
@@ -156,10 +162,9 @@ def staged_grants(run_id: int, delegators: dict[str, int]) -> Iterator[tuple[int
             yield delegators[delegator], delegate_pk, packed
 
 
-def read_outcome(run_id: int) -> tuple[int, dict[str, int], list[str]]:
-    """People read in full; failures by kind; the first failed ids (sorted)."""
-    reads = SyncStagedRead.objects.filter(run_id=run_id)
-    by_kind = dict(reads.values_list("failure").annotate(n=Count("id")).order_by())
-    read = by_kind.pop("", 0)
-    failed = reads.exclude(failure="").order_by("object_id").values_list("object_id", flat=True)
-    return read, by_kind, list(failed[:MAX_FAILED_IDS])
+def failures(run_id: int) -> tuple[dict[str, int], list[str]]:
+    """People whose delegates could not be read: how many of each kind; the first ids."""
+    failed = SyncStagedRead.objects.filter(run_id=run_id).exclude(failure="")
+    by_kind = dict(failed.values_list("failure").annotate(n=Count("id")).order_by())
+    first = failed.order_by("object_id").values_list("object_id", flat=True)[:MAX_FAILED_IDS]
+    return by_kind, list(first)

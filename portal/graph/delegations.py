@@ -142,8 +142,9 @@ class DelegatesFetcher:
     """Reads the delegates of the people put into `people` (a queue closed by END).
 
     Each person's outcome goes to `sink` as it comes; `on_tick` is called on every turn of the
-    loop (at least twice a second), in the loop's own thread, so a caller can do its own work
-    (feed the queue, write what came) without a thread of its own.
+    loop (at least twice a second), in the loop's own thread and once the batches that can go
+    are out, so a caller can do its own work (feed the queue, write what came) while they are
+    in flight, without a thread of its own.
     """
 
     def __init__(
@@ -195,7 +196,6 @@ class DelegatesFetcher:
         in_flight: dict = {}
         try:
             while True:
-                self.on_tick()
                 if self.stop.is_set():
                     break
                 now = time.monotonic()
@@ -217,6 +217,7 @@ class DelegatesFetcher:
                     count = min(BATCH_LIMIT, len(self._ready))
                     items = [self._ready.popleft() for _ in range(count)]
                     in_flight[pool.submit(self._send, items)] = items
+                self.on_tick()  # with the batches already out: the caller's work overlaps them
                 if not in_flight and not self._ready and not self._delayed and not open_source:
                     break
                 timeout = self._wait_time(open_source)
