@@ -6,6 +6,7 @@ the tenant's size; then the run's figures. All or nothing: a run that fails chan
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from delegation.models import Delegation, DirectoryUser, SyncCursor, SyncRun
@@ -20,16 +21,13 @@ MAX_UNLICENSED_IDS = 1000
 def unlicensed_delegators() -> tuple[int, list[str]]:
     """People of the directory holding delegations without a working Teams Phone licence: how
     many, and the first ones' object ids."""
-    rows = (
-        Delegation.objects.filter(
-            delegator__voice_enabled=False,
-            delegator__in_directory=True,
-            delegator__removed_at__isnull=True,
-        )
-        .values_list("delegator__object_id", flat=True)
-        .distinct()
-    )
-    return rows.count(), list(rows.order_by("delegator__object_id")[:MAX_UNLICENSED_IDS])
+    rows = DirectoryUser.objects.filter(
+        Exists(Delegation.objects.filter(delegator=OuterRef("pk"))),
+        voice_enabled=False,
+        in_directory=True,
+        removed_at__isnull=True,
+    ).values_list("object_id", flat=True)
+    return rows.count(), list(rows.order_by("object_id")[:MAX_UNLICENSED_IDS])
 
 
 def apply_run(run_id: int, meta: dict, graph: dict, outcome: tuple) -> SyncRun:

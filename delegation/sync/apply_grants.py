@@ -6,72 +6,14 @@ apply's transaction (sync/apply.py); nothing is written when nothing changed."""
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 
 from delegation.models import Delegation, DelegationChange, SyncRun
 from delegation.sync import cache, sql, staging
+from delegation.sync.cache import ACTION_FIELDS, GrantColumns
 from delegation.sync.diff import GrantDiff, diff_grants, grant_key, split_key
-from portal import allowed_actions
-from portal.graph.delegations import unpack
-
-NAIVE_EPOCH = datetime(1970, 1, 1)
-ACTION_FIELDS = allowed_actions.FIELDS
-ACTION_BITS = tuple(allowed_actions.bit(field) for field in ACTION_FIELDS)
-# Every combination of the actions' bits, as the five booleans it stands for (field order).
-FLAGS_OF_BITS = tuple(
-    tuple(bool(bits & bit) for bit in ACTION_BITS) for bits in range(1 << len(ACTION_BITS))
-)
-
-
-class GrantColumns:
-    """A packed grant as column values and as change JSON, made fast: a first sync makes
-    300,000 of each. Equal to sync_diff.grant_fields / grant_json (tested)."""
-
-    def __init__(self):
-        self.sqlite = connection.vendor == "sqlite"
-        self.adapt_datetime = connection.ops.adapt_datetimefield_value
-        self.adapt_json = connection.ops.adapt_json_value
-        self._json_parts: dict[tuple, tuple[str, str]] = {}
-
-    def _created(self, created_us: int | None) -> tuple:
-        """(database value, ISO text) of createdDateTime."""
-        if created_us is None:
-            return None, None
-        naive = NAIVE_EPOCH + timedelta(microseconds=created_us)  # UTC
-        text = naive.isoformat(" ")
-        # SQLite stores str() of the naive UTC time, as Django's adapter would make it.
-        stored = text if self.sqlite else self.adapt_datetime(naive.replace(tzinfo=UTC))
-        return stored, text.replace(" ", "T") + "Z"
-
-    def values(self, packed: int) -> tuple:
-        active, bits, created = unpack(packed)
-        return (active, self._created(created)[0], *FLAGS_OF_BITS[bits])
-
-    def json(self, packed: int | None):
-        if packed is None:
-            return None
-        active, bits, created = unpack(packed)
-        iso = self._created(created)[1]
-        if not self.sqlite:
-            return self.adapt_json(self._as_dict(active, bits, iso), None)
-        # SQLite stores JSON text: only the time differs between grants of the same shape.
-        parts = self._json_parts.get((active, bits))
-        if parts is None:
-            text = json.dumps(self._as_dict(active, bits, "\0"))
-            parts = self._json_parts[(active, bits)] = tuple(text.split('"\\u0000"'))
-        return parts[0] + ("null" if iso is None else f'"{iso}"') + parts[1]
-
-    @staticmethod
-    def _as_dict(active: bool, bits: int, iso: str | None) -> dict:
-        return {
-            "is_active": active,
-            "created_in_teams": iso,
-            **dict(zip(ACTION_FIELDS, FLAGS_OF_BITS[bits], strict=True)),
-        }
 
 
 def _write(run: SyncRun, diff: GrantDiff, columns: GrantColumns, when) -> None:

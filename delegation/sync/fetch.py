@@ -45,7 +45,6 @@ def read_tenant(run_id: int, client: GraphClient, *, sweep: str, allow_shards: b
     progress = Progress(run_id)
     source: queue.Queue = queue.Queue()
     router = Router(run_id, source, allow_shards=allow_shards)
-    wanted = Wanted(sweep)
     sink = staging.StagingSink(run_id)
     fetcher = DelegatesFetcher(
         client,
@@ -57,12 +56,12 @@ def read_tenant(run_id: int, client: GraphClient, *, sweep: str, allow_shards: b
     # A delta only makes sense over the cache it was taken for: an emptied cache lists again.
     has_people = DirectoryUser.objects.filter(in_directory=True).exists()
     link = stored_delta_link() if has_people else ""
-    meta = _read_delta(run_id, client, link, wanted, router) if link else None
+    meta = _read_delta(run_id, client, link, sweep, router) if link else None
     if meta is not None:
         progress.total = router.count
         fetcher.run(source)
     else:
-        meta = _list_everyone(run_id, client, wanted, router, fetcher, progress)
+        meta = _list_everyone(run_id, client, sweep, router, fetcher, progress)
     sink.flush()
     progress.total = router.count
     progress(fetcher.done, force=True)
@@ -75,12 +74,13 @@ def read_tenant(run_id: int, client: GraphClient, *, sweep: str, allow_shards: b
     }
 
 
-def _read_delta(run_id, client, link, wanted: Wanted, router: Router) -> dict | None:
+def _read_delta(run_id, client, link, sweep: str, router: Router) -> dict | None:
     """The changes since the last run, staged and routed; None when Graph forgot our place."""
     try:
         changes = read_delta(client, link)
     except DeltaExpired:
         return None
+    wanted = Wanted(sweep)
     SyncRun.objects.filter(pk=run_id).update(users_mode="delta")
     stored = cache.stored_people(list(changes.changed))
     changed = [
@@ -99,8 +99,9 @@ class _Listing:
     """The full listing on its own thread (Graph only); its pages staged and routed by `tick`,
     which the fetcher calls from its own loop (this process's database connection)."""
 
-    def __init__(self, run_id, client, wanted: Wanted, router: Router, progress: Progress):
-        self.run_id, self.client, self.wanted = run_id, client, wanted
+    def __init__(self, run_id, client, router: Router, progress: Progress):
+        self.run_id, self.client = run_id, client
+        self.wanted: Wanted | None = None  # set once the listing is on its way
         self.router, self.progress = router, progress
         self.pages: queue.Queue = queue.Queue()
         self.stats = PageStats()
@@ -145,12 +146,12 @@ class _Listing:
             self.progress.total = self.router.count
 
 
-def _list_everyone(run_id, client, wanted, router, fetcher, progress) -> dict:
+def _list_everyone(run_id, client, sweep, router, fetcher, progress) -> dict:
     """The full listing, with a fresh delta link taken first (so nothing changing meanwhile is
     missed), feeding the fetcher page by page."""
     delta_link = latest_delta_link(client)
     SyncRun.objects.filter(pk=run_id).update(users_mode="full")
-    listing = _Listing(run_id, client, wanted, router, progress)
+    listing = _Listing(run_id, client, router, progress)
     flush = fetcher.on_tick
 
     def tick():
@@ -160,6 +161,7 @@ def _list_everyone(run_id, client, wanted, router, fetcher, progress) -> dict:
     fetcher.on_tick = tick
     listing.thread.start()
     try:
+        listing.wanted = Wanted(sweep)  # the cache's delegators, read while the first page comes
         fetcher.run(router.source)
     finally:
         listing.stop.set()

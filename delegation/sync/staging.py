@@ -38,8 +38,7 @@ STAGED = (SyncStagedGrant, SyncStagedRead, SyncStagedPerson)
 def stage_people(run_id: int, people: list[tuple]) -> int:
     """Of these people as Graph shows them now (person tuples), stage those whom writing would
     change; returns how many."""
-    stored = cache.stored_people([person[0] for person in people])
-    changed = [person for person in people if cache.differs(person, stored.get(person[0]))]
+    changed = cache.people_to_write(people)
     with transaction.atomic():  # one commit for the page, not one per row
         return sql.insert(
             SyncStagedPerson,
@@ -68,6 +67,7 @@ class StagingSink:
         self.read_count = 0  # people whose delegates were read in full
         self._reads: dict[str, list[tuple[str, int]]] = {}
         self._failed: list[tuple[str, str]] = []
+        self._columns = cache.GrantColumns()
 
     def read(self, person: str, grants: list[tuple[str, int]]) -> None:
         self._reads[person] = grants
@@ -82,8 +82,7 @@ class StagingSink:
     def flush(self) -> None:
         reads, failed = self._reads, self._failed
         self._reads, self._failed = {}, []
-        stored = cache.grants_by_object_id(list(reads))
-        changed = [p for p, grants in reads.items() if dict(grants) != stored.get(p, {})]
+        changed = cache.delegators_to_write(reads, self._columns)
         self.read_count += len(reads)
         with transaction.atomic():
             sql.insert(

@@ -205,7 +205,7 @@ def test_the_fast_column_values_equal_the_plain_ones():
 
     from django.db import connection
 
-    from delegation.sync.apply_grants import GrantColumns
+    from delegation.sync.cache import GrantColumns
     from portal.allowed_actions import FIELDS as ACTION_FIELDS
 
     columns = GrantColumns()
