@@ -61,6 +61,14 @@ class GrantColumns:
         active, bits, created = unpack(packed)
         return (active, self._created(created)[0], *FLAGS_OF_BITS[bits])
 
+    def as_read(self, packed: int) -> tuple:
+        """The columns as a plain cursor returns them: naive UTC on SQLite, aware elsewhere."""
+        active, bits, created = unpack(packed)
+        if created is not None:
+            created = NAIVE_EPOCH + timedelta(microseconds=created)
+            created = created if self.sqlite else created.replace(tzinfo=UTC)
+        return (active, created, *FLAGS_OF_BITS[bits])
+
     def json(self, packed: int | None):
         if packed is None:
             return None
@@ -102,8 +110,8 @@ def stored_people(object_ids: list[str]) -> dict[str, StoredPerson]:
 
 def people_to_write(people: list[tuple]) -> list[tuple]:
     """Of these person tuples, those whom writing would change (new, changed, back in /users).
-    Compared with the columns as the database returns them (no converters: a page at a time
-    while the batches are out); a false "changed" only costs the apply a second look."""
+    Compared with the columns as a plain cursor returns them (no Django converters: a page at a
+    time while the batches are out); a false "changed" only costs the apply a second look."""
     u = sql.table(DirectoryUser)
     columns = ", ".join(sql.column(DirectoryUser, name) for name in PERSON_COLUMNS)
     present = f"{sql.column(DirectoryUser, 'in_directory')} = %s AND " + (
@@ -133,9 +141,8 @@ def stored_grants(delegator_pks: list[int]) -> Iterator[StoredGrant]:
 
 def delegators_to_write(read: dict[str, list[tuple[str, int]]], columns) -> list[str]:
     """Of these delegators (object id -> (delegate id, packed) read), those whose grants differ
-    from the cache's. Compared as the database returns the columns (no converters), against
-    `columns.values(packed)` (GrantColumns): a false "differ" only costs the apply a second
-    look."""
+    from the cache's. Compared as a plain cursor returns the columns (no Django converters),
+    against `columns.as_read(packed)`: a false "differ" only costs the apply a second look."""
     d, u = sql.table(Delegation), sql.table(DirectoryUser)
     u_id, u_oid = (sql.column(DirectoryUser, name) for name in ("id", "object_id"))
     grant = ", ".join(
@@ -156,7 +163,7 @@ def delegators_to_write(read: dict[str, list[tuple[str, int]]], columns) -> list
     return [
         person
         for person, grants in read.items()
-        if stored.get(person, {}) != {delegate: columns.values(p) for delegate, p in grants}
+        if stored.get(person, {}) != {delegate: columns.as_read(p) for delegate, p in grants}
     ]
 
 
