@@ -5,7 +5,7 @@
 
 Each tenant is seeded through the real models (bulk_create) into a database of its own: a
 temporary SQLite file, or, with --database-url, a new database on that PostgreSQL server
-(created and dropped here; analysed after seeding, as autovacuum would). Every page is
+(created and dropped here; vacuumed and analysed after seeding, as autovacuum would). Every page is
 rendered through Django's test client, signed in as an admin: once cold (fills the dashboard
 cache), then `--repeat` rounds warm that alternate the two databases, so both meet the same
 machine load; the fastest warm time counts (medians are shown too).
@@ -196,7 +196,7 @@ def prepare(path: str, people: int, grants: int) -> dict:
     seed_s = time.perf_counter() - t0
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")
     admin = User.objects.create(username="bench-admin", object_id=ids["me"], tenant_id="t")
     admin.groups.add(Group.objects.get(name="admin"))
     client = Client()
