@@ -5,10 +5,10 @@
 
 Each tenant is seeded through the real models (bulk_create) into a database of its own: a
 temporary SQLite file, or, with --database-url, a new database on that PostgreSQL server
-(created and dropped here; vacuumed and analysed after seeding, as autovacuum would). Every page is
-rendered through Django's test client, signed in as an admin: once cold (fills the dashboard
-cache), then `--repeat` rounds warm that alternate the two databases, so both meet the same
-machine load; the fastest warm time counts (medians are shown too).
+(created and dropped here; vacuumed and analysed after seeding, as autovacuum would). Every
+page is rendered through Django's test client, signed in as an admin: once cold (fills the
+dashboard cache), then `--repeat` rounds warm that alternate the two databases, so both meet the
+same machine load; the fastest warm time counts (medians are shown too).
 Queries are counted per page. The last line is
 `pages small_ms=A large_ms=B ratio=B/A max_queries=Q db=sqlite|postgresql`, where A and B are
 the sums of the pages' times, and the lines above give each page's own ratio.
