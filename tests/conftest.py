@@ -93,6 +93,7 @@ def graphsim_env(info: dict) -> dict[str, str]:
         "GRAPH_BASE_URL": info["graph"],
         "GRAPH_CA_BUNDLE": info["ca"],
         "CALLS_CALLBACK_OPENID_CONFIG": info["callback_openid_config"],
+        "ACS_CONNECTION_STRING": info["acs_connection_string"],
     }
 
 
@@ -107,6 +108,7 @@ def graph_settings(settings, graphsim):
     settings.GRAPH_BASE_URL = graphsim["graph"]
     settings.GRAPH_CA_BUNDLE = graphsim["ca"]
     settings.CALLS_CALLBACK_OPENID_CONFIG = graphsim["callback_openid_config"]
+    settings.ACS_CONNECTION_STRING = graphsim["acs_connection_string"]
     return settings
 
 

@@ -14,6 +14,15 @@ _HELPDESK = {"anonymous": 302, "none": 403, "helpdesk": 200, "manager": 403, "ad
 # Graph signs callbacks with a JWT, not a session: no token is 401 for everyone, never a login.
 _CALLBACK_POST = {"anonymous": 401, "none": 401, "helpdesk": 401, "manager": 401, "admin": 401}
 _CALLBACK_GET = {"anonymous": 405, "none": 405, "helpdesk": 405, "manager": 405, "admin": 405}
+_NOT_A_DELEGATE = {"anonymous": 302, "none": 403, "helpdesk": 403, "manager": 403, "admin": 403}
+_EVERYONE_REDIRECTED = {
+    "anonymous": 302,
+    "none": 302,
+    "helpdesk": 302,
+    "manager": 302,
+    "admin": 302,
+}
+_BAD_INPUT = {"anonymous": 302, "none": 400, "helpdesk": 400, "manager": 400, "admin": 400}
 
 EXPECTED = [
     ("calls:list", {}, "get", _EVERYONE),
@@ -29,6 +38,12 @@ EXPECTED = [
     ("calls:redirect", {"pk": FAKE_CALL}, "post", {**_HELPDESK, "helpdesk": 404, "admin": 404}),
     ("calls:callback", {}, "post", _CALLBACK_POST),
     ("calls:callback", {}, "get", _CALLBACK_GET),
+    # The phone is for delegates with makeCalls: these roles hold no delegation here.
+    ("calls:phone", {}, "get", _NOT_A_DELEGATE),
+    ("calls:phone_token", {}, "post", _NOT_A_DELEGATE),
+    # Refused with a message on the phone page (a redirect), never sent to Microsoft.
+    ("calls:phone_consent", {}, "post", _EVERYONE_REDIRECTED),
+    ("calls:phone_report", {}, "post", _BAD_INPUT),
 ]
 
 
