@@ -237,7 +237,9 @@ def test_a_token_refusal_from_the_portal_offers_consent(open_phone):
     expect(page.locator("#phone-error")).to_have_text(
         "Allow the portal to make calls for you first."
     )
-    expect(page.get_by_role("link", name="Allow the portal to make calls for you")).to_be_visible()
+    consent = page.get_by_role("button", name="Allow calling from the browser")
+    expect(consent).to_be_visible()
+    expect(page.locator("#phone-consent")).to_have_attribute("action", "/auth/consent")
 
 
 def test_the_phone_fits_a_390_pixel_screen(open_phone):
