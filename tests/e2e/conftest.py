@@ -37,6 +37,19 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(scope="module")
+def media_browser(browser):
+    """A second Chromium from the session's Playwright, with fake microphone and camera (as
+    Microsoft's calling UI library tests in Chromium)."""
+    chromium = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS
+        + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
+    )
+    yield chromium
+    chromium.close()
+
+
 class ConsoleErrors(list):
     """Errors the page reported (console.error, uncaught exceptions, CSP violations)."""
 

@@ -9,24 +9,12 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.phone_site import DELEGATORS, ORIGIN, PhoneSite, csp_header, render_phone_page
 
 pytestmark = pytest.mark.e2e
 
-FAKE_MEDIA = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 CALLEE = "0c0c0c0c-0000-4000-8000-00000000ca11"
 OFFLINE = "Microsoft's calling service cannot be reached"
-
-
-@pytest.fixture(scope="module")
-def media_browser(browser):
-    """A second Chromium from the session's Playwright, with fake microphone and camera."""
-    chromium = browser.browser_type.launch(
-        executable_path=CHROMIUM, args=CHROMIUM_ARGS + FAKE_MEDIA
-    )
-    yield chromium
-    chromium.close()
 
 
 @pytest.fixture
