@@ -46,16 +46,17 @@ def my_other_connected_calls(user, call: Call) -> QuerySet[Call]:
     )
 
 
-def eligible_delegators(user) -> list[DirectoryUser]:
-    """People whose active grant to this user allows makeCalls (the "on behalf of" choices)."""
+def eligible_delegators(user, action: str = "make_calls") -> list[DirectoryUser]:
+    """People whose active grant to this user allows `action` (a Delegation field): by default
+    makeCalls, the "on behalf of" choices."""
     if not getattr(user, "object_id", ""):
         return []
     rows = (
         Delegation.objects.filter(
             delegate__object_id=user.object_id,
             is_active=True,
-            make_calls=True,
             delegator__in_directory=True,
+            **{action: True},
         )
         .select_related("delegator")
         .order_by("delegator__display_name")

@@ -4,24 +4,12 @@ whose calls ring for them."""
 from __future__ import annotations
 
 from calls.selectors import eligible_delegators
-from delegation.models import Delegation, DirectoryUser
+from delegation.models import DirectoryUser
 
 
 def receives_for(user) -> list[DirectoryUser]:
     """People whose active grant lets this person receive their calls."""
-    if not getattr(user, "object_id", ""):
-        return []
-    rows = (
-        Delegation.objects.filter(
-            delegate__object_id=user.object_id,
-            is_active=True,
-            receive_calls=True,
-            delegator__in_directory=True,
-        )
-        .select_related("delegator")
-        .order_by("delegator__display_name")
-    )
-    return [row.delegator for row in rows]
+    return eligible_delegators(user, "receive_calls")
 
 
 def phone_delegators(user) -> list[DirectoryUser]:
