@@ -50,6 +50,21 @@ def media_browser(browser):
     chromium.close()
 
 
+def watch_for_script_errors(tab) -> list[str]:
+    """The tab's uncaught exceptions and CSP violations, as they happen."""
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on(
+        "console",
+        lambda msg: (
+            msg.type == "error"
+            and "Content Security Policy" in msg.text
+            and errors.append(msg.text)
+        ),
+    )
+    return errors
+
+
 class ConsoleErrors(list):
     """Errors the page reported (console.error, uncaught exceptions, CSP violations)."""
 

@@ -9,6 +9,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import watch_for_script_errors
 from tests.e2e.phone_site import DELEGATORS, ORIGIN, PhoneSite, csp_header, render_phone_page
 
 pytestmark = pytest.mark.e2e
@@ -39,16 +40,7 @@ def open_phone(media_browser, settings, db):
         context.set_default_timeout(10_000)
         context.route("**/*", site.handle)
         page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-        page.on(
-            "console",
-            lambda msg: (
-                msg.type == "error"
-                and "Content Security Policy" in msg.text
-                and page.errors.append(msg.text)
-            ),
-        )
+        page.errors = watch_for_script_errors(page)
         page.goto(f"{ORIGIN}/calls/phone{query}")
         return page, site
 

@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 
 from calls.phone import views as phone_views
 from portal.models import AuditEvent
-from tests.e2e.conftest import browser_login
+from tests.e2e.conftest import browser_login, watch_for_script_errors
 from tests.integration.access_calls import load_demo_directory
 
 pytestmark = pytest.mark.e2e
@@ -69,16 +69,7 @@ def phone(media_browser, live_server, graph_settings, graphsim, sim, transaction
     network = Offline(live_server.url, graphsim["authority"])
     context.route("**/*", network.handle)
     tab = context.new_page()
-    tab.errors = []
-    tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
-    tab.on(
-        "console",
-        lambda msg: (
-            msg.type == "error"
-            and "Content Security Policy" in msg.text
-            and tab.errors.append(msg.text)
-        ),
-    )
+    tab.errors = watch_for_script_errors(tab)
     browser_login(tab, live_server, "assistant@contoso.test")
     yield tab, network, people
     context.close()
