@@ -100,7 +100,7 @@ def _token_for(request) -> dict:
 def confirm_live(user, delegators) -> tuple[list, str]:
     """The delegators who still let the person make calls, asked of Graph with their own token
     as the call form does (the cache's word where Graph does not answer, with a note)."""
-    confirmed, reasons, note = [], [], ""
+    confirmed, refused, note = [], {}, ""
     cached = rules.Grant(is_active=True, make_calls=True)  # what phone_delegators selected
     for person in delegators:
         live = live_grant_check(user, person.object_id)
@@ -111,10 +111,10 @@ def confirm_live(user, delegators) -> tuple[list, str]:
             confirmed.append(person)
             note = note or rules.live_check_note(live)
         else:
-            reasons.append(f"{person.label}: {decision.reason}")
+            refused[person.object_id] = decision.reason
     if not confirmed:
-        words = reasons[0].split(": ", 1)[1] if len(reasons) == 1 else NONE_CONFIRMED
-        raise PhoneRefused(words, detail={"refused": reasons})
+        words = next(iter(refused.values())) if len(refused) == 1 else NONE_CONFIRMED
+        raise PhoneRefused(words, detail={"refused": refused})
     return confirmed, note
 
 

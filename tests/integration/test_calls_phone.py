@@ -206,6 +206,29 @@ def test_a_delegator_who_revoked_since_the_last_sync_gets_no_token(
     assert (refused.outcome, refused.detail["reason"]) == ("denied", words)
 
 
+def test_with_two_delegators_the_token_names_only_the_one_graph_still_confirms(
+    assistant, graphsim, sim, people
+):
+    from delegation.models import Delegation
+
+    mona_to_ari = {"delegator": "manager@contoso.test", "delegate": "assistant@contoso.test"}
+    sim.post(
+        "tenant", {"delegations": {"set": [{**mona_to_ari, "allowedActions": {"makeCalls": True}}]}}
+    )
+    grant = Delegation.objects.get(delegator=people["boss"], delegate=people["assistant"])
+    Delegation.objects.create(
+        delegator=people["manager"],
+        delegate=people["assistant"],
+        make_calls=True,
+        first_seen=grant.first_seen,
+        last_changed=grant.last_changed,
+    )
+    consent(assistant, graphsim)
+    sim.post("tenant", {"delegations": {"remove": [BOSS_TO_ARI]}})
+    status, body = ask_token(assistant)
+    assert status == 200 and body["delegators"] == [people["manager"].object_id]
+
+
 def test_when_graph_cannot_confirm_the_cached_grant_is_used_and_the_page_told(
     assistant, graphsim, sim
 ):
