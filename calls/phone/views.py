@@ -4,9 +4,8 @@ reports. Decisions are in calls/phone/services.py."""
 from __future__ import annotations
 
 from csp.decorators import csp_update
-from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -23,7 +22,10 @@ STAND_IN_URL = ""
 @csp_update(PHONE_CSP_UPDATE)
 def phone(request):
     delegators = selectors.phone_delegators(request.user)
-    refused = services.refusal(delegators)
+    return _page(request, delegators, services.refusal(delegators))
+
+
+def _page(request, delegators, refused):
     context = {
         "delegators": [{"name": d.label, "object_id": d.object_id} for d in delegators],
         "receives_for": [d.label for d in selectors.receives_for(request.user)],
@@ -54,8 +56,7 @@ def consent(request):
     try:
         auth_uri = services.begin_consent(request)
     except services.PhoneRefused as refused:
-        messages.error(request, refused.words)
-        return redirect("calls:phone")
+        return _page(request, selectors.phone_delegators(request.user), refused)
     return render(request, "calls/phone_consent.html", {"auth_uri": auth_uri})
 
 

@@ -15,13 +15,6 @@ _HELPDESK = {"anonymous": 302, "none": 403, "helpdesk": 200, "manager": 403, "ad
 _CALLBACK_POST = {"anonymous": 401, "none": 401, "helpdesk": 401, "manager": 401, "admin": 401}
 _CALLBACK_GET = {"anonymous": 405, "none": 405, "helpdesk": 405, "manager": 405, "admin": 405}
 _NOT_A_DELEGATE = {"anonymous": 302, "none": 403, "helpdesk": 403, "manager": 403, "admin": 403}
-_EVERYONE_REDIRECTED = {
-    "anonymous": 302,
-    "none": 302,
-    "helpdesk": 302,
-    "manager": 302,
-    "admin": 302,
-}
 _BAD_INPUT = {"anonymous": 302, "none": 400, "helpdesk": 400, "manager": 400, "admin": 400}
 
 EXPECTED = [
@@ -41,8 +34,7 @@ EXPECTED = [
     # The phone is for delegates with makeCalls: these roles hold no delegation here.
     ("calls:phone", {}, "get", _NOT_A_DELEGATE),
     ("calls:phone_token", {}, "post", _NOT_A_DELEGATE),
-    # Refused with a message on the phone page (a redirect), never sent to Microsoft.
-    ("calls:phone_consent", {}, "post", _EVERYONE_REDIRECTED),
+    ("calls:phone_consent", {}, "post", _NOT_A_DELEGATE),
     ("calls:phone_report", {}, "post", _BAD_INPUT),
 ]
 

@@ -178,7 +178,7 @@ def test_a_delegate_without_make_calls_gets_no_token(client, msal_login, people,
     status, body = ask_token(client)
     assert status == 403 and body["error"].startswith("Nobody lets you make calls for them")
     assert "consent_url" not in body
-    assert client.post(reverse("calls:phone_consent")).status_code == 302
+    assert client.post(reverse("calls:phone_consent")).status_code == 403
     assert exchanges(sim) == 0
     assert audit_rows("phone.token")[-1].outcome == "denied"
 
@@ -249,7 +249,7 @@ def test_when_the_phone_is_off_the_page_says_so_and_no_token_is_issued(
     assert "acs-calling.min.js" not in page.content.decode()
     status, body = ask_token(assistant)
     assert status == 503 and "ACS_CONNECTION_STRING" in body["error"]
-    assert assistant.post(reverse("calls:phone_consent")).status_code == 302
+    assert assistant.post(reverse("calls:phone_consent")).status_code == 503
     assert exchanges(sim) == 0 and audit_rows("phone.token")[-1].outcome == "failure"
 
 
