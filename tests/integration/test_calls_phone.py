@@ -13,9 +13,13 @@ from urllib.parse import parse_qsl, urlsplit
 import jwt
 import pytest
 import requests
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from calls.phone.selectors import OFFER_SESSION_KEY
+from delegation.models import Delegation
 from portal.graph.acs import TEAMS_CALLING_SCOPE
 from portal.models import AuditEvent
 from tests.auth_fixtures import LOOPBACK, callback_location, follow_to_callback
@@ -94,6 +98,22 @@ def test_a_person_nobody_lets_make_calls_is_told_and_has_no_phone_link(client, m
     assert "Nobody lets you make calls for them" in resp.content.decode()
     assert "acs-calling.min.js" not in resp.content.decode()
     assert reverse("calls:phone") not in client.get(reverse("calls:list")).content.decode()
+
+
+def test_the_phone_link_is_decided_at_sign_in_and_read_again_after_ten_minutes(
+    client, msal_login, people
+):
+    msal_login(client, "deputy@contoso.test")  # Bea Boss lets Dev receive her calls only
+    link = f'href="{reverse("calls:phone")}">Phone</a>'
+    assert link not in client.get(reverse("calls:list")).content.decode()
+    Delegation.objects.filter(delegate=people["deputy"]).update(make_calls=True)  # a sync
+    with CaptureQueriesContext(connection) as queries:
+        assert link not in client.get(reverse("calls:list")).content.decode()
+    assert not any("delegation_delegation" in q["sql"] for q in queries.captured_queries)
+    session = client.session
+    session[OFFER_SESSION_KEY] = [False, 0]  # ten minutes later
+    session.save()
+    assert link in client.get(reverse("calls:list")).content.decode()
 
 
 # --- consent and the token ----------------------------------------------------------------
@@ -209,8 +229,6 @@ def test_a_delegator_who_revoked_since_the_last_sync_gets_no_token(
 def test_with_two_delegators_the_token_names_only_the_one_graph_still_confirms(
     assistant, graphsim, sim, people
 ):
-    from delegation.models import Delegation
-
     mona_to_ari = {"delegator": "manager@contoso.test", "delegate": "assistant@contoso.test"}
     sim.post(
         "tenant", {"delegations": {"set": [{**mona_to_ari, "allowedActions": {"makeCalls": True}}]}}
