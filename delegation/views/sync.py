@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from delegation.forms import row_id
 from delegation.selectors import sync as sync_selectors
 from delegation.sync.lock import SyncAlreadyRunning
 from delegation.sync.service import request_sync
@@ -18,10 +17,7 @@ from portal.roles import user_has_capability
 @require_GET
 @require_capability("view_sync")
 def sync_list(request):
-    before = request.GET.get("before") or ""
-    # ASCII digits, bounded: "²" is isdigit() yet not int(), and 5,000 digits raise ValueError.
-    cursor = int(before) if re.fullmatch(r"[0-9]{1,18}", before) else None
-    page = sync_selectors.runs_page(request.user, cursor)
+    page = sync_selectors.runs_page(request.user, row_id(request.GET, "before"))
     return render(
         request,
         "delegation/sync_list.html",
