@@ -40,9 +40,15 @@ def sync_detail(request, pk: int):
 @require_GET
 @require_capability("view_sync")
 def sync_progress(request, pk: int):
-    """The progress fragment htmx polls; once the run has ended it no longer asks to be polled."""
+    """The progress fragment htmx polls. Once the run has ended, the fragment no longer asks to
+    be polled, and htmx is told to reload the page, so the figures and errors under the bar
+    show the final state too (as the call page does)."""
     run = get_object_or_404(sync_selectors.sync_runs_for_user(request.user), pk=pk)
-    return render(request, "delegation/_sync_progress.html", _run_context(run))
+    context = _run_context(run)
+    response = render(request, "delegation/_sync_progress.html", context)
+    if context["finished"] and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response
 
 
 def _run_context(run):
