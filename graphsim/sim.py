@@ -66,6 +66,7 @@ class Sim:
             "callback_openid_config": f"{self.base}/callbacks/v1/.well-known/OpenIdConfiguration",
             "callback_jwks": f"{self.base}/callbacks/v1/keys",
             "callback_issuer": self.cfg.callback_issuer,
+            "delegation_writes": self.cfg.delegation_writes,
             "sim": f"{self.base}/_sim",
             "domain": "contoso.test",
             "users": len(self.tenant.users),
