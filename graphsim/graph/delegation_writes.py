@@ -99,37 +99,23 @@ def add_delegate(sim, request: GraphRequest) -> Resp:
 
 
 def _check_new_grant(sim, ctx: Ctx, delegator: str, delegate: str) -> None:
+    """Refuses self-delegation, a delegate already there, and a grant past Teams' limits."""
     tenant = sim.tenant
     if delegator == delegate:
         raise ValueError("A person cannot be their own delegate.")
     if tenant.get_grant(delegator, delegate) is not None:
-        raise Refusal(
-            graph_error(
-                ctx,
-                409,
-                "delegateAlreadyExists",
-                f"'{delegate}' is already a delegate of '{delegator}'.",
-            )
-        )
+        message = f"'{delegate}' is already a delegate of '{delegator}'."
+        raise Refusal(graph_error(ctx, 409, "delegateAlreadyExists", message))
     if len(tenant.delegates_of.get(delegator, ())) >= MAX_DELEGATES:
-        raise Refusal(
-            graph_error(
-                ctx,
-                400,
-                "delegatesLimitReached",
-                f"'{delegator}' already has {MAX_DELEGATES} delegates, the most Teams allows.",
-            )
-        )
+        why = f"'{delegator}' already has {MAX_DELEGATES} delegates"
+        raise _limit_reached(ctx, "delegatesLimitReached", why)
     if len(tenant.delegators_of.get(delegate, ())) >= MAX_DELEGATORS:
-        raise Refusal(
-            graph_error(
-                ctx,
-                400,
-                "delegatorsLimitReached",
-                f"'{delegate}' is already a delegate of {MAX_DELEGATORS} people, "
-                "the most Teams allows.",
-            )
-        )
+        why = f"'{delegate}' is already a delegate of {MAX_DELEGATORS} people"
+        raise _limit_reached(ctx, "delegatorsLimitReached", why)
+
+
+def _limit_reached(ctx: Ctx, code: str, why: str) -> Refusal:
+    return Refusal(graph_error(ctx, 400, code, f"{why}, the most Teams allows."))
 
 
 def change_delegate(sim, request: GraphRequest) -> Resp:

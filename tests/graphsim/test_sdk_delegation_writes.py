@@ -86,13 +86,8 @@ def test_the_graph_beta_sdk_adds_changes_lists_and_removes_a_delegate(fresh_tena
             assert changed is None  # 204 No Content
             grant = delegators_of_nobody()[boss]
             assert grant["isActive"] is False
-            assert grant["allowedActions"] == {
-                "makeCalls": True,
-                "receiveCalls": True,
-                "manageCallAndDelegateSettings": False,
-                "pickUpHeldCalls": False,
-                "joinActiveCalls": True,
-            }
+            allowed = [name for name, on in grant["allowedActions"].items() if on]
+            assert allowed == ["makeCalls", "receiveCalls", "joinActiveCalls"]
 
             listed = await delegates.get()
             by_id = {d.id: d for d in listed.value}
