@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import httpx
@@ -102,4 +103,6 @@ def test_the_graph_beta_sdk_adds_changes_lists_and_removes_a_delegate(fresh_tena
             assert refused.value.response_status_code == 404
             assert refused.value.error.code == "itemNotFound"
 
-    asyncio.run(scenario())
+    # in a thread of its own: Playwright's sync API (the e2e tests) may hold this thread's loop
+    with ThreadPoolExecutor(1) as runner:
+        runner.submit(asyncio.run, scenario()).result()
