@@ -12,8 +12,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.conftest import graphsim_env, wait_for
-from tests.integration.access_delegation import grant, person
+from tests.support.factories import grant, person
+from tests.support.processes import graphsim_env
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import ROOT, graphsim_env, stop_process
 from tests.integration.test_foundation import PROD_ENV
+from tests.support.processes import ROOT, graphsim_env, stop_process
 
 
 def free_port() -> int:

@@ -7,7 +7,8 @@ import sys
 import pytest
 from django.urls import reverse
 
-from tests.conftest import ROOT, wait_for
+from tests.support.processes import ROOT
+from tests.support.waiting import wait_for
 
 PROD_ENV = {
     "DEBUG": "false",

@@ -7,8 +7,8 @@ import time
 
 import requests
 
-from tests.conftest import ROOT, stop_process
 from tests.integration.test_entrypoint import production_env  # noqa: F401 - a fixture
+from tests.support.processes import ROOT, stop_process
 
 CODE = "0.AAAA-secret-authorization-code-must-not-be-logged"
 
