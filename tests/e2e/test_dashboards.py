@@ -12,8 +12,8 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import expect
 
-from tests.conftest import graphsim_env
-from tests.integration.access_delegation import grant, person
+from tests.support.factories import grant, person
+from tests.support.processes import graphsim_env
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ from delegation.models import DelegationChange, GrantReview, SyncRun
 from delegation.selectors import grants as selectors_grants
 from delegation.selectors import organisation as selectors_org
 from portal.models import AuditEvent
-from tests.integration.access_delegation import grant, person
+from tests.support.factories import grant, person
 
 pytestmark = pytest.mark.django_db
 HOSTILE = '<script>alert("x")</script>'

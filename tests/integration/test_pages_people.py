@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from delegation.models import DelegationChange, SyncRun
-from tests.integration.access_delegation import grant, person
+from tests.support.factories import grant, person
 
 pytestmark = pytest.mark.django_db
 HOSTILE = '<script>alert("x")</script>'
