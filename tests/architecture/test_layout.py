@@ -73,8 +73,6 @@ def test_package_inits_hold_no_imports(graph):
 def _test_imports_of_tests(root: Path) -> list[tuple[str, str]]:
     """(file, imported module) for each import in tests/ of a conftest or a test module: helpers
     live in tests/support/, fixtures in conftest files that nothing imports."""
-    import ast
-
     found = []
     for path in sorted((root / "tests").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
