@@ -20,8 +20,8 @@ from playwright.sync_api import expect
 
 from calls.phone import views as phone_views
 from portal.models import AuditEvent
-from tests.e2e.conftest import browser_login, watch_for_script_errors
-from tests.integration.access_calls import load_demo_directory
+from tests.support.browser import browser_login, watch_for_script_errors
+from tests.support.factories import load_demo_directory
 
 pytestmark = pytest.mark.e2e
 

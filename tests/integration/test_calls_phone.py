@@ -22,8 +22,8 @@ from calls.phone.selectors import OFFER_SESSION_KEY
 from delegation.models import Delegation
 from portal.graph.acs import TEAMS_CALLING_SCOPE
 from portal.models import AuditEvent
-from tests.auth_fixtures import LOOPBACK, callback_location, follow_to_callback
-from tests.integration.access_calls import load_demo_directory
+from tests.support.factories import load_demo_directory
+from tests.support.signin import LOOPBACK, callback_location, follow_to_callback
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
