@@ -144,11 +144,17 @@
       keepConfirmed(body.delegators);
       byId("phone-note").textContent = body.note || "";
       say("Connecting to Microsoft's calling service…", "connecting");
+      // Who declared the service offline (our own time-out, the agent, or a lost connection) is
+      // kept on the page: the tests check it was our time-out, not the SDK's much later one.
       var timer = window.setTimeout(function () {
-        if (!connected) { say(OFFLINE, "offline"); }
+        if (!connected) { root.dataset.offlineBy = "timeout"; say(OFFLINE, "offline"); }
       }, CONNECT_TIMEOUT_MS);
       return adapter.createAgent(body.token, refreshToken).then(function () {
-        if (adapter.connectionState() !== "Connected") { window.clearTimeout(timer); say(OFFLINE, "offline"); }
+        if (adapter.connectionState() !== "Connected" && root.dataset.state !== "offline") {
+          window.clearTimeout(timer);
+          root.dataset.offlineBy = "agent";
+          say(OFFLINE, "offline");
+        }
       }, function (err) {
         window.clearTimeout(timer);
         say("The phone could not start.", "failed");
@@ -164,7 +170,10 @@
   adapter.on("connection", function (state) {
     connected = state === "Connected";
     if (connected && !inCall) { say(STATE_WORDS.None, "ready"); }
-    if (!connected && root.dataset.state === "ready") { say(OFFLINE, "offline"); }
+    if (!connected && root.dataset.state === "ready") {
+      root.dataset.offlineBy = "connection";
+      say(OFFLINE, "offline");
+    }
     setReady();
   });
 

@@ -4,8 +4,6 @@ call flow and every error are driven through the scripted stand-in and read back
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from playwright.sync_api import expect
 
@@ -62,14 +60,14 @@ def test_real_sdk_creates_the_teams_call_agent_with_our_token_and_says_offline_i
     graph_settings.ACS_CONNECTION_STRING = graphsim["acs_connection_string"]
     entra, claims = teams_calling_token(graphsim, "assistant@contoso.test")
     acs = exchange_teams_token(entra, graphsim["client_id"], claims["oid"])
-    started = time.monotonic()
     page, site = open_phone(
         stand_in=False,
         token_answer=(200, {"token": acs.token, "expires_on": acs.expires_on.isoformat()}),
     )
     assert page.evaluate("typeof window.AcsCalling.CallClient") == "function"
-    expect(status(page)).to_contain_text(OFFLINE, timeout=15_000)
-    assert time.monotonic() - started < 15, "the page must not wait for the SDK's own time-out"
+    expect(status(page)).to_contain_text(OFFLINE, timeout=60_000)
+    # The page's own time-out said it, not the SDK's much later one: no hang, whatever the load.
+    expect(page.locator("#phone")).to_have_attribute("data-offline-by", "timeout")
     expect(page.locator("#phone")).to_have_attribute("data-state", "offline")
     expect(page.locator("#phone-call")).to_be_disabled()
     # The SDK accepted our token (else the page says so) and presented it to Microsoft's
@@ -193,11 +191,10 @@ def test_a_blocked_microphone_is_said_and_no_call_is_placed(open_phone):
 
 
 def test_an_agent_that_never_connects_is_reported_offline_within_the_timeout(open_phone):
-    started = time.monotonic()
     page, _ = open_phone(stand_in=True, connect_timeout_ms=1500, query="?agent=never")
     expect(status(page)).to_have_text("Connecting to Microsoft's calling service…")
-    expect(status(page)).to_contain_text(OFFLINE, timeout=5_000)
-    assert time.monotonic() - started < 5
+    expect(status(page)).to_contain_text(OFFLINE, timeout=30_000)
+    expect(page.locator("#phone")).to_have_attribute("data-offline-by", "timeout")
     expect(page.locator("#phone-call")).to_be_disabled()
 
 
