@@ -13,7 +13,7 @@ import pytest
 
 from graphsim import launcher as graphsim_launcher
 
-pytest_plugins = ["tests.auth_fixtures"]
+pytest_plugins = ["tests.auth_fixtures", "tests.integration.calls_support"]
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -84,7 +84,7 @@ def test_a_notification_graph_signed_moves_the_call(client, receiver, graph_key,
     resp = deliver(client, body, token(graph_key, receiver))
     assert resp.status_code == 202
     live_call.refresh_from_db()
-    assert live_call.state == "terminated" and live_call.result_label == "ended"
+    assert live_call.state == "terminated" and live_call.result_label == "hung up"
     assert CallEvent.objects.get().raw["resourceData"]["state"] == "terminated"
 
 
@@ -204,3 +204,39 @@ def test_a_json_body_that_is_not_a_notification_envelope_is_a_bad_request(
     resp = deliver(client, {"value": "not a list"}, token(graph_key, receiver))
     assert resp.status_code == 400
     assert not CallEvent.objects.exists()
+
+
+def test_an_incoming_call_records_whom_the_caller_dialled(client, receiver, graph_key):
+    import json
+    from pathlib import Path
+
+    payload = Path(__file__).resolve().parent.parent / "payloads" / "graph"
+    body = json.loads((payload / "incoming_call_for_someone.json").read_text())
+    assert deliver(client, body, token(graph_key, receiver)).status_code == 202
+    call = Call.objects.get(direction="incoming")
+    assert (call.caller_display, call.called_display) == ("+14255550199", "Megan Bowen")
+    assert call.called_object_id == "5e6f7a8b-2222-4c3d-8e9f-0a1b2c3d4e5f"
+    assert call.state == "incoming"
+
+
+def test_a_ring_me_first_call_placed_after_all_waits_again_for_its_first_leg(
+    client, receiver, graph_key
+):
+    lost = Call.objects.create(
+        idempotency_key="e" * 32,
+        mode=Call.Mode.RING_ME_FIRST,
+        state="failed",
+        state_rank=100,
+        callee_leg="not_dialled",
+        error="Microsoft could not be reached.",
+    )
+    body = notification("5f5f5f5f-placed-after-all", state="establishing")
+    resp = client.post(
+        f"{URL}?call={lost.idempotency_key}",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token(graph_key, receiver)}",
+    )
+    assert resp.status_code == 202
+    lost.refresh_from_db()
+    assert (lost.state, lost.callee_leg) == ("establishing", "waiting")

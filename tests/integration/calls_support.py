@@ -1,0 +1,122 @@
+"""Fixtures and helpers of the calls tests against graphsim (registered in tests/conftest.py).
+
+Call actions are Celery tasks queued on commit. Here they run in the process that queues them
+(`task_always_eager`), at commit, as the worker would; tests/integration/test_calls_worker.py
+runs them on a real worker."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import wait_for
+from tests.integration.access_calls import load_demo_directory
+
+
+@pytest.fixture
+def tasks_inline():
+    from portal.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def calls_tenant(sim, graph_settings, live_server, settings, tasks_inline):
+    """The demo tenant in the local cache; callbacks go to this test's live server."""
+    settings.CALLS_CALLBACK_BASE_URL = live_server.url
+    people = load_demo_directory(sim.get("truth"))
+    yield people
+    sim.post("reset", {"calls": True, "config": True})
+
+
+@pytest.fixture
+def calls_sign_in(client, make_user, calls_tenant):
+    """Sign the test client in as one of the demo people (no MSAL: see test_calls_live_check)."""
+
+    def sign_in(upn_prefix: str, role: str | None = None):
+        person = calls_tenant[upn_prefix]
+        user = make_user(role, upn=person.upn, object_id=person.object_id)
+        client.force_login(user)
+        return user
+
+    return sign_in
+
+
+def behaves(sim, upn_prefix: str, behaviour: str | None) -> None:
+    """How a demo person takes calls in graphsim: None picks up, `noanswer`, `unreachable`,
+    `transferfail`, `transferrefuse` (the sim fixture rebuilds the tenant afterwards)."""
+    change = {"userPrincipalName": f"{upn_prefix}@contoso.test", "callBehavior": behaviour}
+    sim.post("tenant", {"users": {"update": [change]}})
+
+
+def form_key(client, url: str) -> str:
+    html = client.get(url).content.decode()
+    return re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', html).group(1)
+
+
+def placed_calls(sim) -> int:
+    """How many calls graphsim was asked to place (POST /communications/calls)."""
+    routes = sim.get("stats")["routes"]
+    return sum(sum(s.values()) for r, s in routes.items() if r.endswith("communications/calls"))
+
+
+def graph_call_requests(sim) -> int:
+    """How many requests graphsim has had that place or steer calls (anything but reads)."""
+    routes = sim.get("stats")["routes"]
+    return sum(
+        sum(by_status.values())
+        for route, by_status in routes.items()
+        if "communications/calls" in route and not route.startswith("GET")
+    )
+
+
+def in_graphsim(sim, call) -> dict:
+    return next(c for c in sim.get("calls")["value"] if c["id"] == call.graph_id)
+
+
+def start_call(client, tenant, *, to="nobody", on_behalf_of="", phone="", key=None):
+    key = key or form_key(client, reverse("calls:start"))
+    data = {"idempotency_key": key, "person": tenant[to].object_id if to else "", "phone": phone}
+    if on_behalf_of:
+        data["on_behalf_of"] = tenant[on_behalf_of].object_id
+    return client.post(reverse("calls:start"), data)
+
+
+def the_call(**filters):
+    from calls.models import Call  # Django is set up once the tests run, not when this loads
+
+    return Call.objects.get(**filters) if filters else Call.objects.get()
+
+
+def state_of(call) -> str:
+    call.refresh_from_db()
+    return call.state
+
+
+def wait_state(call, state: str, timeout: float = 15.0):
+    wait_for(lambda: state_of(call) == state, timeout=timeout)
+    return call
+
+
+def wait_leg(call, leg: str, timeout: float = 15.0):
+    def reached():
+        call.refresh_from_db()
+        return call.callee_leg == leg
+
+    wait_for(reached, timeout=timeout)
+    return call
+
+
+def act(client, call, name: str, **data):
+    key = form_key(client, reverse("calls:detail", args=[call.pk]))
+    return client.post(reverse(f"calls:{name}", args=[call.pk]), {"idempotency_key": key, **data})
+
+
+def page_text(client, url: str) -> str:
+    return client.get(url).content.decode()
