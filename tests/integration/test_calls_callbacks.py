@@ -79,6 +79,16 @@ def deliver(client, body, bearer):
     )
 
 
+def deliver_for_key(client, key, body, bearer):
+    """As Graph does to the callbackUri of a call we placed: it names our call's key."""
+    return client.post(
+        f"{URL}?call={key}",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {bearer}",
+    )
+
+
 def test_a_notification_graph_signed_moves_the_call(client, receiver, graph_key, live_call):
     body = notification(live_call.graph_id, code=200, subcode=5001)
     resp = deliver(client, body, token(graph_key, receiver))
@@ -161,12 +171,7 @@ def test_a_call_whose_answer_was_lost_is_found_by_the_key_in_its_callback_addres
         error="Microsoft could not be reached.",
     )
     body = notification("5e5e5e5e-placed-after-all", state="established")
-    resp = client.post(
-        f"{URL}?call={lost.idempotency_key}",
-        body,
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token(graph_key, receiver)}",
-    )
+    resp = deliver_for_key(client, lost.idempotency_key, body, token(graph_key, receiver))
     assert resp.status_code == 202
     lost.refresh_from_db()
     assert lost.graph_id == "5e5e5e5e-placed-after-all"
@@ -177,12 +182,7 @@ def test_a_key_in_the_callback_address_cannot_take_over_a_call_graph_already_nam
     client, receiver, graph_key, live_call
 ):
     body = notification("6d6d6d6d-another-call", state="terminated", code=200, subcode=5001)
-    resp = client.post(
-        f"{URL}?call={live_call.idempotency_key}",
-        body,
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token(graph_key, receiver)}",
-    )
+    resp = deliver_for_key(client, live_call.idempotency_key, body, token(graph_key, receiver))
     assert resp.status_code == 202
     live_call.refresh_from_db()
     assert live_call.graph_id == "4a1b0c5e-known-call" and live_call.state == "established"
@@ -231,12 +231,7 @@ def test_a_ring_me_first_call_placed_after_all_waits_again_for_its_first_leg(
         error="Microsoft could not be reached.",
     )
     body = notification("5f5f5f5f-placed-after-all", state="establishing")
-    resp = client.post(
-        f"{URL}?call={lost.idempotency_key}",
-        body,
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token(graph_key, receiver)}",
-    )
+    resp = deliver_for_key(client, lost.idempotency_key, body, token(graph_key, receiver))
     assert resp.status_code == 202
     lost.refresh_from_db()
     assert (lost.state, lost.callee_leg) == ("establishing", "waiting")
