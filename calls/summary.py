@@ -145,7 +145,7 @@ def _two_legs(call, now) -> Summary:
         return Summary("Ended", detail, legs=legs)
     reason = call.callee_leg_reason or "Microsoft gave no reason"
     if not over:
-        detail = f"{callee}: {reason}. {first} is still on the line with the portal: end the call"
+        detail = f"{callee}: {reason}; {first} is still on the line with the portal: end the call"
         return Summary("Not put through", detail, legs=legs)
     return Summary("Ended", f"not put through to {callee}: {reason}", legs=legs)
 

@@ -87,7 +87,10 @@ def test_a_failed_put_through_says_why_and_that_the_call_can_be_ended():
     )
     s = summary.summarise(call, now=at(40))
     assert s.status == "Not put through"
-    assert s.detail.startswith("Nils Nobody: no answer.") and "end the call" in s.detail
+    assert (
+        s.detail.startswith("Nils Nobody: no answer; Hugo Helpdesk is still on the line")
+        and "end the call" in s.detail
+    )
     assert s.legs[1].durations == "rang 30 s"
 
 
