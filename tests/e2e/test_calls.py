@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.conftest import graphsim_env
-from tests.e2e.conftest import browser_login
-from tests.integration.access_calls import load_demo_directory
+from tests.support.browser import browser_login
+from tests.support.factories import load_demo_directory
+from tests.support.processes import graphsim_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.celery_worker]
 

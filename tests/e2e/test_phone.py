@@ -9,8 +9,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.phone_site import DELEGATORS, ORIGIN, PhoneSite, csp_header, render_phone_page
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.phone_site import DELEGATORS, ORIGIN, PhoneSite, csp_header, render_phone_page
 
 pytestmark = pytest.mark.e2e
 
@@ -77,7 +77,7 @@ def test_real_sdk_creates_the_teams_call_agent_with_our_token_and_says_offline_i
     open_phone, graph_settings, graphsim
 ):
     from portal.graph.acs import exchange_teams_token
-    from tests.acs_tokens import teams_calling_token
+    from tests.support.acs_tokens import teams_calling_token
 
     graph_settings.ACS_CONNECTION_STRING = graphsim["acs_connection_string"]
     entra, claims = teams_calling_token(graphsim, "assistant@contoso.test")

@@ -12,8 +12,7 @@ from django.urls import reverse
 from calls.models import Call, CallAction
 from calls.services.start import call_start
 from portal.models import AuditEvent
-from tests.conftest import wait_for
-from tests.integration.calls_support import (
+from tests.support.calls import (
     act,
     behaves,
     form_key,
@@ -27,6 +26,7 @@ from tests.integration.calls_support import (
     wait_leg,
     wait_state,
 )
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,8 +13,8 @@ from calls.services import keepalive
 from calls.services.start import call_start
 from portal.celery import app
 from portal.models import AuditEvent
-from tests.conftest import graphsim_env
-from tests.integration.calls_support import in_graphsim, wait_state
+from tests.support.calls import in_graphsim, wait_state
+from tests.support.processes import graphsim_env
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_worker]
 

@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from calls.models import Call, CallAction
-from tests.conftest import wait_for
-from tests.integration.calls_support import act, page_text, wait_state
+from tests.support.calls import act, page_text, wait_state
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,8 +10,7 @@ from django.urls import reverse
 from calls.models import CallAction
 from calls.services.send import put_through_if_answered
 from portal.models import AuditEvent
-from tests.conftest import wait_for
-from tests.integration.calls_support import (
+from tests.support.calls import (
     act,
     behaves,
     in_graphsim,
@@ -22,6 +21,7 @@ from tests.integration.calls_support import (
     wait_leg,
     wait_state,
 )
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

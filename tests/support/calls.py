@@ -1,51 +1,13 @@
-"""Fixtures and helpers of the calls tests against graphsim (registered in tests/conftest.py).
-
-Call actions are Celery tasks queued on commit. Here they run in the process that queues them
-(`task_always_eager`), at commit, as the worker would; tests/integration/test_calls_worker.py
-runs them on a real worker."""
+"""Helpers of the calls tests against graphsim: start a call through the form, act on it, wait
+for a state or a leg, and read what graphsim saw."""
 
 from __future__ import annotations
 
 import re
 
-import pytest
 from django.urls import reverse
 
-from tests.conftest import wait_for
-from tests.integration.access_calls import load_demo_directory
-
-
-@pytest.fixture
-def tasks_inline():
-    from portal.celery import app
-
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = False
-
-
-@pytest.fixture
-def calls_tenant(sim, graph_settings, live_server, settings, tasks_inline):
-    """The demo tenant in the local cache; callbacks go to this test's live server."""
-    settings.CALLS_CALLBACK_BASE_URL = live_server.url
-    people = load_demo_directory(sim.get("truth"))
-    yield people
-    sim.post("reset", {"calls": True, "config": True})
-
-
-@pytest.fixture
-def calls_sign_in(client, make_user, calls_tenant):
-    """Sign the test client in as one of the demo people (no MSAL: see test_calls_live_check)."""
-
-    def sign_in(upn_prefix: str, role: str | None = None):
-        person = calls_tenant[upn_prefix]
-        user = make_user(role, upn=person.upn, object_id=person.object_id)
-        client.force_login(user)
-        return user
-
-    return sign_in
+from tests.support.waiting import wait_for
 
 
 def behaves(sim, upn_prefix: str, behaviour: str | None) -> None:
