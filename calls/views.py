@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from calls import selectors
+from calls import selectors, summary
 from calls.forms import EndForm, RedirectForm, StartCallForm, TransferForm, new_key
 from calls.services.live import call_end, call_redirect, call_transfer
 from calls.services.outcome import ActionResult, CallRefused
@@ -63,10 +63,10 @@ def _start_context(request, form, chosen) -> dict:
         "form": form,
         "chosen": chosen,
         "chosen_people": [chosen] if chosen else [],
-        "can_place_any": user_has_capability(request.user, "place_calls_any"),
-        "has_delegators": bool(form.delegators),
+        "me": selectors.directory_person(request.user.object_id),
         "phone_ready": bool(settings.CALLS_APP_INSTANCE_ID),
         "app_number": settings.CALLS_APP_INSTANCE_NUMBER,
+        "default_region": settings.CALLS_DEFAULT_REGION,
     }
 
 
@@ -83,18 +83,30 @@ def _detail_context(request, call) -> dict:
         "receivers": selectors.receivers_for(call.on_behalf_of),
         **_live_context(call),
     }
-    if call.direction == call.Direction.OUTGOING:
+    incoming = call.direction == call.Direction.INCOMING
+    if not incoming and not call.rings_me_first:
         context["transfer_form"] = TransferForm(
             initial={"idempotency_key": new_key()}, user=request.user, call=call
         )
-    elif user_has_capability(request.user, "see_incoming_calls"):
+    elif incoming and user_has_capability(request.user, "see_incoming_calls"):
+        called = selectors.directory_person(call.called_object_id)
         context["redirect_form"] = RedirectForm(initial={"idempotency_key": new_key()})
-        context["redirect_delegators"] = selectors.delegators_with_receivers()
+        context["called"] = called
+        context["called_receivers"] = selectors.receivers_for(called)
     return context
 
 
 def _live_context(call) -> dict:
-    return {"call": call, "events": call.events.all(), "actions": call.actions.all()}
+    events = list(call.events.all())
+    deadline = selectors.redirect_deadline(call)
+    return {
+        "call": call,
+        "summary": summary.summarise(call),
+        "timeline": summary.timeline(call, events, call.actions.select_related("requested_by")),
+        "events": events,
+        "redirect_deadline": deadline,
+        "redirect_seconds_left": summary.seconds_left(deadline),
+    }
 
 
 @require_GET

@@ -20,7 +20,8 @@ class Config:
     fault_kinds: list = field(default_factory=lambda: ["429", "503", "504", "slow", "drop"])
     slow_ms: float = 1500.0
     # deterministic failures for the next Graph requests / batch items:
-    # [{"status": 429, "retry_after": "2", "path_contains": "/users", "code": "..."}, ...]
+    # [{"status": 429, "retry_after": "2", "path_contains": "/users", "code": "..."}, ...];
+    # with "after_apply": true the request is handled first, then answered with the failure
     fail_next: list = field(default_factory=list)
     # identity
     token_lifetime_s: int = 3600
@@ -36,7 +37,8 @@ class Config:
     delta_page_size: int = 100
     delegation_id_mode: str = "other"  # "other" person's object id | "grant" id (unconfirmed)
     delegation_page_size: int = 0  # 0 = no paging of delegates/delegators lists
-    delegation_write_status: int = 405  # answer to POST/PATCH/DELETE on delegates (405 or 501)
+    delegation_writes: str = "accept"  # accept | reject (every write answers the status below)
+    delegation_write_status: int = 405  # answer to writes when rejecting (400, 403, 405 or 501)
     batch_shuffle: bool = True
     # calls
     strict_callbacks: bool = False
@@ -50,6 +52,9 @@ class Config:
     establish_ms: float = 100.0  # delay before "establishing" notification
     answer_ms: float = 300.0  # delay before established / no answer / unreachable
     transfer_ms: float = 200.0
+    # What a transfer whose target does not pick up reports: 500/7000 whatever the reason, or
+    # the target's own ending (408/10057, 480/10076). Microsoft does not say (unconfirmed).
+    transfer_failure_result: str = "generic"
     keepalive_timeout_s: float = 2700.0  # 45 minutes, as Graph
     max_concurrent_calls: int = 100
     redirect_window_s: float = 15.0
@@ -64,6 +69,7 @@ class Config:
             throttle_rps=args.throttle_rps,
             fault_rate=args.fault_rate,
             strict_callbacks=args.strict_callbacks,
+            delegation_writes=args.delegation_writes,
         )
 
     def update(self, changes: dict) -> list[str]:
@@ -103,13 +109,17 @@ def _check_fail_next(items: list) -> None:
             isinstance(status, int) and 100 <= status <= 599
         ):
             raise ValueError("fail_next items are objects with status 100..599, drop or slow")
+        if not isinstance(item.get("after_apply", False), bool):
+            raise ValueError("fail_next after_apply must be true or false")
 
 
 CHOICES = {
     "delegation_id_mode": ("other", "grant"),
     "callback_disorder": ("off", "swap", "duplicate", "both", "random"),
     "callback_resource_field": ("resourceUrl", "resource", "both"),
+    "delegation_writes": ("accept", "reject"),
     "delegation_write_status": (400, 403, 405, 501),
+    "transfer_failure_result": ("generic", "reason"),
 }
 
 

@@ -258,6 +258,8 @@ CALLS_APP_INSTANCE_ID = env.str("CALLS_APP_INSTANCE_ID", default="")
 CALLS_APP_INSTANCE_NUMBER = env.str("CALLS_APP_INSTANCE_NUMBER", default="")
 CALLS_DEFAULT_REGION = env.str("CALLS_DEFAULT_REGION", default="US")
 CALLS_KEEPALIVE_SECONDS = _setting("CALLS_KEEPALIVE_SECONDS", env.int, 15 * 60)
+# How long an incoming call rings before it can no longer be redirected (the page counts down).
+CALLS_REDIRECT_WINDOW_SECONDS = _setting("CALLS_REDIRECT_WINDOW_SECONDS", env.int, 15)
 
 # --- Celery --------------------------------------------------------------------------------
 # Default broker: kombu's filesystem transport. It needs no server, survives restarts (messages

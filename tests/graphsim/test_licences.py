@@ -3,7 +3,8 @@ share of people with Teams Phone, and the delegators who lost it but keep their 
 
 from __future__ import annotations
 
-from tests.graphsim.conftest import launch, session_for, stop
+from tests.support.graphsim import session_for
+from tests.support.processes import launch_graphsim, stop_graphsim
 
 TEAMS_PHONE = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"  # MCOEV
 COMMUNICATIONS = "MicrosoftCommunicationsOnline"
@@ -55,12 +56,12 @@ def test_only_people_with_teams_phone_delegate_but_a_few_who_lost_it(sim):
 
 
 def test_the_voice_share_is_a_command_line_setting():
-    proc, info = launch("--seed", "5", "--users", "1000", "--voice-share", "0.6")
+    proc, info = launch_graphsim("--seed", "5", "--users", "1000", "--voice-share", "0.6")
     try:
         http = session_for(info["ca"])
         truth = http.get(info["sim"] + "/truth", timeout=30).json()
     finally:
-        stop(proc)
+        stop_graphsim(proc, info["_state_dir"])
     voice = [u for u in truth["users"] if teams_phone_status(u["assignedPlans"]) == "Enabled"]
     assert 0.5 < len(voice) / len(truth["users"]) < 0.7
 

@@ -13,23 +13,9 @@ from django.utils import timezone
 from delegation.models import DirectoryUser, SyncRun
 from delegation.sync import sql, staging
 from delegation.sync.service import sync_now
-from tests.integration.test_sync_run import assert_cache_mirrors, changes_of, open_tenant
+from tests.support.sync import TEAMS_PHONE, assert_cache_mirrors, changes_of, has_teams_phone
 
 pytestmark = pytest.mark.django_db
-
-TEAMS_PHONE = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"  # MCOEV
-
-
-@pytest.fixture
-def tenant(graph_settings, sim):
-    yield from open_tenant(graph_settings, sim)
-
-
-def has_teams_phone(user: dict) -> bool:
-    return any(
-        plan["servicePlanId"] == TEAMS_PHONE and plan["capabilityStatus"] == "Enabled"
-        for plan in user["assignedPlans"]
-    )
 
 
 def without_teams_phone(tenant, local: str) -> dict:

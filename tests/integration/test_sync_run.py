@@ -3,8 +3,6 @@ tenant switch that grants CallDelegation.Read.All), from first listing to diff."
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -13,135 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from delegation.models import Delegation, DelegationChange, DirectoryUser, SyncRun
 from delegation.sync.lock import SyncAlreadyRunning
 from delegation.sync.service import request_sync, sync_now
+from tests.support.sync import assert_cache_mirrors, cache_writes, changes_of, staged_writes
 
 pytestmark = pytest.mark.django_db
-
-CACHE_TABLES = ("delegation_directoryuser", "delegation_delegation", "delegation_delegationchange")
-MANY = re.compile(r"^\d+ times: ")
-ACTIONS = (
-    ("make_calls", "makeCalls"),
-    ("receive_calls", "receiveCalls"),
-    ("manage_settings", "manageCallAndDelegateSettings"),
-    ("pick_up_held_calls", "pickUpHeldCalls"),
-    ("join_active_calls", "joinActiveCalls"),
-)
-
-
-class Tenant:
-    """The offline tenant as a test sees it: truth, changes, faults."""
-
-    def __init__(self, sim):
-        self.sim = sim
-
-    def truth(self) -> dict:
-        return self.sim.get("truth")
-
-    def change(self, **change) -> dict:
-        return self.sim.post("tenant", change)
-
-    def faults(self, **config) -> dict:
-        return self.sim.post("faults", config)
-
-    def id_of(self, local: str) -> str:
-        return self.sim.get(f"users/{local}@contoso.test")["id"]
-
-
-def open_tenant(graph_settings, sim):
-    """graphsim with app-only delegation read on, and the sync set to use app-only tokens."""
-    from portal.graph.tokens import app_token_provider
-
-    graph_settings.SYNC_USE_APP_ONLY = True
-    graph_settings.GRAPH_MAX_RETRIES = 4
-    sim.post("faults", {"app_delegation_read": True})
-    app_token_provider()(force_refresh=True)  # a token that carries the new role
-    yield Tenant(sim)
-    sim.post("reset", {"config": True})
-
-
-@pytest.fixture
-def tenant(graph_settings, sim):
-    yield from open_tenant(graph_settings, sim)
-
-
-def cached_people() -> dict:
-    rows = DirectoryUser.objects.filter(in_directory=True, removed_at__isnull=True)
-    return {
-        u.object_id: (u.display_name, u.upn, u.mail, u.department, u.job_title, u.account_enabled)
-        for u in rows
-    }
-
-
-def truth_people(truth: dict) -> dict:
-    return {
-        u["id"]: (
-            u["displayName"] or "",
-            u["userPrincipalName"] or "",
-            u["mail"] or "",
-            u["department"] or "",
-            u["jobTitle"] or "",
-            u["accountEnabled"],
-        )
-        for u in truth["users"]
-    }
-
-
-def cached_grants() -> set:
-    rows = Delegation.objects.select_related("delegator", "delegate")
-    return {
-        (
-            d.delegator.object_id,
-            d.delegate.object_id,
-            d.is_active,
-            d.created_in_teams.strftime("%Y-%m-%dT%H:%M:%SZ") if d.created_in_teams else None,
-            tuple(getattr(d, field) for field, _ in ACTIONS),
-        )
-        for d in rows
-    }
-
-
-def truth_grants(truth: dict) -> set:
-    return {
-        (
-            g["delegator"],
-            g["delegate"],
-            g["isActive"],
-            g["createdDateTime"],
-            tuple(g["allowedActions"][key] for _, key in ACTIONS),
-        )
-        for g in truth["delegations"]
-    }
-
-
-def assert_cache_mirrors(truth: dict) -> None:
-    assert cached_people() == truth_people(truth)
-    assert cached_grants() == truth_grants(truth)
-
-
-def statements(queries) -> list[str]:
-    """The SQL run, with executemany's "<n> times: " prefix (Django's query log) taken off."""
-    return [MANY.sub("", q["sql"]) for q in queries]
-
-
-def cache_writes(queries) -> list[str]:
-    return [
-        sql
-        for sql in statements(queries)
-        if sql.split(" ", 1)[0] in ("INSERT", "UPDATE", "DELETE")
-        and any(table in sql for table in CACHE_TABLES)
-    ]
-
-
-def staged_writes(queries) -> list[str]:
-    """Rows a run staged: only what would change the cache is (delegation/sync/staging.py)."""
-    staged = 'INSERT INTO "delegation_syncstaged'
-    return [sql for sql in statements(queries) if sql.startswith(staged)]
-
-
-def changes_of(run) -> set:
-    return {
-        (c.kind, c.delegator.object_id, c.delegate.object_id)
-        for c in DelegationChange.objects.filter(run=run).select_related("delegator", "delegate")
-    }
 
 
 # ------------------------------------------------------------------ the happy path

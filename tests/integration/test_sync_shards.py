@@ -10,8 +10,9 @@ from django.core.management import call_command
 
 from delegation.models import DelegationChange, SyncRun, SyncShard, SyncStage, SyncStagedGrant
 from delegation.sync.service import request_sync, sync_now
-from tests.conftest import graphsim_env, wait_for
-from tests.integration.test_sync_run import assert_cache_mirrors, changes_of, open_tenant
+from tests.support.processes import graphsim_env
+from tests.support.sync import assert_cache_mirrors, changes_of
+from tests.support.waiting import wait_for
 
 # Every run a full sweep, so each reads all 200 people: 60 itself, then shards of 60, 60, 20.
 SHARDING = {"SYNC_SHARD_THRESHOLD": 50, "SYNC_SHARD_SIZE": 60, "SYNC_FULL_SWEEP_DAYS": 0}
@@ -21,11 +22,6 @@ CHANGE = {
         "remove": [{"delegator": "boss@contoso.test", "delegate": "deputy@contoso.test"}],
     }
 }
-
-
-@pytest.fixture
-def tenant(graph_settings, sim):
-    yield from open_tenant(graph_settings, sim)
 
 
 @pytest.fixture
