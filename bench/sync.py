@@ -50,13 +50,6 @@ from graphsim import launcher  # noqa: E402
 
 TEAMS_PHONE = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"  # MCOEV
 CACHE_TABLES = ("delegation_directoryuser", "delegation_delegation", "delegation_delegationchange")
-ACTIONS = (
-    ("make_calls", "makeCalls"),
-    ("receive_calls", "receiveCalls"),
-    ("manage_settings", "manageCallAndDelegateSettings"),
-    ("pick_up_held_calls", "pickUpHeldCalls"),
-    ("join_active_calls", "joinActiveCalls"),
-)
 
 
 def parse_args(argv=None):
@@ -199,36 +192,24 @@ def person_of(user: dict) -> tuple:
 def compare(truth: dict) -> tuple[int, int]:
     """(lost, extra): people and grants of the truth missing from the cache, and the reverse."""
     from delegation.models import Delegation, DirectoryUser
+    from delegation.sync.cache import PERSON_COLUMNS
+    from portal.allowed_actions import FIELDS, GRAPH_KEYS
 
     want_people = {person_of(u) for u in truth["users"]}
-    have_people = set(
-        DirectoryUser.objects.filter(in_directory=True, removed_at__isnull=True).values_list(
-            "object_id",
-            "display_name",
-            "upn",
-            "mail",
-            "department",
-            "job_title",
-            "account_enabled",
-            "voice_enabled",
-        )
-    )
+    present = DirectoryUser.objects.filter(in_directory=True, removed_at__isnull=True)
+    have_people = set(present.values_list(*PERSON_COLUMNS))
     want_grants = {
         (
             g["delegator"],
             g["delegate"],
             g["isActive"],
             g["createdDateTime"],
-            *(g["allowedActions"][key] for _, key in ACTIONS),
+            *(g["allowedActions"][key] for key in GRAPH_KEYS),
         )
         for g in truth["delegations"]
     }
     rows = Delegation.objects.values_list(
-        "delegator__object_id",
-        "delegate__object_id",
-        "is_active",
-        "created_in_teams",
-        *(field for field, _ in ACTIONS),
+        "delegator__object_id", "delegate__object_id", "is_active", "created_in_teams", *FIELDS
     )
     have_grants = {
         (a, b, active, created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else None, *acts)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import queue
 import threading
 
-from django.conf import settings
 from django.db import connections
 
 from delegation.models import DirectoryUser, SyncCursor, SyncRun
@@ -46,13 +45,7 @@ def read_tenant(run_id: int, client: GraphClient, *, sweep: str, allow_shards: b
     source: queue.Queue = queue.Queue()
     router = Router(run_id, source, allow_shards=allow_shards)
     sink = staging.StagingSink(run_id)
-    fetcher = DelegatesFetcher(
-        client,
-        in_flight=settings.SYNC_BATCHES_IN_FLIGHT,
-        on_progress=progress,
-        on_tick=sink.maybe_flush,
-        sink=sink,
-    )
+    fetcher = sink.fetcher(client, progress)
     # A delta only makes sense over the cache it was taken for: an emptied cache lists again.
     has_people = DirectoryUser.objects.filter(in_directory=True).exists()
     link = stored_delta_link() if has_people else ""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-from django.conf import settings
 from django.db import transaction
 
 from delegation.models import SyncRun, SyncShard
@@ -18,7 +17,6 @@ from delegation.sync.progress import Progress
 from portal import audit
 from portal.graph import tokens
 from portal.graph.client import GraphClient
-from portal.graph.delegations import DelegatesFetcher
 from portal.queue import enqueue
 
 APPLY_TASK = "delegation.tasks.apply_staged"
@@ -34,13 +32,7 @@ def read_delegates(run_id: int, client: GraphClient, object_ids, progress: Progr
     """Read these people's delegates and stage what differs (a shard's work); returns how many
     were read in full."""
     sink = staging.StagingSink(run_id)
-    fetcher = DelegatesFetcher(
-        client,
-        in_flight=settings.SYNC_BATCHES_IN_FLIGHT,
-        on_progress=progress,
-        on_tick=sink.maybe_flush,
-        sink=sink,
-    )
+    fetcher = sink.fetcher(client, progress)
     fetcher.fetch(object_ids)
     sink.flush()
     progress(fetcher.done, force=True)

@@ -15,6 +15,7 @@ import json
 import zlib
 from collections.abc import Iterable, Iterator
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Subquery
 
@@ -28,6 +29,8 @@ from delegation.models import (
     SyncStagedRead,
 )
 from delegation.sync import cache, sql
+from portal.graph.client import GraphClient
+from portal.graph.delegations import DelegatesFetcher
 
 FLUSH_PEOPLE = 1000
 MAX_FAILED_IDS = 1000  # SyncRun.failed_user_ids keeps the first ones; failures counts them all
@@ -74,6 +77,17 @@ class StagingSink:
 
     def fail(self, person: str, kind: str) -> None:
         self._failed.append((person, kind[:32]))
+
+    def fetcher(self, client: GraphClient, progress) -> DelegatesFetcher:
+        """A delegates fetcher that hands this sink each outcome and lets it flush from its
+        loop, while the batches are out."""
+        return DelegatesFetcher(
+            client,
+            in_flight=settings.SYNC_BATCHES_IN_FLIGHT,
+            on_progress=progress,
+            on_tick=self.maybe_flush,
+            sink=self,
+        )
 
     def maybe_flush(self) -> None:
         if len(self._reads) + len(self._failed) >= FLUSH_PEOPLE:
