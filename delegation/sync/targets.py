@@ -22,8 +22,9 @@ from django.utils import timezone
 from delegation.models import Delegation, DirectoryUser, SyncRun
 from delegation.sync import shards
 from portal.graph.delegations import END
+from portal.graph.directory import PERSON_FIELDS
 
-VOICE = 7  # the voice_enabled position in a person tuple (portal.graph.directory)
+VOICE = PERSON_FIELDS.index("voiceEnabled")  # its place in a person tuple
 
 
 def sweep_for_this_run(*, full_sweep: bool = False) -> str:

@@ -109,6 +109,23 @@ def test_the_first_sync_of_a_large_tenant_shards_as_the_listing_goes(
     assert_cache_mirrors(tenant.truth())
 
 
+@pytest.mark.django_db
+def test_a_run_below_the_threshold_stays_in_one_process_past_the_shard_size(
+    tenant, settings, eager_celery, django_capture_on_commit_callbacks, shard_sizes
+):
+    shard_like(settings)
+    settings.SYNC_SHARD_THRESHOLD = 250  # graphsim has 200 people; a shard is 60
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = request_sync(trigger="manual")
+
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert shard_sizes == [] and not SyncShard.objects.exists()
+    assert run.progress_total == 200
+    assert_cache_mirrors(tenant.truth())
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_management_command_can_shard_and_waits_for_the_shards(
     tenant, settings, eager_celery, shard_sizes, capsys
