@@ -94,6 +94,8 @@ class StagingSink:
             self.flush()
 
     def flush(self) -> None:
+        if not (self._reads or self._failed):
+            return
         reads, failed = self._reads, self._failed
         self._reads, self._failed = {}, []
         changed = cache.delegators_to_write(reads, self._columns)
