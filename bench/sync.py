@@ -260,7 +260,7 @@ def cache_writes(run_sync) -> tuple:
     writes = [
         sql
         for sql in run_sql
-        if sql.split(" ", 1)[0] in ("INSERT", "UPDATE", "DELETE")
+        if sql.split(" ", 1)[0] in ("INSERT", "UPDATE", "DELETE", "COPY")
         and any(table in sql for table in CACHE_TABLES)
     ]
     return run, len(writes)

@@ -116,27 +116,33 @@ class _Listing:
             connections.close_all()  # this thread's own connections, if a token refresh used one
 
     def tick(self, fetcher: DelegatesFetcher) -> None:
-        while not self.stop.is_set():
-            try:
-                page = self.pages.get_nowait()
-            except queue.Empty:
-                return
-            if page is END:
-                self.stop.set()
-                if self.failure:
-                    fetcher.stop.set()
-                    return
-                gone = [oid for oid in cache.present_people() if oid not in self.seen]
-                staging.stage_removed(self.run_id, gone)
-                self.router.close()
-                return
-            fresh = [person for person in page if person[0] not in self.seen]
-            self.seen.update(person[0] for person in fresh)
-            staging.stage_people(self.run_id, fresh)
-            for person in fresh:
-                if self.wanted(person):
-                    self.router.add(person[0])
-            self.progress.total = self.router.count
+        """One page at most: the loop sends what it can between two pages."""
+        if self.stop.is_set():
+            return
+        try:
+            page = self.pages.get_nowait()
+        except queue.Empty:
+            return
+        if page is END:
+            self._end(fetcher)
+            return
+        fresh = [person for person in page if person[0] not in self.seen]
+        self.seen.update(person[0] for person in fresh)
+        staging.stage_people(self.run_id, fresh)
+        for person in fresh:
+            if self.wanted(person):
+                self.router.add(person[0])
+        self.progress.total = self.router.count
+
+    def _end(self, fetcher: DelegatesFetcher) -> None:
+        """Everyone listed: whoever the cache holds and the listing did not show has left."""
+        self.stop.set()
+        if self.failure:
+            fetcher.stop.set()
+            return
+        gone = [oid for oid in cache.present_people() if oid not in self.seen]
+        staging.stage_removed(self.run_id, gone)
+        self.router.close()
 
 
 def _list_everyone(run_id, client, sweep, router, fetcher, progress) -> dict:

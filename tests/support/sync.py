@@ -107,19 +107,25 @@ def statements(queries) -> list[str]:
     return [MANY.sub("", q["sql"]) for q in queries]
 
 
+WRITES = ("INSERT", "UPDATE", "DELETE", "COPY")  # COPY: the sync's bulk inserts on PostgreSQL
+
+
 def cache_writes(queries) -> list[str]:
     return [
         sql
         for sql in statements(queries)
-        if sql.split(" ", 1)[0] in ("INSERT", "UPDATE", "DELETE")
-        and any(table in sql for table in CACHE_TABLES)
+        if sql.split(" ", 1)[0] in WRITES and any(table in sql for table in CACHE_TABLES)
     ]
 
 
 def staged_writes(queries) -> list[str]:
     """Rows a run staged: only what would change the cache is (delegation/sync/staging.py)."""
-    staged = 'INSERT INTO "delegation_syncstaged'
-    return [sql for sql in statements(queries) if sql.startswith(staged)]
+    return [
+        sql
+        for sql in statements(queries)
+        if sql.split(" ", 1)[0] in ("INSERT", "COPY")
+        and '"delegation_syncstaged' in sql.split("(", 1)[0]
+    ]
 
 
 def changes_of(run) -> set:
