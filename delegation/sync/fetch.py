@@ -31,6 +31,7 @@ from portal.graph.directory import (
 )
 
 DELTA_CURSOR = "users-delta"
+PAGES_AHEAD = 3  # pages the listing may read before the loop has taken them: memory stays flat
 
 
 def stored_delta_link() -> str:
@@ -96,7 +97,7 @@ class _Listing:
         self.run_id, self.client = run_id, client
         self.wanted: Wanted | None = None  # set once the listing is on its way
         self.router, self.progress = router, progress
-        self.pages: queue.Queue = queue.Queue()
+        self.pages: queue.Queue = queue.Queue(maxsize=PAGES_AHEAD)
         self.stats = PageStats()
         self.failure: list[BaseException] = []
         self.seen: set[str] = set()
@@ -106,14 +107,23 @@ class _Listing:
     def _list(self) -> None:
         try:
             for page in list_people(self.client, self.stats):
-                if self.stop.is_set():
+                if not self._hand_over(page):
                     break
-                self.pages.put(page)
         except BaseException as exc:  # noqa: BLE001 - handed to the run's thread by tick()
             self.failure.append(exc)
         finally:
-            self.pages.put(END)
+            self._hand_over(END)
             connections.close_all()  # this thread's own connections, if a token refresh used one
+
+    def _hand_over(self, page) -> bool:
+        """Wait for room in the queue (the loop is behind); False once the run stopped."""
+        while not self.stop.is_set():
+            try:
+                self.pages.put(page, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def tick(self, fetcher: DelegatesFetcher) -> None:
         """One page at most: the loop sends what it can between two pages."""
