@@ -2,6 +2,7 @@ import zoneinfo
 from urllib.parse import unquote
 
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 
 _MAX_ZONE_NAME = 64  # the longest IANA names are about 30 characters
 
@@ -23,3 +24,18 @@ class UserTimezoneMiddleware:
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
         return self.get_response(request)
+
+
+class PrivatePagesMiddleware:
+    """A page for a signed-in person is theirs alone: no shared cache may keep it, and no
+    browser may keep it on disk (a shared computer's back button after sign-out)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
+        return response

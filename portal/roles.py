@@ -20,6 +20,7 @@ CAPABILITIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "run_sync": ("Start a sync", ("admin",)),
     "manage_sync_account": ("Connect or disconnect the sync account", ("admin",)),
     "view_audit": ("Read the audit log", ("admin",)),
+    "view_health": ("See what the health checks found", ("admin",)),
 }
 
 
