@@ -165,6 +165,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = _setting("SESSION_COOKIE_AGE", env.int, 8 * 3600)
 CSRF_COOKIE_HTTPONLY = True  # no script reads it: htmx takes the token from the page
+# A stale tab's form meets a page that says what happened, not Django's bare 403.
+CSRF_FAILURE_VIEW = "portal.views.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -50,3 +50,44 @@ def test_healthz_gives_admins_the_details(graph_settings, make_user):
     helpdesk = Client()
     helpdesk.force_login(make_user("helpdesk"))
     assert helpdesk.get(reverse("portal:healthz")).json() == {"ok": True}
+
+
+# --- A stale tab or an expired session meets a styled CSRF page ------------------------------
+def test_a_form_from_a_stale_tab_gets_a_page_that_says_what_happened(make_user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user("admin"))
+    page = reverse("portal:sync_account")
+    resp = client.post(
+        page,
+        {"action": "test", "csrfmiddlewaretoken": "stale" * 8},
+        HTTP_REFERER=f"http://testserver{page}",
+    )
+    assert resp.status_code == 403
+    html = resp.content.decode()
+    assert "bootstrap" in html  # the portal's layout, not Django's bare page
+    assert "Nothing was done" in html
+    assert f'href="{page}"' in html  # back to the page the form came from
+    assert "Content-Security-Policy" in resp.headers
+
+
+def test_the_csrf_page_never_links_back_to_another_site(make_user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user("admin"))
+    resp = client.post(reverse("portal:sync_account"), {}, HTTP_REFERER="https://evil.example/x")
+    assert resp.status_code == 403
+    assert "evil.example" not in resp.content.decode()
+    assert f'href="{reverse("portal:home")}"' in resp.content.decode()
+
+
+def test_an_expired_session_posting_a_form_is_offered_to_sign_in_again():
+    resp = Client(enforce_csrf_checks=True).post(reverse("portal:logout"))
+    assert resp.status_code == 403
+    assert reverse("portal:login") in resp.content.decode()
+
+
+def test_an_htmx_request_with_a_stale_token_reloads_the_page(make_user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user("admin"))
+    resp = client.post(reverse("portal:sync_account"), {}, HTTP_HX_REQUEST="true")
+    assert resp.status_code == 403
+    assert resp["HX-Refresh"] == "true"
