@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import uuid
 from urllib.parse import parse_qsl, urlsplit
 
@@ -71,6 +73,13 @@ def follow_to_callback(client, location: str):
     """Deliver the authority's redirect (our callback URL) to the Django test client."""
     parts = urlsplit(location)
     return client.get(parts.path, dict(parse_qsl(parts.query)), **LOOPBACK)
+
+
+def authority_link(page) -> str:
+    """The authority URL a "continuing to Microsoft" page moves on to (its fallback link)."""
+    found = re.search(r'id="authority-continue" href="([^"]+)"', page.content.decode())
+    assert found, "the page does not move on to the authority"
+    return html.unescape(found.group(1))
 
 
 def callback_location(graphsim: dict, authorize_url: str) -> str:

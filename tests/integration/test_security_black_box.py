@@ -7,6 +7,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tests.auth_fixtures import LOOPBACK, authority_link
+
 pytestmark = pytest.mark.django_db
 
 
@@ -91,3 +93,37 @@ def test_an_htmx_request_with_a_stale_token_reloads_the_page(make_user):
     resp = client.post(reverse("portal:sync_account"), {}, HTTP_HX_REQUEST="true")
     assert resp.status_code == 403
     assert resp["HX-Refresh"] == "true"
+
+
+# --- Connecting the sync account takes a POST from our own page ------------------------------
+def test_a_link_without_sec_fetch_site_does_not_start_connecting_the_sync_account(
+    signed_in_client,
+):
+    # Browsers that send no Sec-Fetch-Site (older ones, some privacy settings) looked like our
+    # own pages: a link from any site started the flow. A link now only asks.
+    admin = signed_in_client("admin@contoso.test")
+    query = {"connect": "1", "login_hint": "admin@contoso.test"}
+    resp = admin.get(reverse("portal:sync_account"), query, **LOOPBACK)
+    assert resp.status_code == 200
+    assert not admin.session.get("msal_flows")
+    assert b'name="action" value="connect"' in resp.content
+
+
+def test_a_forged_connect_post_is_refused_by_csrf(signed_in_client, make_user):
+    admin = Client(enforce_csrf_checks=True)
+    admin.force_login(make_user("admin"))
+    resp = admin.post(reverse("portal:sync_account"), {"action": "connect"}, **LOOPBACK)
+    assert resp.status_code == 403
+    assert not admin.session.get("msal_flows")
+
+
+def test_the_connect_post_moves_on_to_the_authority(signed_in_client, graphsim):
+    admin = signed_in_client("admin@contoso.test")
+    resp = admin.post(
+        reverse("portal:sync_account"),
+        {"action": "connect", "login_hint": "manager@contoso.test"},
+        **LOOPBACK,
+    )
+    assert resp.status_code == 200
+    assert authority_link(resp).startswith(graphsim["authority"])
+    assert len(admin.session["msal_flows"]) == 1
