@@ -204,3 +204,31 @@ def test_a_json_body_that_is_not_a_notification_envelope_is_a_bad_request(
     resp = deliver(client, {"value": "not a list"}, token(graph_key, receiver))
     assert resp.status_code == 400
     assert not CallEvent.objects.exists()
+
+
+# --- Hostile bodies from a correctly signed sender: 4xx, never 500 (issue 15) -----------------
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # RecursionError in the JSON parser
+        b'{"value": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5001,
+        b'{"value": [{"resourceUrl": "/communications/calls/x\\u0000y"}]}',  # no NUL in jsonb
+        b'{"value": [{"resourceUrl": "/communications/calls/\\ud800"}]}',  # a lone surrogate
+        b'{"value": [{"resourceData": {"resultInfo": {"code": NaN}}}]}',
+        b'{"value": [{"resourceData": {"resultInfo": {"code": 1e999}}}]}',  # infinity
+        b'{"value": [' + b'"' + b"x" * 300_000 + b'"]}',  # too large
+        b"\xff\xfe{}",
+    ],
+    ids=["deep-array", "deep-object", "nul", "surrogate", "nan", "infinity", "large", "binary"],
+)
+def test_a_hostile_body_from_a_signed_sender_is_a_client_error(
+    client, receiver, graph_key, live_call, body
+):
+    resp = client.post(
+        URL,
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token(graph_key, receiver)}",
+    )
+    assert 400 <= resp.status_code < 500
+    assert not CallEvent.objects.exists()
