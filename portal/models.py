@@ -62,7 +62,8 @@ class SyncAccount(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Append-only record of who did what, to what, with which outcome."""
+    """Append-only record of who did what, to what, with which outcome. The one exception: a
+    repeat collapsed into its first row (`audit.record_repeated`) updates that row's count."""
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

@@ -181,6 +181,16 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# Addresses of the TLS-terminating proxy (the variable gunicorn reads too): from these only,
+# X-Forwarded-For names the client, for the audit log and the sign-in limits. "*" trusts all.
+FORWARDED_ALLOW_IPS = _setting("FORWARDED_ALLOW_IPS", env.list, ["127.0.0.1"])
+# Sign-in limits per client address and window: failures past the limit answer 429 (and the
+# audit log keeps one row per client, reason and window, with a count); so do starts, each of
+# which writes a session row.
+SIGNIN_RATE_WINDOW_SECONDS = _setting("SIGNIN_RATE_WINDOW_SECONDS", env.int, 300)
+SIGNIN_FAILURE_LIMIT = _setting("SIGNIN_FAILURE_LIMIT", env.int, 20)
+SIGNIN_START_LIMIT = _setting("SIGNIN_START_LIMIT", env.int, 120)
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

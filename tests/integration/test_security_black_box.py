@@ -3,6 +3,8 @@ before its fix."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlsplit
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -127,3 +129,82 @@ def test_the_connect_post_moves_on_to_the_authority(signed_in_client, graphsim):
     assert resp.status_code == 200
     assert authority_link(resp).startswith(graphsim["authority"])
     assert len(admin.session["msal_flows"]) == 1
+
+
+# --- Anonymous sign-in failures are limited per client and collapsed in the audit log --------
+def junk_callback(client, **headers):
+    return client.get(reverse("portal:auth_callback"), {"state": "junk"}, **headers)
+
+
+def test_repeated_sign_in_failures_are_limited_and_collapsed(settings):
+    from portal.models import AuditEvent
+
+    settings.SIGNIN_FAILURE_LIMIT = 5
+    client = Client()
+    statuses = [junk_callback(client).status_code for _ in range(12)]
+    assert statuses == [400] * 5 + [429] * 7
+    failures = AuditEvent.objects.filter(action="signin", outcome="failure")
+    assert failures.count() == 1
+    assert failures.get().detail["count"] == 5
+    throttled = AuditEvent.objects.filter(action="signin", outcome="denied")
+    assert throttled.count() == 1 and throttled.get().detail["count"] == 7
+    assert AuditEvent.objects.count() == 2
+
+
+def test_a_throttled_answer_says_when_to_try_again(settings):
+    settings.SIGNIN_FAILURE_LIMIT = 1
+    client = Client()
+    junk_callback(client)
+    resp = junk_callback(client)
+    assert resp.status_code == 429
+    assert 0 < int(resp["Retry-After"]) <= settings.SIGNIN_RATE_WINDOW_SECONDS
+    assert b'data-reason="throttled"' in resp.content
+
+
+def test_each_client_behind_the_proxy_has_its_own_limit(settings):
+    from portal.models import AuditEvent
+
+    settings.SIGNIN_FAILURE_LIMIT = 2
+    settings.FORWARDED_ALLOW_IPS = ["127.0.0.1"]
+    one = {"HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    other = {"HTTP_X_FORWARDED_FOR": "198.51.100.8"}
+    assert [junk_callback(Client(), **one).status_code for _ in range(3)] == [400, 400, 429]
+    assert junk_callback(Client(), **other).status_code == 400
+    ips = set(AuditEvent.objects.values_list("ip", flat=True))
+    assert ips == {"198.51.100.7", "198.51.100.8"}  # the clients, not the proxy
+
+
+def test_a_forwarded_for_header_from_an_untrusted_address_is_ignored(settings):
+    settings.SIGNIN_FAILURE_LIMIT = 2
+    settings.FORWARDED_ALLOW_IPS = ["10.0.0.1"]  # the proxy; the test client is 127.0.0.1
+    statuses = [
+        junk_callback(Client(), HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
+        for n in range(3)
+    ]
+    assert statuses == [400, 400, 429]  # a new forged address each time changed nothing
+
+
+def test_starting_sign_in_is_limited_per_client_too(settings, graph_settings):
+    # Each start writes a session row: anonymous requests must not grow that table unbounded.
+    settings.SIGNIN_START_LIMIT = 3
+    statuses = [
+        Client().get(reverse("portal:login"), {"start": "1"}, **LOOPBACK).status_code
+        for _ in range(5)
+    ]
+    assert statuses == [302, 302, 302, 429, 429]
+
+
+def test_a_nul_character_in_a_sign_in_answer_is_not_written_to_the_audit_log(graph_settings):
+    # PostgreSQL refuses NUL in text and jsonb: the failure page would have been a 500 there.
+    from portal.models import AuditEvent
+    from tests.auth_fixtures import start_login
+
+    client = Client()
+    authorize_url = start_login(client, "admin@contoso.test")
+    state = dict(parse_qsl(urlsplit(authorize_url).query))["state"]
+    resp = client.get(
+        reverse("portal:auth_callback"), {"state": state, "error": "bad\x00thing"}, **LOOPBACK
+    )
+    assert resp.status_code == 400
+    event = AuditEvent.objects.get(action="signin", outcome="failure")
+    assert event.detail["error"] == "badthing"
