@@ -312,6 +312,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": max(60.0, CALLS_KEEPALIVE_SECONDS / 3),
     },
     "portal-worker-heartbeat": {"task": "portal.tasks.worker_heartbeat", "schedule": 60.0},
+    "portal-clear-expired-sessions": {
+        "task": "portal.tasks.clear_expired_sessions",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Logging: never tokens, codes or secrets ----------------------------------------------

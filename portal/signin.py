@@ -94,6 +94,9 @@ def begin(request, *, purpose: str, scopes: list[str], next_url: str = "", **opt
     """Start an auth-code flow; returns the authority URL to send the browser to."""
     flow = tokens.start_auth_code_flow(redirect_uri(request), scopes, **options)
     remember_flow(request.session, flow, purpose=purpose, next_url=next_url)
+    if not request.user.is_authenticated:
+        # Nobody's session yet: its row goes when the flow does, not hours later.
+        request.session.set_expiry(FLOW_TTL_SECONDS)
     return flow["auth_uri"]
 
 
@@ -150,6 +153,7 @@ def complete_sign_in(request, result: tokens.SignInResult) -> User:
         TokenCache.objects.update_or_create(user=user, defaults={"ciphertext": sealed})
     # login() cycles the session key: a session id planted before sign-in is worthless after.
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session.set_expiry(None)  # SESSION_COOKIE_AGE, not the sign-in flow's minutes
     audit.record(
         "signin", "success", request=request, actor=user, target=user.upn or user.object_id
     )

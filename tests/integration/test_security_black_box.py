@@ -208,3 +208,26 @@ def test_a_nul_character_in_a_sign_in_answer_is_not_written_to_the_audit_log(gra
     assert resp.status_code == 400
     event = AuditEvent.objects.get(action="signin", outcome="failure")
     assert event.detail["error"] == "badthing"
+
+
+def test_an_unfinished_sign_in_leaves_a_session_that_expires_with_its_flow(
+    graph_settings, msal_login, settings
+):
+    from django.contrib.sessions.models import Session
+
+    from portal.signin import FLOW_TTL_SECONDS
+    from portal.tasks import clear_expired_sessions
+    from tests.auth_fixtures import start_login
+
+    abandoned = Client()
+    start_login(abandoned, "admin@contoso.test")
+    assert abandoned.session.get_expiry_age() == FLOW_TTL_SECONDS
+    finished = Client()
+    msal_login(finished, "admin@contoso.test")
+    assert finished.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
+    Session.objects.filter(session_key=abandoned.session.session_key).update(
+        expire_date="2000-01-01T00:00:00Z"
+    )
+    clear_expired_sessions()
+    assert not Session.objects.filter(session_key=abandoned.session.session_key).exists()
+    assert Session.objects.filter(session_key=finished.session.session_key).exists()
