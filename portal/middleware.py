@@ -4,6 +4,8 @@ from urllib.parse import unquote
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
+from portal import session_checks
+
 _MAX_ZONE_NAME = 64  # the longest IANA names are about 30 characters
 
 
@@ -39,3 +41,20 @@ class PrivatePagesMiddleware:
         if user is not None and user.is_authenticated:
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class SignInCheckMiddleware:
+    """A person disabled or removed in Entra ID, or whose sign-in Entra ID no longer accepts,
+    loses access at their next request; roles changed in Entra ID apply within
+    SIGNIN_RECHECK_SECONDS (portal/session_checks.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            reason = session_checks.refusal(request)
+            if reason:
+                return session_checks.end_session(request, reason)
+        return self.get_response(request)

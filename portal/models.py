@@ -15,6 +15,9 @@ class User(AbstractUser):
     object_id = models.CharField(max_length=64, blank=True, default="")
     display_name = models.CharField(max_length=256, blank=True, default="")
     upn = models.CharField("user principal name", max_length=256, blank=True, default="")
+    # When Entra ID last vouched for the person: their sign-in, or a re-check with their refresh
+    # token (portal/session_checks.py). Per person, like the token cache it is checked with.
+    entra_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

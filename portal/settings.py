@@ -78,6 +78,8 @@ MIDDLEWARE = [
     # Every view requires sign-in unless marked @login_not_required: a new view cannot forget.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Disabled or removed in Entra ID: the session ends at the next request, not in 8 hours.
+    "portal.middleware.SignInCheckMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "portal.middleware.UserTimezoneMiddleware",
@@ -164,6 +166,9 @@ STORAGES = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = _setting("SESSION_COOKIE_AGE", env.int, 8 * 3600)
+# How often a signed-in person's refresh token is redeemed to re-read their roles (and to learn
+# that Entra ID refuses them) without waiting for their next sign-in.
+SIGNIN_RECHECK_SECONDS = _setting("SIGNIN_RECHECK_SECONDS", env.int, 600)
 CSRF_COOKIE_HTTPONLY = True  # no script reads it: htmx takes the token from the page
 # A stale tab's form meets a page that says what happened, not Django's bare 403.
 CSRF_FAILURE_VIEW = "portal.views.errors.csrf_failure"

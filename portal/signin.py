@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from portal import audit, ratelimit, token_store
@@ -118,6 +119,7 @@ def person_from_claims(claims: dict) -> User:
         user.set_unusable_password()
     user.display_name = str(claims.get("name") or "")[:256]
     user.upn = str(claims.get("preferred_username") or "")[:256]
+    user.entra_checked_at = timezone.now()  # Entra ID vouched for them just now
     user.save()
     return user
 
