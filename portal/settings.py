@@ -176,15 +176,27 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# `make run` serves the demo as production does (DEBUG off, gunicorn, whitenoise, the same
+# headers) but on http://127.0.0.1, where no TLS proxy stands in front: a browser would drop
+# Secure cookies there, and an https redirect or HSTS would lock it out of the demo. This one
+# switch turns those three off, and only for a portal that answers on loopback names alone.
+DEMO_PLAIN_HTTP = _setting("DEMO_PLAIN_HTTP", env.bool, False)
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+if DEMO_PLAIN_HTTP and not (ALLOWED_HOSTS and set(ALLOWED_HOSTS) <= _LOOPBACK_HOSTS):
+    raise ImproperlyConfigured(
+        "DEMO_PLAIN_HTTP serves plain http: it needs ALLOWED_HOSTS of loopback names only "
+        f"({', '.join(sorted(_LOOPBACK_HOSTS))}), not {', '.join(ALLOWED_HOSTS) or 'none'}."
+    )
 if not DEBUG:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = _setting("SECURE_SSL_REDIRECT", env.bool, True)
-    SECURE_HSTS_SECONDS = _setting("SECURE_HSTS_SECONDS", env.int, 31536000)
+    _https = not DEMO_PLAIN_HTTP
+    SESSION_COOKIE_SECURE = _https
+    CSRF_COOKIE_SECURE = _https
+    SECURE_SSL_REDIRECT = _https and _setting("SECURE_SSL_REDIRECT", env.bool, True)
+    SECURE_HSTS_SECONDS = _setting("SECURE_HSTS_SECONDS", env.int, 31536000) if _https else 0
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = _setting("SECURE_HSTS_PRELOAD", env.bool, True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
 
 # Addresses of the TLS-terminating proxy (the variable gunicorn reads too): from these only,
 # X-Forwarded-For names the client, for the audit log and the sign-in limits. "*" trusts all.

@@ -3,7 +3,7 @@
 from urllib.parse import urlsplit
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponseServerError, JsonResponse
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
@@ -26,6 +26,15 @@ def healthz(request):
     if not user_has_capability(request.user, "view_health"):
         result = {"ok": result["ok"]}
     return JsonResponse(result, status=status)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def livez(request):
+    """Liveness: this process answers requests. Nothing behind it is asked (/healthz does
+    that), so a probe restarts a stuck process, not one whose database is slow."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 def page_not_found(request, exception):
