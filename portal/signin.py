@@ -21,7 +21,7 @@ from portal.client_ip import client_ip
 from portal.graph import tokens
 from portal.graph.errors import NotConfigured, TokenError
 from portal.models import TokenCache, User
-from portal.roles import ROLES
+from portal.roles import ROLES, forget_roles
 
 FLOWS_SESSION_KEY = "msal_flows"
 FLOW_TTL_SECONDS = 15 * 60
@@ -133,6 +133,7 @@ def apply_roles(request, user: User, wanted: set[str]) -> None:
     if removed:
         user.groups.remove(*Group.objects.filter(name__in=removed))
     if added or removed:
+        forget_roles(user)
         audit.record(
             "role.change",
             "success",

@@ -33,18 +33,22 @@ def demo(graphsim, tmp_path):
         dev.web_command(), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
+    try:
+        wait_until_answering(base, web)
+        yield base
+    finally:
+        stop_process(web)
+
+
+def wait_until_answering(base: str, web: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while web.poll() is None and time.monotonic() < deadline:
         try:
             requests.get(f"{base}/livez", timeout=10)
-            break
+            return
         except requests.RequestException:
-            if time.monotonic() > deadline or web.poll() is not None:
-                stop_process(web)
-                pytest.fail("the demo's web process did not start")
             time.sleep(0.3)
-    yield base
-    stop_process(web)
+    pytest.fail("the demo's web process did not start")
 
 
 def test_make_run_serves_with_debug_off(graphsim, tmp_path):
