@@ -17,9 +17,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.cache import cache
-from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils import timezone
 
 from portal import audit, extensions, signin, token_store
@@ -97,9 +95,5 @@ def end_session(request, reason: str):
     )
     logout(request)
     messages.warning(request, ENDED_MESSAGES.get(reason, UNCONFIRMED_MESSAGE))
-    login_url = reverse("portal:login")
-    if request.headers.get("HX-Request"):
-        response = HttpResponse(status=204)  # htmx would swap a redirect's page into a fragment
-        response["HX-Redirect"] = login_url
-        return response
-    return redirect(login_url)
+    # An htmx request's redirect becomes HX-Redirect (portal.middleware).
+    return redirect("portal:login")

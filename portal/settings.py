@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # An htmx request sent to sign in takes its whole page there (around the next one).
+    "portal.middleware.HtmxSignInRedirectMiddleware",
     # Every view requires sign-in unless marked @login_not_required: a new view cannot forget.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

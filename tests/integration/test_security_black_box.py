@@ -231,3 +231,23 @@ def test_an_unfinished_sign_in_leaves_a_session_that_expires_with_its_flow(
     clear_expired_sessions()
     assert not Session.objects.filter(session_key=abandoned.session.session_key).exists()
     assert Session.objects.filter(session_key=finished.session.session_key).exists()
+
+
+def test_an_htmx_poll_after_the_session_ended_sends_the_page_to_sign_in():
+    # htmx follows a redirect itself: the sign-in page used to land inside the polled fragment.
+    resp = Client().get(
+        reverse("calls:live", args=[1]),
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/calls/1/",
+    )
+    assert resp["HX-Redirect"] == f"{reverse('portal:login')}?next=%2Fcalls%2F1%2F"
+    assert not resp.content
+
+
+def test_an_htmx_poll_from_another_site_is_not_sent_back_there():
+    resp = Client().get(
+        reverse("calls:live", args=[1]),
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="https://evil.example/x",
+    )
+    assert resp["HX-Redirect"] == reverse("portal:login")
