@@ -53,6 +53,9 @@ def parse_args(argv=None):
     p.add_argument("--sessions", type=int, default=20)
     p.add_argument("--seconds", type=float, default=30.0)
     p.add_argument("--users", type=int, default=500, help="people in graphsim's tenant")
+    p.add_argument(
+        "--dev", action="store_true", help="measure `make run-dev` instead (DEBUG on, reload)"
+    )
     return p.parse_args(argv)
 
 
@@ -65,9 +68,9 @@ def free_port() -> int:
 
 
 # --- The server, as `make run` starts it -----------------------------------------------------
-def start_portal(run_dir: Path, info: dict, port: int) -> subprocess.Popen:
-    """A synced cache, then the web process of `make run`, answering."""
-    values = dev.portal_env(info, run_dir, port)
+def start_portal(run_dir: Path, info: dict, port: int, develop: bool) -> subprocess.Popen:
+    """A synced cache, then the web process of `make run` (or `make run-dev`), answering."""
+    values = dev.portal_env(info, run_dir, port, develop=develop)
     values |= {
         "SYNC_USE_APP_ONLY": "true",  # the cache filled by one sync, without connecting an account
         "LOG_LEVEL": "WARNING",
@@ -76,7 +79,7 @@ def start_portal(run_dir: Path, info: dict, port: int) -> subprocess.Popen:
     env = dev.process_env(values, dev.write_env(values, run_dir), port)
     for name in ("DJANGO_SETTINGS_MODULE", "CACHE_URL"):
         env.pop(name, None)  # the per-process cache, as `make run` has it
-    dev.prepare(env, develop=False)
+    dev.prepare(env, develop=develop)
     sim_hooks(info, "faults", {"app_delegation_read": True})
     subprocess.run(
         [sys.executable, "manage.py", "sync_delegations"],
@@ -86,7 +89,7 @@ def start_portal(run_dir: Path, info: dict, port: int) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
     )
     web = subprocess.Popen(
-        dev.web_command(),
+        dev.web_command(dev.DEV_PROCFILE if develop else dev.DEMO_PROCFILE),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -288,14 +291,16 @@ def summary(samples: list[float], seconds: float) -> dict:
     }
 
 
-def report(mix: Recorder, floor: Recorder, seconds: float, sessions: int) -> int:
+def report(mix: Recorder, floor: Recorder, seconds: float, sessions: int, develop: bool) -> int:
     floor_all = summary(floor.samples["livez"], seconds)
     every = [ms for values in mix.samples.values() for ms in values]
     total = summary(every, seconds)
     errors = sum(mix.errors.values())
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"web: {sessions} sessions x {seconds:.0f} s on {os.cpu_count()} cores (load {load})")
-    print(f"server: {' '.join(dev.web_command())} (gunicorn, DEBUG off, as `make run` serves)")
+    served = "make run-dev: DEBUG on" if develop else "make run: DEBUG off"
+    command = " ".join(dev.web_command(dev.DEV_PROCFILE if develop else dev.DEMO_PROCFILE))
+    print(f"server: {command} (gunicorn, as {served})")
     print(
         f"{'page':14} {'n':>6} {'rps':>7} {'p50_ms':>8} {'p95_ms':>8} {'p99_ms':>8} "
         f"{'errors':>6} {'p50/floor':>9} {'p95/floor':>9}"
@@ -338,7 +343,7 @@ def main() -> int:
     sim, info = launcher.start(*dev.graphsim_args(run_dir, port))
     web = None
     try:
-        web = start_portal(run_dir, info, port)
+        web = start_portal(run_dir, info, port, args.dev)
         base = f"http://{HOST}:{port}"
         truth = requests.get(f"{info['sim']}/truth", verify=info["ca"], timeout=60).json()
         roles = [ROLES[i % len(ROLES)] for i in range(args.sessions)]
@@ -351,7 +356,7 @@ def main() -> int:
         mix = run_round(base, sessions, plan, args.seconds, callbacks)
         floor_plan = [[("livez", "/livez")]] * len(sessions)
         floor = run_round(base, sessions, floor_plan, args.seconds, callbacks)
-        return report(mix, floor, args.seconds, args.sessions)
+        return report(mix, floor, args.seconds, args.sessions, args.dev)
     finally:
         if web is not None and web.poll() is None:
             web.terminate()

@@ -43,11 +43,7 @@ def register_access_check(check: AccessCheck) -> AccessCheck:
 
 def landing_for(user) -> str | None:
     """The first registered rule's answer for this person, or None."""
-    for rule in _landing_rules:
-        url = rule(user)
-        if url:
-            return url
-    return None
+    return _first_answer(_landing_rules, user)
 
 
 def footer_context(request) -> dict[str, Any]:
@@ -59,8 +55,12 @@ def footer_context(request) -> dict[str, Any]:
 
 def access_refused(user) -> str | None:
     """The first registered check's reason to refuse this person, or None."""
-    for check in _access_checks:
-        reason = check(user)
-        if reason:
-            return reason
+    return _first_answer(_access_checks, user)
+
+
+def _first_answer(registered: list[Callable[[Any], str | None]], user) -> str | None:
+    for ask in registered:
+        answer = ask(user)
+        if answer:
+            return answer
     return None
