@@ -7,6 +7,7 @@ No session, no CSRF: Graph signs each request with a JWT instead.
 from __future__ import annotations
 
 import logging
+import re
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
@@ -18,6 +19,9 @@ from portal.graph import notifications, untrusted_json
 from portal.graph.callback_auth import CallbackAuthError, bearer_token, verify_notification_token
 
 log = logging.getLogger(__name__)
+
+# Our callbackUri carries the call's idempotency key (calls/services/start.py): a UUID's hex.
+CALL_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 @login_not_required
@@ -35,5 +39,6 @@ def callback(request):
         return HttpResponse(status=413)
     except ValueError:  # not JSON, too deep, unstorable, or not a notification envelope
         return HttpResponse(status=400)
-    ingest(parsed, call_hint=request.GET.get("call", "")[:64])
+    hint = request.GET.get("call", "")
+    ingest(parsed, call_hint=hint if CALL_KEY.fullmatch(hint) else "")
     return HttpResponse(status=202)

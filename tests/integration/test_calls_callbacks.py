@@ -232,3 +232,16 @@ def test_a_hostile_body_from_a_signed_sender_is_a_client_error(
     )
     assert 400 <= resp.status_code < 500
     assert not CallEvent.objects.exists()
+
+
+def test_a_call_key_in_the_address_that_is_not_ours_is_not_looked_up(
+    client, receiver, graph_key, live_call
+):
+    # PostgreSQL refuses a NUL in a text parameter: the lookup by key answered 500 there.
+    resp = client.post(
+        f"{URL}?call=a%00b",
+        notification("unknown-call"),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token(graph_key, receiver)}",
+    )
+    assert resp.status_code == 202
