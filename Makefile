@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-dev test test-fast lint fmt venv clean bench
+.PHONY: run run-dev test test-fast lint fmt venv clean bench vendor-acs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf .run staticfiles .pytest_cache
+
+# The browser phone's SDK, rebuilt from the pinned npm lock (see frontend/acs/build.sh).
+vendor-acs:
+	frontend/acs/build.sh

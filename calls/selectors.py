@@ -46,16 +46,17 @@ def my_other_connected_calls(user, call: Call) -> QuerySet[Call]:
     )
 
 
-def eligible_delegators(user) -> list[DirectoryUser]:
-    """People whose active grant to this user allows makeCalls (the "on behalf of" choices)."""
+def eligible_delegators(user, action: str = "make_calls") -> list[DirectoryUser]:
+    """People whose active grant to this user allows `action` (a Delegation field): by default
+    makeCalls, the "on behalf of" choices."""
     if not getattr(user, "object_id", ""):
         return []
     rows = (
         Delegation.objects.filter(
             delegate__object_id=user.object_id,
             is_active=True,
-            make_calls=True,
             delegator__in_directory=True,
+            **{action: True},
         )
         .select_related("delegator")
         .order_by("delegator__display_name")
@@ -112,4 +113,3 @@ def search_people(query: str) -> list[DirectoryUser]:
     (present in the directory, account enabled)."""
     reachable = DirectoryUser.objects.filter(in_directory=True, account_enabled=True)
     return people_selectors.search_people(reachable, query or "", limit=PEOPLE_SEARCH_LIMIT)
-

@@ -20,7 +20,8 @@ class Config:
     fault_kinds: list = field(default_factory=lambda: ["429", "503", "504", "slow", "drop"])
     slow_ms: float = 1500.0
     # deterministic failures for the next Graph requests / batch items:
-    # [{"status": 429, "retry_after": "2", "path_contains": "/users", "code": "..."}, ...]
+    # [{"status": 429, "retry_after": "2", "path_contains": "/users", "code": "..."}, ...];
+    # with "after_apply": true the request is handled first, then answered with the failure
     fail_next: list = field(default_factory=list)
     # identity
     token_lifetime_s: int = 3600
@@ -36,7 +37,8 @@ class Config:
     delta_page_size: int = 100
     delegation_id_mode: str = "other"  # "other" person's object id | "grant" id (unconfirmed)
     delegation_page_size: int = 0  # 0 = no paging of delegates/delegators lists
-    delegation_write_status: int = 405  # answer to POST/PATCH/DELETE on delegates (405 or 501)
+    delegation_writes: str = "accept"  # accept | reject (every write answers the status below)
+    delegation_write_status: int = 405  # answer to writes when rejecting (400, 403, 405 or 501)
     batch_shuffle: bool = True
     # calls
     strict_callbacks: bool = False
@@ -55,46 +57,64 @@ class Config:
     redirect_window_s: float = 15.0
     incoming_callback_uri: str = ""
 
-    def update(self, d: dict) -> list[str]:
-        names = {f.name: f for f in fields(self)}
+    @classmethod
+    def from_args(cls, args) -> Config:
+        """The settings the command line chose (what `/_sim/reset` with `config` restores)."""
+        return cls(
+            latency_ms=args.latency_ms,
+            jitter_ms=args.jitter_ms,
+            throttle_rps=args.throttle_rps,
+            fault_rate=args.fault_rate,
+            strict_callbacks=args.strict_callbacks,
+            delegation_writes=args.delegation_writes,
+        )
+
+    def update(self, changes: dict) -> list[str]:
+        """Applies the known settings of `changes`; returns the unknown names."""
+        names = {f.name for f in fields(self)}
         unknown = []
-        for k, v in d.items():
-            if k not in names:
-                unknown.append(k)
+        for name, value in changes.items():
+            if name not in names:
+                unknown.append(name)
                 continue
-            cur = getattr(self, k)
-            if k in CHOICES and v not in CHOICES[k]:
-                raise ValueError(f"{k} must be one of {CHOICES[k]}")
-            if isinstance(cur, list):
-                if not isinstance(v, list):
-                    raise ValueError(f"{k} must be a list")
-                if k == "fail_next":
-                    for f in v:
-                        st = f.get("status", 503) if isinstance(f, dict) else None
-                        if st not in ("drop", "slow") and not (
-                            isinstance(st, int) and 100 <= st <= 599
-                        ):
-                            raise ValueError(
-                                "fail_next items are objects with status 100..599, drop or slow"
-                            )
-                    v = list(v)
-            elif isinstance(cur, bool):
-                v = bool(v)
-            elif isinstance(cur, int) and not isinstance(cur, bool):
-                v = int(v)
-            elif isinstance(cur, float):
-                v = float(v)
-            setattr(self, k, v)
+            current = getattr(self, name)
+            if name in CHOICES and value not in CHOICES[name]:
+                raise ValueError(f"{name} must be one of {CHOICES[name]}")
+            if isinstance(current, list):
+                if not isinstance(value, list):
+                    raise ValueError(f"{name} must be a list")
+                if name == "fail_next":
+                    _check_fail_next(value)
+                value = list(value)
+            elif isinstance(current, bool):
+                value = bool(value)
+            elif isinstance(current, int):
+                value = int(value)
+            elif isinstance(current, float):
+                value = float(value)
+            setattr(self, name, value)
         return unknown
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
+def _check_fail_next(items: list) -> None:
+    for item in items:
+        status = item.get("status", 503) if isinstance(item, dict) else None
+        if status not in ("drop", "slow") and not (
+            isinstance(status, int) and 100 <= status <= 599
+        ):
+            raise ValueError("fail_next items are objects with status 100..599, drop or slow")
+        if not isinstance(item.get("after_apply", False), bool):
+            raise ValueError("fail_next after_apply must be true or false")
+
+
 CHOICES = {
     "delegation_id_mode": ("other", "grant"),
     "callback_disorder": ("off", "swap", "duplicate", "both", "random"),
     "callback_resource_field": ("resourceUrl", "resource", "both"),
+    "delegation_writes": ("accept", "reject"),
     "delegation_write_status": (400, 403, 405, 501),
 }
 
@@ -122,12 +142,10 @@ class Stats:
         return {
             "total": self.total,
             "since": self.started,
-            "routes": {k: {str(s): n for s, n in v.items()} for k, v in self.routes.items()},
+            "routes": _by_status_text(self.routes),
             "batch_requests": self.batch_requests,
             "batch_items": self.batch_items,
-            "batch_item_routes": {
-                k: {str(s): n for s, n in v.items()} for k, v in self.batch_routes.items()
-            },
+            "batch_item_routes": _by_status_text(self.batch_routes),
             "throttled": self.throttled,
             "faults": dict(self.faults),
             "faults_total": sum(self.faults.values()),
@@ -137,6 +155,14 @@ class Stats:
             "callbacks_failed": self.callbacks_failed,
             "tokens_issued": dict(self.tokens_issued),
         }
+
+
+def _by_status_text(routes: dict) -> dict:
+    """{route: {status: count}} with the statuses as JSON object keys (text)."""
+    return {
+        route: {str(status): count for status, count in by_status.items()}
+        for route, by_status in routes.items()
+    }
 
 
 class Bucket:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -242,3 +243,59 @@ def failure_page(request, failure: tokens.SignInFailed, next_url: str = "", purp
     }
     status = FAILURE_STATUS.get(failure.reason, 400)
     return render(request, "portal/signin_failed.html", context, status=status)
+
+
+# --- Incremental consent: a scope asked for only where a page needs it ----------------------
+CONSENTS_SESSION_KEY = "consented_scopes"
+CONSENT_MESSAGES = {
+    "denied": "You did not allow it, so nothing was kept. You can allow it whenever you are ready.",
+    "claims": "Microsoft answered for another account than the one you are signed in with: "
+    "allow it as yourself.",
+}
+
+
+def begin_consent(request, scopes: list[str], next_url: str) -> str:
+    """Ask Microsoft for `scopes` for the signed-in person's own account (login_hint), through
+    the sign-in's flow; the callback brings them back to `next_url`. Returns the authority URL."""
+    user = request.user
+    return begin(request, purpose="consent", scopes=scopes, next_url=next_url, login_hint=user.upn)
+
+
+def has_consented(request, scope: str) -> bool:
+    """Whether the person allowed `scope` in this session (the page asks again after sign-out)."""
+    return scope in (request.session.get(CONSENTS_SESSION_KEY) or [])
+
+
+def forget_consent(request, scope: str) -> None:
+    """Microsoft no longer grants `scope` silently: the page asks again."""
+    kept = [s for s in request.session.get(CONSENTS_SESSION_KEY) or [] if s != scope]
+    request.session[CONSENTS_SESSION_KEY] = kept
+
+
+def finish_consent(request, entry: dict):
+    """The callback's half for a consent flow. The answer must be the signed-in person's own:
+    its cache replaces theirs (its refresh token serves every scope they allowed), audited. A
+    refusal is said on the page they came from, and nothing is kept."""
+    user, next_url = request.user, entry.get("next") or reverse("portal:home")
+    scopes = list(entry["flow"].get("scope") or [])
+    try:
+        if not user.is_authenticated:
+            raise tokens.SignInFailed("state", "nobody is signed in")
+        result = tokens.finish_auth_code_flow(entry["flow"], request.GET.dict())
+        if (result.claims["oid"], result.claims["tid"]) != (user.object_id, user.tenant_id):
+            raise tokens.SignInFailed("claims", "the answer is for another account")
+    except tokens.SignInFailed as failure:
+        detail = {"scopes": scopes, "reason": failure.reason, "error": failure.detail}
+        audit.record("consent", "failure", request=request, **detail)
+        words = CONSENT_MESSAGES.get(failure.reason) or FAILURE_MESSAGES.get(failure.reason)
+        messages.error(request, words or "Microsoft did not grant it.")
+        return redirect(next_url)
+    sealed = token_store.seal(result.serialized_cache)
+    TokenCache.objects.update_or_create(user=user, defaults={"ciphertext": sealed})
+    request.session[CONSENTS_SESSION_KEY] = sorted(
+        {*scopes, *request.session.get(CONSENTS_SESSION_KEY, [])}
+    )
+    audit.record(
+        "consent", "success", request=request, target=user.upn or user.object_id, scopes=scopes
+    )
+    return redirect(next_url)

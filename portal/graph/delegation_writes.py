@@ -19,17 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from portal.allowed_actions import BY_FIELD, BY_GRAPH_KEY, FIELDS
-from portal.graph.client import RETRYABLE_STATUSES, GraphClient
+from portal.allowed_actions import BY_FIELD, FIELDS, bit
+from portal.graph.client import GraphClient
 from portal.graph.delegations import (
-    ACTION_KEYS,
     MAX_DELEGATES_PER_PAGE,
     delegates_url,
     grant_from_item,
     unpack,
 )
 from portal.graph.directory import is_object_id
-from portal.graph.errors import GraphError
+from portal.graph.errors import GraphError, is_retryable
 
 VERSION = "beta"
 # 400 codes that describe the request itself, not the tenant's refusal (compared lower-case).
@@ -67,7 +66,7 @@ class WriteOutcomeUnknown(WriteError):
 
 def classify(error: GraphError) -> WriteError:
     status = error.status
-    if status in RETRYABLE_STATUSES and status != 501:
+    if is_retryable(status):
         return WriteOutcomeUnknown.from_error(error)
     if status in (405, 501, 403):
         return WriteRefused.from_error(error)
@@ -161,8 +160,7 @@ def snapshot_from_item(item) -> tuple[str, dict[str, bool]] | None:
         return None
     delegate_id, packed = grant
     is_active, bits, _ = unpack(packed)
-    actions = {BY_GRAPH_KEY[key].field: bool(bits >> i & 1) for i, key in enumerate(ACTION_KEYS)}
-    return delegate_id, {"is_active": is_active, **{field: actions[field] for field in FIELDS}}
+    return delegate_id, {"is_active": is_active, **{f: bool(bits & bit(f)) for f in FIELDS}}
 
 
 def read_delegates(client: GraphClient, delegator_id: str) -> dict[str, dict[str, bool]]:

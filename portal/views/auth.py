@@ -47,13 +47,15 @@ def login_page(request):
 @never_cache
 @require_GET
 def callback(request):
-    """Where Microsoft sends the browser back, for sign-in and for connecting the sync account."""
+    """Where Microsoft sends the browser back: sign-in, connecting the sync account, consent."""
     entry = signin.take_flow(request.session, request.GET.get("state"))
     if entry is None:
         failure = SignInFailed("state", "no pending sign-in for this state")
         return signin.failure_page(request, failure)
     if entry["purpose"] == "sync_account":
         return sync_account.finish_connect(request, entry)
+    if entry["purpose"] == "consent":
+        return signin.finish_consent(request, entry)
     try:
         result = tokens.finish_auth_code_flow(entry["flow"], request.GET.dict())
         signin.complete_sign_in(request, result)

@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import browser_login
-from tests.integration.access_calls import load_demo_directory
+from tests.support.browser import browser_login
+from tests.support.factories import load_demo_directory
 
 pytestmark = pytest.mark.e2e
 

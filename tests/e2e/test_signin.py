@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import browser_login
+from tests.support.browser import browser_login
 
 pytestmark = pytest.mark.e2e
 

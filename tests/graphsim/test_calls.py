@@ -7,8 +7,8 @@ import time
 import jwt
 import pytest
 
-from .conftest import Receiver
-from .test_graph import assert_graph_error
+from tests.support.graphsim import assert_graph_error
+from tests.support.receiver import Receiver
 
 FAST = {
     "establish_ms": 30,

@@ -7,22 +7,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from tests.support.graphsim import assert_graph_error
+
 DELEG = ["CallDelegation.Read"]
 
 
 pytestmark = pytest.mark.filterwarnings("ignore:response_mode:UserWarning")
-
-
-def assert_graph_error(r, status, code):
-    assert r.status_code == status, r.text
-    assert r.headers.get("request-id")
-    e = r.json()["error"]
-    assert e["code"] == code, e
-    assert e["message"]
-    inner = e["innerError"]
-    assert inner["request-id"] == r.headers["request-id"]
-    assert inner["date"] and inner["client-request-id"]
-    return e
 
 
 # ------------------------------------------------------------------ auth and error shape
@@ -312,7 +302,9 @@ def test_filter_and_count(sim, param):
     assert r.status_code == 400
 
 
-def test_delegation_writes_unsupported(sim):
+def test_delegation_writes_refused_when_rejecting(sim):
+    # writes are accepted by default (test_delegation_writes.py); this is the refusing tenant
+    sim.faults(delegation_writes="reject")
     tok = sim.user_token("boss@contoso.test", ["CallDelegation.ReadWrite"])
     r = sim.post("/beta/me/communications/callSettings/delegates", token=tok, json={})
     assert r.status_code in (405, 501)

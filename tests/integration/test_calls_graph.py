@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from calls.models import Call, CallAction
 from portal.models import AuditEvent
-from tests.conftest import wait_for
-from tests.integration.access_calls import load_demo_directory
+from tests.support.factories import load_demo_directory
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,8 +13,8 @@ from calls.services import keepalive, start
 from calls.tasks import keep_calls_alive
 from portal.celery import app
 from portal.models import AuditEvent
-from tests.conftest import wait_for
-from tests.integration.access_calls import load_demo_directory
+from tests.support.factories import load_demo_directory
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

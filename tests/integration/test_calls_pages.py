@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.integration.access_calls import load_demo_directory
+from tests.support.factories import load_demo_directory
 
 pytestmark = pytest.mark.django_db
 

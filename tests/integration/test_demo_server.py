@@ -14,9 +14,16 @@ import pytest
 import requests
 
 from scripts import dev
-from tests.conftest import ROOT, stop_process
-from tests.integration.test_entrypoint import free_port
-from tests.integration.test_foundation import PROD_ENV, run_manage
+from tests.support.processes import ROOT, stop_process
+from tests.support.production import PROD_ENV, free_port
+
+
+def run_manage(*args, env_overrides):
+    skip = set(PROD_ENV) | {"DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in skip} | env_overrides
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
 
 
 @pytest.fixture

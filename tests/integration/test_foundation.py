@@ -7,17 +7,9 @@ import sys
 import pytest
 from django.urls import reverse
 
-from tests.conftest import ROOT, wait_for
-
-PROD_ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": "k8#Qz!vR2m@Lp5^Wn7&Tb1*Yc4(Hd6)Jf9-Gs3+Xa0=Ue8_Io2",
-    "ALLOWED_HOSTS": "portal.example.com",
-    "TOKEN_ENCRYPTION_KEYS": "u7Hq0cIYr3kL8m1bC2n6v9pZx4sQw5eRt0yUiOpAsDf=",
-    "MS_TENANT_ID": "00000000-0000-0000-0000-000000000001",
-    "MS_CLIENT_ID": "00000000-0000-0000-0000-000000000002",
-    "MS_CLIENT_SECRET": "not-a-real-secret",
-}
+from tests.support.processes import ROOT
+from tests.support.production import PROD_ENV
+from tests.support.waiting import wait_for
 
 
 def run_manage(*args, env_overrides, drop=()):

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.auth_fixtures import LOOPBACK, authority_link
+from tests.support.signin import LOOPBACK, authority_link, start_login
 
 pytestmark = pytest.mark.django_db
 
@@ -197,7 +197,6 @@ def test_starting_sign_in_is_limited_per_client_too(settings, graph_settings):
 def test_a_nul_character_in_a_sign_in_answer_is_not_written_to_the_audit_log(graph_settings):
     # PostgreSQL refuses NUL in text and jsonb: the failure page would have been a 500 there.
     from portal.models import AuditEvent
-    from tests.auth_fixtures import start_login
 
     client = Client()
     authorize_url = start_login(client, "admin@contoso.test")
@@ -217,7 +216,6 @@ def test_an_unfinished_sign_in_leaves_a_session_that_expires_with_its_flow(
 
     from portal.signin import FLOW_TTL_SECONDS
     from portal.tasks import clear_expired_sessions
-    from tests.auth_fixtures import start_login
 
     abandoned = Client()
     start_login(abandoned, "admin@contoso.test")

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from portal.models import AuditEvent
-from tests.auth_fixtures import (
+from tests.support.signin import (
     LOOPBACK,
     authority_link,
     callback_location,

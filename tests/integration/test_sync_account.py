@@ -10,7 +10,7 @@ from django.urls import reverse
 from portal.graph import tokens
 from portal.graph.errors import NotConfigured, ReconnectNeeded
 from portal.models import AuditEvent, SyncAccount, TokenCache
-from tests.auth_fixtures import LOOPBACK, authority_link, callback_location, follow_to_callback
+from tests.support.signin import LOOPBACK, authority_link, callback_location, follow_to_callback
 
 pytestmark = pytest.mark.django_db
 
