@@ -114,7 +114,8 @@ def wait_until_up(base: str, web: subprocess.Popen) -> None:
             if requests.get(f"{base}/livez", timeout=5).ok:
                 return
         except requests.RequestException:
-            time.sleep(0.3)
+            pass
+        time.sleep(0.3)
     raise SystemExit("the web process did not answer within 60 s")
 
 
@@ -260,7 +261,7 @@ def run_round(base, sessions, plan, seconds, callbacks) -> Recorder:
                     status, expected = resp.status_code, 200
                 error = "" if status == expected else str(status)
             except requests.RequestException as exc:
-                error = type(exc).__name__
+                error = f"{type(exc).__name__} ({str(exc)[-90:]})"
             recorder.add(name, (time.perf_counter() - t) * 1000, error)
 
     threads = [
