@@ -75,12 +75,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # An htmx request sent to sign in takes its whole page there (around the next one).
+    "portal.middleware.HtmxSignInRedirectMiddleware",
     # Every view requires sign-in unless marked @login_not_required: a new view cannot forget.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Disabled or removed in Entra ID: the session ends at the next request, not in 8 hours.
+    "portal.middleware.SignInCheckMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "portal.middleware.UserTimezoneMiddleware",
+    "portal.middleware.PrivatePagesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -163,20 +168,47 @@ STORAGES = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = _setting("SESSION_COOKIE_AGE", env.int, 8 * 3600)
-CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the meta tag, not the cookie
+# How often a signed-in person's refresh token is redeemed to re-read their roles (and to learn
+# that Entra ID refuses them) without waiting for their next sign-in.
+SIGNIN_RECHECK_SECONDS = _setting("SIGNIN_RECHECK_SECONDS", env.int, 600)
+CSRF_COOKIE_HTTPONLY = True  # no script reads it: htmx takes the token from the page
+# A stale tab's form meets a page that says what happened, not Django's bare 403.
+CSRF_FAILURE_VIEW = "portal.views.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# `make run` serves the demo as production does (DEBUG off, gunicorn, whitenoise, the same
+# headers) but on http://127.0.0.1, where no TLS proxy stands in front: a browser would drop
+# Secure cookies there, and an https redirect or HSTS would lock it out of the demo. This one
+# switch turns those three off, and only for a portal that answers on loopback names alone.
+DEMO_PLAIN_HTTP = _setting("DEMO_PLAIN_HTTP", env.bool, False)
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+if DEMO_PLAIN_HTTP and not (ALLOWED_HOSTS and set(ALLOWED_HOSTS) <= _LOOPBACK_HOSTS):
+    raise ImproperlyConfigured(
+        "DEMO_PLAIN_HTTP serves plain http: it needs ALLOWED_HOSTS of loopback names only "
+        f"({', '.join(sorted(_LOOPBACK_HOSTS))}), not {', '.join(ALLOWED_HOSTS) or 'none'}."
+    )
 if not DEBUG:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = _setting("SECURE_SSL_REDIRECT", env.bool, True)
-    SECURE_HSTS_SECONDS = _setting("SECURE_HSTS_SECONDS", env.int, 31536000)
+    _https = not DEMO_PLAIN_HTTP
+    SESSION_COOKIE_SECURE = _https
+    CSRF_COOKIE_SECURE = _https
+    SECURE_SSL_REDIRECT = _https and _setting("SECURE_SSL_REDIRECT", env.bool, True)
+    SECURE_HSTS_SECONDS = _setting("SECURE_HSTS_SECONDS", env.int, 31536000) if _https else 0
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = _setting("SECURE_HSTS_PRELOAD", env.bool, True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
+
+# Addresses of the TLS-terminating proxy (the variable gunicorn reads too): from these only,
+# X-Forwarded-For names the client, for the audit log and the sign-in limits. "*" trusts all.
+FORWARDED_ALLOW_IPS = _setting("FORWARDED_ALLOW_IPS", env.list, ["127.0.0.1"])
+# Sign-in limits per client address and window: failures past the limit answer 429 (and the
+# audit log keeps one row per client, reason and window, with a count); so do starts, each of
+# which writes a session row.
+SIGNIN_RATE_WINDOW_SECONDS = _setting("SIGNIN_RATE_WINDOW_SECONDS", env.int, 300)
+SIGNIN_FAILURE_LIMIT = _setting("SIGNIN_FAILURE_LIMIT", env.int, 20)
+SIGNIN_START_LIMIT = _setting("SIGNIN_START_LIMIT", env.int, 120)
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -303,6 +335,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": max(60.0, CALLS_KEEPALIVE_SECONDS / 3),
     },
     "portal-worker-heartbeat": {"task": "portal.tasks.worker_heartbeat", "schedule": 60.0},
+    "portal-clear-expired-sessions": {
+        "task": "portal.tasks.clear_expired_sessions",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Logging: never tokens, codes or secrets ----------------------------------------------
