@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint fmt venv clean bench vendor-acs
+.PHONY: run test test-fast lint fmt venv clean bench vendor-acs vendor-axe
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,8 @@ clean:
 # The browser phone's SDK, rebuilt from the pinned npm lock (see frontend/acs/build.sh).
 vendor-acs:
 	frontend/acs/build.sh
+
+# axe-core for the browser tests' accessibility check, from npm at this pinned version.
+AXE_VERSION := 4.11.0
+vendor-axe:
+	scripts/vendor_axe.sh $(AXE_VERSION)
