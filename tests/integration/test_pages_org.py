@@ -157,17 +157,17 @@ def test_column_headers_sort_and_keep_the_filters(client, manager, tenant):
     html = client.get(
         reverse("delegation:organisation"), {"department": "Sales", "sort": "delegate"}
     ).content.decode()
-    assert 'href="?department=Sales&amp;sort=delegator"' in html
+    assert 'href="?department=Sales&amp;sort=delegator#all-delegations"' in html
     assert (
-        '<th scope="col" aria-sort="ascending"><a href="?department=Sales&amp;sort=delegate"'
-        in html
+        '<th scope="col" aria-sort="ascending">'
+        '<a href="?department=Sales&amp;sort=delegate#all-delegations"' in html
     )
 
 
 @pytest.mark.parametrize("sort", sorted(selectors_grants.DESCENDING_SORTS - {"newest"}))
 def test_a_column_that_sorts_from_the_top_down_says_so(client, manager, tenant, sort):
     html = client.get(reverse("delegation:organisation"), {"sort": sort}).content.decode()
-    assert f'<th scope="col" aria-sort="descending"><a href="?sort={sort}"' in html
+    assert f'<th scope="col" aria-sort="descending"><a href="?sort={sort}#all-delegations"' in html
     assert "▼" in html and "▲" not in html
 
 
