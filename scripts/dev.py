@@ -23,6 +23,11 @@ WEB_PORT = int(os.environ.get("PORT", "8000"))
 SIM_PORT = int(os.environ.get("GRAPHSIM_PORT", "8443"))
 
 
+def step(text: str) -> None:
+    """One line of progress: `make run` says what it is doing while it does it."""
+    print(f"==> {text}", flush=True)
+
+
 def port_free(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) != 0
@@ -98,9 +103,11 @@ def main() -> int:
     RUN.mkdir(exist_ok=True)
     if not port_free(WEB_PORT):
         sys.exit(f"port {WEB_PORT} is in use: stop what uses it, or run with PORT=8001 make run")
+    step(f"Starting the demo tenant (graphsim, {os.environ.get('GRAPHSIM_USERS', '500')} people)")
     sim, info = start_graphsim()
     try:
         env_file = write_env(info)
+        step("Migrating the database")
         # honcho hands each process its own PORT: the web bind address is given explicitly.
         env = {**os.environ, "PORTAL_ENV_FILE": str(env_file), "BIND": f"127.0.0.1:{WEB_PORT}"}
         subprocess.run(
@@ -109,13 +116,17 @@ def main() -> int:
             env=env,
             check=True,
         )
+        step("Starting the web server, a Celery worker and Celery beat (honcho)")
         print(f"\n  Demo tenant (graphsim): {info['graph']}   CA: {info['ca']}")
         print(
             f"  Portal: http://127.0.0.1:{WEB_PORT}/  (sign in as admin@contoso.test, "
             "helpdesk@, manager@, boss@, assistant@ ...)"
         )
-        print("  First time: sign in as admin@contoso.test, open 'Sync account', connect it,")
-        print("  then 'Sync' > 'Sync now'. Ctrl-C stops everything.\n", flush=True)
+        print("  The demo tenant's sign-in page has a certificate from its own CA (above): the")
+        print("  browser warns once; the README's first hour says what to do.")
+        print("  First time: sign in as admin@contoso.test; the first page guides the setup")
+        print("  (connect the sync account as admin@contoso.test, then 'Sync now').")
+        print("  Ctrl-C stops everything.\n", flush=True)
         honcho = subprocess.Popen(
             [sys.executable, "-m", "honcho", "-f", "Procfile.dev", "start"], cwd=ROOT, env=env
         )
