@@ -64,7 +64,8 @@ def overflow(page) -> list[str]:
     found = page.evaluate(WIDER_THAN_SCREEN)
     if found["scroll"] <= found["limit"]:
         return []
-    return [f"page is {found['scroll']} px wide in {found['limit']} px: " + ", ".join(found["out"])]
+    culprits = ", ".join(found["out"]) or "text, or an absolutely placed element"
+    return [f"page is {found['scroll']} px wide in {found['limit']} px: {culprits}"]
 
 
 def page_problems(page, *, label: str = "") -> list[str]:
