@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.support.factories import grant, person
-from tests.support.pagecheck import DESKTOP, page_problems
+from tests.support.pagecheck import DESKTOP, PHONE, page_problems
 
 pytestmark = pytest.mark.e2e
 
@@ -64,19 +64,24 @@ PAGES = {
 }
 
 
+def signed_in_context(browser, live_server, user, viewport):
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(base_url=live_server.url, viewport=viewport)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+    )
+    return context
+
+
 @pytest.mark.parametrize("role", list(PAGES))
 def test_every_page_passes_axe_core_and_fits_390_pixels(
     role, browser, live_server, transactional_db, make_user
 ):
     me = make_user(None if role == "none" else role)
     made = a_tenant(me)
-    client = Client()
-    client.force_login(me)
-    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
-    )
+    context = signed_in_context(browser, live_server, me, DESKTOP)
     pages = PAGES[role] + (
         [f"/people/{made['boss'].object_id}/"] if role in ("helpdesk", "admin") else []
     )
@@ -104,3 +109,18 @@ def test_the_sign_in_page_passes_axe_core_and_fits_390_pixels(browser, live_serv
     finally:
         context.close()
     assert problems == [], "\n".join(problems)
+
+
+def test_the_review_note_field_is_usable_on_a_phone(
+    browser, live_server, transactional_db, make_user
+):
+    me = make_user("manager")
+    a_tenant(me)
+    context = signed_in_context(browser, live_server, me, PHONE)
+    try:
+        tab = context.new_page()
+        tab.goto("/organisation/reviews")
+        note = tab.get_by_label("Note on this decision").first
+        assert note.bounding_box()["width"] >= 300  # was about 10 px
+    finally:
+        context.close()
