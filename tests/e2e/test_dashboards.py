@@ -88,13 +88,19 @@ def test_people_search_shows_ranked_results_as_you_type(open_as):
     assert page.errors == []
 
 
-def test_organisation_charts_are_drawn(open_as):
+def charts_of_sales_and_legal(open_as):
+    """The organisation page with its charts drawn: three grants in Sales, one in Legal."""
     for i in range(3):
         grant(person(f"Boss {i}", department="Sales"), person(f"Helper {i}"), make_calls=True)
     grant(person("Legal Boss", department="Legal"), person("Legal Helper"), receive_calls=True)
     page = open_as("manager")
     page.goto("/organisation/")
     page.wait_for_function("window.portalCharts && window.portalCharts.byDepartment")
+    return page
+
+
+def test_organisation_charts_are_drawn(open_as):
+    page = charts_of_sales_and_legal(open_as)
     by_action = page.evaluate("window.portalCharts.byAction.data.datasets[0].data")
     assert by_action[:2] == [3, 1]  # make calls, receive calls
     for canvas in ("chart-by-action", "chart-by-department", "chart-over-time"):
@@ -102,14 +108,18 @@ def test_organisation_charts_are_drawn(open_as):
     assert page.errors == []  # the strict CSP let Chart.js draw without inline code
 
 
+def filter_by_department(page, name: str) -> None:
+    page.goto("/organisation/")
+    page.get_by_role("combobox", name="Department").fill(name)
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(f"**department={name}**")
+
+
 def test_export_downloads_exactly_the_filtered_rows(open_as):
     grant(person("Sales Boss", department="Sales"), person("Sales Helper"), make_calls=True)
     grant(person("Legal Boss", department="Legal"), person("=cmd|' /C calc'!A0"), make_calls=True)
     page = open_as("manager")
-    page.goto("/organisation/")
-    page.get_by_role("combobox", name="Department").fill("Legal")
-    page.get_by_role("button", name="Filter").click()
-    page.wait_for_url("**department=Legal**")
+    filter_by_department(page, "Legal")
     with page.expect_download() as download:
         page.locator("#export-link").click()
     body = Path(download.value.path()).read_bytes()
@@ -120,12 +130,7 @@ def test_export_downloads_exactly_the_filtered_rows(open_as):
 
 
 def test_a_chart_bar_opens_the_table_filtered_to_it(open_as):
-    for i in range(3):
-        grant(person(f"Boss {i}", department="Sales"), person(f"Helper {i}"), make_calls=True)
-    grant(person("Legal Boss", department="Legal"), person("Legal Helper"), receive_calls=True)
-    page = open_as("manager")
-    page.goto("/organisation/")
-    page.wait_for_function("window.portalCharts && window.portalCharts.byDepartment")
+    page = charts_of_sales_and_legal(open_as)
     # The middle of the "Legal" bar (the second department), as Chart.js laid it out.
     x, y = page.evaluate(
         """() => { const bar = window.portalCharts.byDepartment.getDatasetMeta(0).data[1];
@@ -143,10 +148,8 @@ def test_a_chart_bar_opens_the_table_filtered_to_it(open_as):
 def test_filtering_keeps_the_place_and_clear_filters_shows_everything(open_as):
     grant(person("Sales Boss", department="Sales"), person("Sales Helper"), make_calls=True)
     page = open_as("manager")
-    page.goto("/organisation/")
-    page.get_by_role("combobox", name="Department").fill("Nowhere")
-    page.get_by_role("button", name="Filter").click()
-    page.wait_for_url("**department=Nowhere**#all-delegations")
+    filter_by_department(page, "Nowhere")
+    assert page.url.endswith("#all-delegations")
     expect(page.locator("#table-h")).to_be_in_viewport()
     expect(page.locator("#export-link")).to_be_disabled()
     page.get_by_role("link", name="Clear filters").click()

@@ -9,8 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from delegation.models import SyncRun
-from portal.models import SyncAccount
-from tests.support.factories import person
+from tests.support.factories import person, sync_account
 
 pytestmark = pytest.mark.django_db
 HOSTILE = '<script>alert("x")</script>'
@@ -27,20 +26,6 @@ def a_run(**fields):
     defaults = {"trigger": "schedule", "status": "succeeded", "started_at": timezone.now()}
     defaults.update(fields)
     return SyncRun.objects.create(**defaults)
-
-
-def connect_account(**fields):
-    defaults = {
-        "tenant_id": "t",
-        "object_id": "o",
-        "home_account_id": "h",
-        "display_name": "Sync Robot",
-        "upn": "robot@contoso.test",
-        "ciphertext": b"x",
-        "connected_at": timezone.now(),
-    }
-    defaults.update(fields)
-    return SyncAccount.objects.create(**defaults)
 
 
 def test_runs_are_listed_newest_first_with_their_figures(client, admin):
@@ -71,13 +56,13 @@ def test_no_runs_and_no_account_say_what_to_do(client, admin):
 
 
 def test_account_needing_reconnection_is_flagged(client, admin):
-    connect_account(status="reconnect_needed", last_error="invalid_grant")
+    sync_account(status="reconnect_needed", last_error="invalid_grant")
     html = client.get(reverse("delegation:sync_list")).content.decode()
     assert "must be reconnected" in html and "invalid_grant" in html
 
 
 def test_connected_account_is_named(client, admin):
-    connect_account(display_name=HOSTILE)
+    sync_account(display_name=HOSTILE)
     html = client.get(reverse("delegation:sync_list")).content.decode()
     assert "Connected as" in html and "robot@contoso.test" in html
     assert "<script>alert" not in html
@@ -144,7 +129,7 @@ def test_manager_cannot_see_sync_runs(client, make_user):
 
 
 def test_sync_now_starts_a_run_and_shows_it(client, admin):
-    connect_account()
+    sync_account()
     resp = client.post(reverse("delegation:sync_start"))
     run = SyncRun.objects.get()
     assert resp.status_code == 302
@@ -153,7 +138,7 @@ def test_sync_now_starts_a_run_and_shows_it(client, admin):
 
 
 def test_sync_now_while_one_runs_leads_to_the_running_one(client, admin):
-    connect_account()
+    sync_account()
     running = a_run(status="running", heartbeat_at=timezone.now())
     resp = client.post(reverse("delegation:sync_start"))
     assert resp["Location"] == reverse("delegation:sync_detail", args=[running.pk])
@@ -194,7 +179,7 @@ def test_sync_now_is_disabled_with_its_reason_while_no_sync_account_is_connected
 
 
 def test_sync_now_is_disabled_while_the_sync_account_needs_reconnecting(client, admin):
-    connect_account(status="reconnect_needed")
+    sync_account(status="reconnect_needed")
     html = client.get(reverse("delegation:sync_list")).content.decode()
     assert "disabled" in html and "must be reconnected" in html
 
@@ -235,7 +220,7 @@ def test_unread_people_are_named_from_the_cache_and_can_be_retried(client, admin
 
 
 def test_retry_these_starts_a_full_run_and_says_so(client, admin):
-    connect_account()
+    sync_account()
     failed = a_run(status="partial", failed_user_ids=["id-1"])
     resp = client.post(reverse("delegation:sync_start"), {"retry_of": failed.pk}, follow=True)
     new = SyncRun.objects.exclude(pk=failed.pk).get()

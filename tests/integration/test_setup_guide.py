@@ -5,25 +5,11 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from delegation.models import SyncRun
-from portal.models import SyncAccount
+from tests.support.factories import sync_account
 
 pytestmark = pytest.mark.django_db
-
-
-def connect_account(**fields):
-    defaults = {
-        "tenant_id": "t",
-        "object_id": "o",
-        "home_account_id": "h",
-        "display_name": "Sync Robot",
-        "upn": "robot@contoso.test",
-        "ciphertext": b"x",
-        "connected_at": timezone.now(),
-    }
-    return SyncAccount.objects.create(**{**defaults, **fields})
 
 
 def home(client):
@@ -45,7 +31,7 @@ def test_a_new_admin_is_asked_to_connect_the_sync_account_first(client, make_use
 
 def test_with_the_account_connected_the_guide_leads_to_the_first_sync(client, make_user):
     client.force_login(make_user("admin"))
-    connect_account()
+    sync_account()
     html = home(client).content.decode()
     assert "Connected as robot@contoso.test" in html
     assert 'href="/sync/">Go to Sync</a>' in html
@@ -53,14 +39,14 @@ def test_with_the_account_connected_the_guide_leads_to_the_first_sync(client, ma
 
 def test_a_sync_account_needing_reconnection_is_a_step_to_do(client, make_user):
     client.force_login(make_user("admin"))
-    connect_account(status="reconnect_needed")
+    sync_account(status="reconnect_needed")
     SyncRun.objects.create(trigger="manual", status="succeeded")
     assert "Reconnect it" in home(client).content.decode()
 
 
 def test_once_set_up_the_admin_lands_on_their_delegations(client, make_user):
     client.force_login(make_user("admin"))
-    connect_account()
+    sync_account()
     SyncRun.objects.create(trigger="manual", status="failed")  # a failed run is not a first sync
     assert home(client).status_code == 200
     SyncRun.objects.create(trigger="manual", status="partial")
