@@ -6,16 +6,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-dev test test-fast lint fmt venv clean bench vendor-acs
+.PHONY: run run-dev test test-fast lint fmt venv clean bench vendor-acs vendor-axe
 
 $(PY):
+	@echo "==> Creating the virtualenv $(VENV) (once)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
 # Reinstall only when the requirement files change.
 $(STAMP): requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@echo "==> Installing the pinned requirements into $(VENV): about 1-2 minutes the first time,"
+	@echo "    again only when requirements*.txt change. Each package is named as it goes in."
+	@set -o pipefail; $(PY) -m pip install --progress-bar off -r requirements-dev.txt | sed -u -n -E '/^(Collecting|Successfully installed)/p' | cut -c1-100
 	touch $(STAMP)
+	@echo "==> Requirements installed."
 
 venv: $(STAMP)
 
@@ -48,3 +52,8 @@ clean:
 # The browser phone's SDK, rebuilt from the pinned npm lock (see frontend/acs/build.sh).
 vendor-acs:
 	frontend/acs/build.sh
+
+# axe-core for the browser tests' accessibility check, from npm at this pinned version.
+AXE_VERSION := 4.11.0
+vendor-axe:
+	scripts/vendor_axe.sh $(AXE_VERSION)

@@ -56,3 +56,9 @@ def footer(request) -> dict:
         .first()
     )
     return {"last_sync_at": last_sync}
+
+
+def setup_facts() -> dict:
+    """For the admin's setup guide: has a sync ever read the tenant, and where syncs start."""
+    done = SyncRun.objects.filter(status__in=SyncRun.READ_OK_STATUSES).exists()
+    return {"first_sync_done": done, "first_sync_url": reverse("delegation:sync_list")}

@@ -7,6 +7,8 @@ An app registers in its `AppConfig.ready()`:
 - an access check: given a signed-in person, a short reason why they may no longer use the
   portal ("disabled", "removed"), or None to pass. Asked at every request of a signed-in
   person (`portal.middleware.SignInCheckMiddleware`): keep it to one indexed query.
+- setup facts: a function returning what the admin's setup guide needs to know from the app
+  (`{"first_sync_done": bool, "first_sync_url": str}` from the delegation app).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ AccessCheck = Callable[[Any], str | None]
 _landing_rules: list[LandingRule] = []
 _footer_facts: list[FooterFacts] = []
 _access_checks: list[AccessCheck] = []
+_setup_facts: list[Callable[[], dict[str, Any]]] = []
 
 
 def register_landing(rule: LandingRule) -> LandingRule:
@@ -64,3 +67,16 @@ def _first_answer(registered: list[Callable[[Any], str | None]], user) -> str | 
         if answer:
             return answer
     return None
+
+
+def register_setup_facts(facts: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    if facts not in _setup_facts:
+        _setup_facts.append(facts)
+    return facts
+
+
+def setup_facts() -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for facts in _setup_facts:
+        found.update(facts())
+    return found

@@ -37,6 +37,11 @@ DEMO_PEOPLE = (
 )
 
 
+def step(text: str) -> None:
+    """One line of progress: `make run` says what it is doing while it does it."""
+    print(f"==> {text}", flush=True)
+
+
 def port_free(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) != 0
@@ -131,24 +136,25 @@ def prepare(env: dict, *, develop: bool) -> None:
     steps = [["migrate", "--noinput", "-v", "0"]]
     if not develop:
         steps.append(["collectstatic", "--noinput", "-v", "0"])
-    for step in steps:
-        subprocess.run([sys.executable, "manage.py", *step], cwd=ROOT, env=env, check=True)
+    for command in steps:
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
 
 
 def _terminate_as_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The portal and its demo tenant.")
     parser.add_argument("--dev", action="store_true", help="DEBUG on, reload on code changes")
-    develop = parser.parse_args().dev
+    develop = parser.parse_args(argv).dev
     # `kill` (SIGTERM) stops everything as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     RUN.mkdir(exist_ok=True)
     if not port_free(WEB_PORT):
         sys.exit(f"port {WEB_PORT} is in use: stop what uses it, or run with PORT=8001 make run")
     sim_port = SIM_PORT if port_free(SIM_PORT) else 0
+    step(f"Starting the demo tenant (graphsim, {os.environ.get('GRAPHSIM_USERS', '500')} people)")
     try:
         sim, info = launcher.start(*graphsim_args(RUN, WEB_PORT, sim_port))
     except RuntimeError as exc:
@@ -156,13 +162,18 @@ def main() -> int:
     try:
         values = portal_env(info, RUN, WEB_PORT, develop=develop)
         env = process_env(values, write_env(values, RUN), WEB_PORT)
+        step("Migrating the database" + ("" if develop else " and collecting static files"))
         prepare(env, develop=develop)
+        step("Starting the web server, a Celery worker and Celery beat (honcho)")
         mode = "development: DEBUG on, reloads" if develop else "as in production: DEBUG off"
         print(f"\n  Demo tenant (graphsim): {info['graph']}   CA: {info['ca']}")
         print(f"  Portal ({mode}): http://127.0.0.1:{WEB_PORT}/")
         print(f"  Sign in on graphsim's page as {DEMO_PEOPLE}.")
-        print("  First time: sign in as admin@contoso.test, open 'Sync account', connect it,")
-        print("  then 'Sync' > 'Sync now'. Ctrl-C stops everything.\n", flush=True)
+        print("  The demo tenant's sign-in page has a certificate from its own CA (above): the")
+        print("  browser warns once; the README's first hour says what to do.")
+        print("  First time: sign in as admin@contoso.test; the first page guides the setup")
+        print("  (connect the sync account as admin@contoso.test, then 'Sync now').")
+        print("  Ctrl-C stops everything.\n", flush=True)
         procfile = DEV_PROCFILE if develop else DEMO_PROCFILE
         honcho = subprocess.Popen(
             [sys.executable, "-m", "honcho", "-f", procfile, "start"], cwd=ROOT, env=env
