@@ -82,16 +82,8 @@ def portal_env(info: dict, run_dir: Path, web_port: int, *, develop: bool = Fals
     values = {
         "DEBUG": "true" if develop else "false",
         **dev_secrets(run_dir),
-        "MS_TENANT_ID": info["tenant"],
-        "MS_CLIENT_ID": info["client_id"],
-        "MS_CLIENT_SECRET": info["client_secret"],
-        "MS_AUTHORITY": info["authority"],
-        "MS_INSTANCE_DISCOVERY": "false",
-        "GRAPH_BASE_URL": info["graph"],
-        "GRAPH_CA_BUNDLE": info["ca"],
-        "ACS_CONNECTION_STRING": info["acs_connection_string"],
+        **launcher.portal_env(info),
         "CALLS_CALLBACK_BASE_URL": f"http://127.0.0.1:{web_port}",
-        "CALLS_CALLBACK_OPENID_CONFIG": info["callback_openid_config"],
         # A demo resource account: graphsim accepts any application instance for phone calls.
         "CALLS_APP_INSTANCE_ID": "6f0c7b1e-0000-4000-8000-00000000a11e",
         "CALLS_APP_INSTANCE_NUMBER": "+14255550100",
