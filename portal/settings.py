@@ -215,7 +215,13 @@ MS_INSTANCE_DISCOVERY = _setting("MS_INSTANCE_DISCOVERY", env.bool, True)
 MS_GROUP_ROLES = _setting("MS_GROUP_ROLES", env.dict, {})
 # Scopes asked at sign-in (MSAL adds openid, profile, offline_access itself). CallDelegation.Read
 # lets the calls pages re-check a delegation live with the person's own token.
-MS_SIGNIN_SCOPES = _setting("MS_SIGNIN_SCOPES", env.list, ["User.Read", "CallDelegation.Read"])
+# CallDelegation.ReadWrite lets a person's own token apply the changes they make to their own
+# delegates (or, as a manage-settings delegate, to their delegator's).
+MS_SIGNIN_SCOPES = _setting(
+    "MS_SIGNIN_SCOPES",
+    env.list,
+    ["User.Read", "CallDelegation.Read", "CallDelegation.ReadWrite"],
+)
 MS_REDIRECT_PATH = "/auth/callback"
 GRAPH_BASE_URL = env.str("GRAPH_BASE_URL", default="https://graph.microsoft.com").rstrip("/")
 GRAPH_SCOPE_PREFIX = env.str("GRAPH_SCOPE_PREFIX", default="https://graph.microsoft.com/")
@@ -233,8 +239,45 @@ SYNC_SHARD_THRESHOLD = _setting("SYNC_SHARD_THRESHOLD", env.int, 20000)
 SYNC_SHARD_SIZE = _setting("SYNC_SHARD_SIZE", env.int, 10000)
 # Where the tenant grants the application role CallDelegation.Read.All, sync app-only.
 SYNC_USE_APP_ONLY = _setting("SYNC_USE_APP_ONLY", env.bool, False)
-SYNC_SCOPES = _setting("SYNC_SCOPES", env.list, ["User.Read.All", "CallDelegation.Read"])
+# CallDelegation.ReadWrite: the sync account also applies the changes helpdesk and admins make.
+SYNC_SCOPES = _setting(
+    "SYNC_SCOPES",
+    env.list,
+    ["User.Read.All", "CallDelegation.Read", "CallDelegation.ReadWrite"],
+)
 SYNC_LOCK_TTL_SECONDS = _setting("SYNC_LOCK_TTL_SECONDS", env.int, 3600)
+
+# --- Delegation changes (add, change, remove delegates) -----------------------------------
+# graph: write through Graph beta, falling back to Teams PowerShell where the tenant refuses;
+# powershell: every change waits for the script an admin runs.
+DELEGATION_WRITE_METHOD = _setting("DELEGATION_WRITE_METHOD", env.str, "graph")
+# none | risky (helpdesk or admin granting manage settings waits for a manager) | all
+DELEGATION_APPROVAL_POLICY = _setting("DELEGATION_APPROVAL_POLICY", env.str, "risky")
+for _name, _value, _allowed in (
+    ("DELEGATION_WRITE_METHOD", DELEGATION_WRITE_METHOD, ("graph", "powershell")),
+    ("DELEGATION_APPROVAL_POLICY", DELEGATION_APPROVAL_POLICY, ("none", "risky", "all")),
+):
+    if _value not in _allowed:
+        raise ImproperlyConfigured(f"Setting {_name} must be one of {', '.join(_allowed)}")
+# How far ahead an end date may lie.
+DELEGATION_CHANGE_MAX_END_DAYS = _setting("DELEGATION_CHANGE_MAX_END_DAYS", env.int, 365)
+# Seconds between runs of the job that ends time-boxed grants and retries waiting changes.
+DELEGATION_CHANGE_SCHEDULE_SECONDS = _setting("DELEGATION_CHANGE_SCHEDULE_SECONDS", env.int, 60)
+# Attempts at one change whose Graph write got no clear answer, and the first wait between
+# them (doubled each time).
+DELEGATION_CHANGE_MAX_ATTEMPTS = _setting("DELEGATION_CHANGE_MAX_ATTEMPTS", env.int, 5)
+DELEGATION_CHANGE_RETRY_SECONDS = _setting("DELEGATION_CHANGE_RETRY_SECONDS", env.int, 60)
+# How long applying one change may hold its delegator (a dead worker's hold runs out after it),
+# and how long another change for the same delegator waits for it before trying later.
+DELEGATION_CHANGE_LEASE_SECONDS = _setting("DELEGATION_CHANGE_LEASE_SECONDS", env.int, 900)
+DELEGATION_CHANGE_LEASE_WAIT_SECONDS = _setting(
+    "DELEGATION_CHANGE_LEASE_WAIT_SECONDS", env.float, 20.0
+)
+# CSV imports: the largest file and the most rows accepted.
+DELEGATION_CSV_MAX_BYTES = _setting("DELEGATION_CSV_MAX_BYTES", env.int, 5 * 1024 * 1024)
+DELEGATION_CSV_MAX_ROWS = _setting("DELEGATION_CSV_MAX_ROWS", env.int, 5000)
+# Seconds without a heartbeat after which a batch's job is taken over by its redelivered task.
+DELEGATION_BATCH_STALE_SECONDS = _setting("DELEGATION_BATCH_STALE_SECONDS", env.int, 900)
 
 # --- Calls ---------------------------------------------------------------------------------
 # Public https base URL where Graph posts call notifications (our /calls/callback).
@@ -299,6 +342,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": max(60.0, CALLS_KEEPALIVE_SECONDS / 3),
     },
     "portal-worker-heartbeat": {"task": "portal.tasks.worker_heartbeat", "schedule": 60.0},
+    # Ends time-boxed grants that are due, and retries changes waiting for another attempt.
+    "delegation-changes-due": {
+        "task": "delegation.changes.tasks.changes_due",
+        "schedule": float(DELEGATION_CHANGE_SCHEDULE_SECONDS),
+    },
 }
 
 # --- Logging: never tokens, codes or secrets ----------------------------------------------
