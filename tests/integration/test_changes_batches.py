@@ -15,13 +15,11 @@ from delegation.changes.services.request import ChangeRefused
 from delegation.exports import HEADER, csv_lines
 from delegation.models import Delegation
 from portal.models import AuditEvent
+from tests.integration import changes_fixtures
 from tests.integration.access_delegation import grant, person
-from tests.integration.changes_fixtures import (
-    people,  # noqa: F401 - a fixture
-    queued,  # noqa: F401 - a fixture
-)
 
 pytestmark = pytest.mark.django_db
+people, queued = changes_fixtures.people, changes_fixtures.queued  # fixtures
 COLUMNS = ["Delegator UPN", "Delegator object id", "Delegate UPN", "Delegate object id",
            "Active", "Make calls", "Receive calls", "Manage call and delegate settings",
            "Pick up held calls", "Join active calls", "Remove"]  # fmt: skip
@@ -78,9 +76,7 @@ def test_row_errors_are_kept_and_such_a_plan_cannot_be_applied(helpdesk, people,
     formula = [boss.upn, "", "=cmd|' /C calc'!A0", "", *["yes"] * 6, ""]
     upload = csv_file(unknown, formula, row(boss, boss), row(boss, people["disabled"]))
     batch = batches.dry_run(helpdesk, upload)
-    errors = {
-        r.line: " ".join(r.errors) for r in ChangeBatchRow.objects.filter(batch=batch)
-    }
+    errors = {r.line: " ".join(r.errors) for r in ChangeBatchRow.objects.filter(batch=batch)}
     assert "No one in the directory has the UPN “zed@contoso.test”" in errors[2]
     assert "holds a formula" in errors[3]
     assert "cannot be their own delegate" in errors[4]
@@ -121,7 +117,9 @@ def test_a_file_that_cannot_be_used_is_refused_whole(helpdesk, settings, content
 
 def test_too_many_rows_is_refused_by_the_setting(helpdesk, people, settings):
     settings.DELEGATION_CSV_MAX_ROWS = 1
-    upload = csv_file(row(people["boss"], people["assistant"]), row(people["boss"], people["deputy"]))
+    upload = csv_file(
+        row(people["boss"], people["assistant"]), row(people["boss"], people["deputy"])
+    )
     with pytest.raises(FileRefused, match="more than 1 rows"):
         batches.dry_run(helpdesk, upload)
 

@@ -15,15 +15,15 @@ from delegation.changes.services.request import APPLY_TASK
 from delegation.changes.services.verify import reverify_after_sync
 from delegation.changes.snapshots import snapshot
 from delegation.models import DelegationChange, SyncRun
+from tests.integration import changes_fixtures
 from tests.integration.access_delegation import grant, person
 from tests.integration.changes_fixtures import (
     CALLS,
     made,
-    people,  # noqa: F401 - a fixture
-    queued,  # noqa: F401 - a fixture
 )
 
 pytestmark = pytest.mark.django_db
+people, queued = changes_fixtures.people, changes_fixtures.queued  # fixtures
 NOW = timezone.now()
 
 
@@ -129,7 +129,7 @@ def test_a_powershell_request_teams_does_not_show_keeps_waiting(people):
     assert change.status == states.AWAITING_POWERSHELL
 
 
-# --- endings ----------------------------------------------------------------------------------------
+# --- endings ---------------------------------------------------------------------------------------
 def time_boxed(people, **fields):
     boss, assistant = people["boss"], people["assistant"]
     grant(boss, assistant, make_calls=True, receive_calls=True)

@@ -18,18 +18,18 @@ from delegation.changes.snapshots import snapshot
 from delegation.models import GrantReview
 from delegation.reviews import record_review
 from portal.models import AuditEvent
+from tests.integration import changes_fixtures
 from tests.integration.access_delegation import grant, person
 from tests.integration.changes_fixtures import (
     CALLS,
     MANAGE,
     fill_delegates,
     key,
-    people,  # noqa: F401 - a fixture
     person_user,
-    queued,  # noqa: F401 - a fixture
 )
 
 pytestmark = pytest.mark.django_db
+people, queued = changes_fixtures.people, changes_fixtures.queued  # fixtures
 
 
 def ask(actor, delegator, delegate, after=CALLS, **kw):
@@ -155,9 +155,7 @@ def test_a_person_manages_their_own_delegates_with_their_own_right(make_user, pe
     assert ask(boss, people["boss"], people["assistant"]).acting_as == "self"
 
 
-def test_a_manage_settings_delegate_may_manage_the_delegators_delegates(
-    make_user, people, queued
-):
+def test_a_manage_settings_delegate_may_manage_the_delegators_delegates(make_user, people, queued):
     grant(people["boss"], people["assistant"], manage_settings=True)
     assistant = person_user(make_user, people["assistant"])
     assert ask(assistant, people["boss"], people["deputy"]).acting_as == "delegate"
