@@ -37,7 +37,7 @@ def finished_sync(**fields) -> SyncRun:
     )
 
 
-# --- drift ---------------------------------------------------------------------------------------
+# --- drift ----------------------------------------------------------------------------------------
 def test_a_verified_grant_that_teams_no_longer_holds_as_asked_is_marked_drifted(people):
     boss, assistant = people["boss"], people["assistant"]
     change = made(boss, assistant, CALLS, verified_at=timezone.now() - timedelta(hours=1))
@@ -129,7 +129,7 @@ def test_a_powershell_request_teams_does_not_show_keeps_waiting(people):
     assert change.status == states.AWAITING_POWERSHELL
 
 
-# --- endings ---------------------------------------------------------------------------------------
+# --- endings --------------------------------------------------------------------------------------
 def time_boxed(people, **fields):
     boss, assistant = people["boss"], people["assistant"]
     grant(boss, assistant, make_calls=True, receive_calls=True)
