@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint fmt venv clean bench
+.PHONY: run test test-fast lint fmt venv clean bench vendor-acs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf .run staticfiles .pytest_cache
+
+# The browser phone's SDK, rebuilt from the pinned npm lock (see frontend/acs/build.sh).
+vendor-acs:
+	frontend/acs/build.sh

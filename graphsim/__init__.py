@@ -1,3 +1,1 @@
 """graphsim: an offline Microsoft tenant (Entra ID + Microsoft Graph + call callbacks)."""
-
-__version__ = "1.0"

@@ -14,46 +14,55 @@ import sys
 import tempfile
 from pathlib import Path
 
+import uvicorn
+
+from graphsim.app import build_app
+from graphsim.keys import ensure_tls
+from graphsim.sim import Sim
+
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="graphsim", description=__doc__)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8443, help="0 picks a free port")
-    p.add_argument("--users", type=int, default=200)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--tenant-file", default=None, help="JSON tenant (format of /_sim/truth)")
-    p.add_argument("--latency-ms", type=float, default=0.0)
-    p.add_argument("--jitter-ms", type=float, default=0.0)
-    p.add_argument("--throttle-rps", type=float, default=0.0)
-    p.add_argument("--fault-rate", type=float, default=0.0)
-    p.add_argument("--state-dir", default=None)
-    p.add_argument("--strict-callbacks", action="store_true")
-    p.add_argument(
+    parser = argparse.ArgumentParser(prog="graphsim", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8443, help="0 picks a free port")
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tenant-file", default=None, help="JSON tenant (format of /_sim/truth)")
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--jitter-ms", type=float, default=0.0)
+    parser.add_argument("--throttle-rps", type=float, default=0.0)
+    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--state-dir", default=None)
+    parser.add_argument("--strict-callbacks", action="store_true")
+    parser.add_argument(
         "--redirect-uri",
         action="append",
         default=[],
         help="extra allowed redirect URI (repeatable); loopback ones always allowed",
     )
-    p.add_argument(
+    parser.add_argument(
         "--public-host",
         default=None,
         help="host name to print in URLs (default: --host, 127.0.0.1 for 0.0.0.0)",
     )
-    p.add_argument(
+    parser.add_argument(
         "--tls-name",
         action="append",
         default=[],
         help="extra host name for the TLS certificate (repeatable), e.g. a compose service name",
     )
-    p.add_argument("--log-level", default="warning")
-    args = p.parse_args(argv)
+    parser.add_argument("--log-level", default="warning")
+    args = parser.parse_args(argv)
     if not 0 <= args.users <= 1_000_000:
-        p.error("--users must be 0..1000000")
+        parser.error("--users must be 0..1000000")
     if not 0 <= args.fault_rate <= 1:
-        p.error("--fault-rate must be 0..1")
+        parser.error("--fault-rate must be 0..1")
     if args.throttle_rps < 0 or args.latency_ms < 0 or args.jitter_ms < 0:
-        p.error("--throttle-rps, --latency-ms and --jitter-ms must not be negative")
+        parser.error("--throttle-rps, --latency-ms and --jitter-ms must not be negative")
     return args
+
+
+ANY_ADDRESS = ("0.0.0.0", "::")
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -66,13 +75,47 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _public_base(args, port: int) -> str:
+    host = args.public_host or ("127.0.0.1" if args.host in ANY_ADDRESS else args.host)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"https://{host}:{port}"
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server with our own signal handling: SIGTERM and SIGINT exit 0 promptly."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):  # our own handlers (stop): exit 0, no re-raised signal
+        yield
+
+    def stop(self):
+        if self.should_exit:
+            self.force_exit = True
+        self.should_exit = True
+        asyncio.get_running_loop().call_later(0.25, self._abort_idle)
+
+    def _abort_idle(self):
+        # idle keep-alive TLS connections would wait for the peer's close_notify
+        for conn in list(self.server_state.connections):
+            transport = getattr(conn, "transport", None)
+            if transport is not None:
+                transport.abort()
+
+
+def _announce(sim: Sim, args, state_dir: Path) -> None:
+    """The ready line: on stdout, and in <state-dir>/graphsim.json when --state-dir is given."""
+    line = json.dumps(sim.info())
+    if args.state_dir:
+        tmp = state_dir / "graphsim.json.tmp"
+        tmp.write_text(line + "\n")
+        tmp.replace(state_dir / "graphsim.json")
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 async def _serve(args, state_dir: Path) -> int:
-    import uvicorn
-
-    from .app import Sim, build_app
-    from .keys import ensure_tls
-
-    bound = "" if args.host in ("0.0.0.0", "::") else args.host
+    bound = "" if args.host in ANY_ADDRESS else args.host
     ca, cert, key = ensure_tls(state_dir, [*args.tls_name, args.public_host or "", bound])
     sim = Sim(args, state_dir)
     sim.ca_path = ca
@@ -81,11 +124,7 @@ async def _serve(args, state_dir: Path) -> int:
     except OSError as e:
         print(f"graphsim: cannot listen on {args.host}:{args.port}: {e}", file=sys.stderr)
         return 2
-    port = sock.getsockname()[1]
-    host = args.public_host or ("127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host)
-    if ":" in host:
-        host = f"[{host}]"
-    sim.base = f"https://{host}:{port}"
+    sim.base = _public_base(args, sock.getsockname()[1])
     config = uvicorn.Config(
         build_app(sim),
         ssl_certfile=cert,
@@ -98,43 +137,16 @@ async def _serve(args, state_dir: Path) -> int:
         backlog=2048,
         timeout_graceful_shutdown=2,
     )
-
-    class Server(uvicorn.Server):
-        @contextlib.contextmanager
-        def capture_signals(self):  # our own handlers below: exit 0, no re-raised signal
-            yield
-
-    server = Server(config)
+    server = _Server(config)
     loop = asyncio.get_running_loop()
-
-    def _abort_idle():
-        # idle keep-alive TLS connections would wait for the peer's close_notify
-        for conn in list(server.server_state.connections):
-            transport = getattr(conn, "transport", None)
-            if transport is not None:
-                transport.abort()
-
-    def _stop():
-        if server.should_exit:
-            server.force_exit = True
-        server.should_exit = True
-        loop.call_later(0.25, _abort_idle)
-
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, _stop)
+        loop.add_signal_handler(sig, server.stop)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():
             return task.result() or 1
         await asyncio.sleep(0.02)
-    info = sim.info(ca)
-    line = json.dumps(info)
-    if args.state_dir:
-        tmp = state_dir / "graphsim.json.tmp"
-        tmp.write_text(line + "\n")
-        tmp.replace(state_dir / "graphsim.json")
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
+    _announce(sim, args, state_dir)
     await task
     return 0
 

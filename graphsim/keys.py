@@ -7,6 +7,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import trustme
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -15,8 +16,8 @@ def b64u(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _int_b64u(n: int) -> str:
-    return b64u(n.to_bytes((n.bit_length() + 7) // 8, "big"))
+def _int_b64u(number: int) -> str:
+    return b64u(number.to_bytes((number.bit_length() + 7) // 8, "big"))
 
 
 class SigningKey:
@@ -55,25 +56,23 @@ def ensure_tls(path: Path, extra_names=()) -> tuple[str, str, str]:
     key = path / "server.key"
     names_file = path / "server.names"
     names = ["127.0.0.1", "localhost", "::1"]
-    for n in extra_names:
-        if n and n not in names:
-            names.append(n)
+    for name in extra_names:
+        if name and name not in names:
+            names.append(name)
     wanted = "\n".join(names)
     if ca.exists() and cert.exists() and key.exists():
         have = names_file.read_text() if names_file.exists() else "\n".join(names[:3])
         if have == wanted:
             return str(ca), str(cert), str(key)
-    import trustme
-
     authority = trustme.CA(organization_name="graphsim offline tenant")
     server = authority.issue_cert(*names)
     tmp = path / "ca.pem.tmp"
     authority.cert_pem.write_to_path(str(tmp))
     server.private_key_pem.write_to_path(str(key))
     os.chmod(key, 0o600)
-    with open(cert, "wb") as f:
+    with open(cert, "wb") as chain:
         for blob in server.cert_chain_pems:
-            f.write(blob.bytes())
+            chain.write(blob.bytes())
     tmp.replace(ca)
     names_file.write_text(wanted)
     return str(ca), str(cert), str(key)

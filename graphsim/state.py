@@ -55,40 +55,54 @@ class Config:
     redirect_window_s: float = 15.0
     incoming_callback_uri: str = ""
 
-    def update(self, d: dict) -> list[str]:
-        names = {f.name: f for f in fields(self)}
+    @classmethod
+    def from_args(cls, args) -> Config:
+        """The settings the command line chose (what `/_sim/reset` with `config` restores)."""
+        return cls(
+            latency_ms=args.latency_ms,
+            jitter_ms=args.jitter_ms,
+            throttle_rps=args.throttle_rps,
+            fault_rate=args.fault_rate,
+            strict_callbacks=args.strict_callbacks,
+        )
+
+    def update(self, changes: dict) -> list[str]:
+        """Applies the known settings of `changes`; returns the unknown names."""
+        names = {f.name for f in fields(self)}
         unknown = []
-        for k, v in d.items():
-            if k not in names:
-                unknown.append(k)
+        for name, value in changes.items():
+            if name not in names:
+                unknown.append(name)
                 continue
-            cur = getattr(self, k)
-            if k in CHOICES and v not in CHOICES[k]:
-                raise ValueError(f"{k} must be one of {CHOICES[k]}")
-            if isinstance(cur, list):
-                if not isinstance(v, list):
-                    raise ValueError(f"{k} must be a list")
-                if k == "fail_next":
-                    for f in v:
-                        st = f.get("status", 503) if isinstance(f, dict) else None
-                        if st not in ("drop", "slow") and not (
-                            isinstance(st, int) and 100 <= st <= 599
-                        ):
-                            raise ValueError(
-                                "fail_next items are objects with status 100..599, drop or slow"
-                            )
-                    v = list(v)
-            elif isinstance(cur, bool):
-                v = bool(v)
-            elif isinstance(cur, int) and not isinstance(cur, bool):
-                v = int(v)
-            elif isinstance(cur, float):
-                v = float(v)
-            setattr(self, k, v)
+            current = getattr(self, name)
+            if name in CHOICES and value not in CHOICES[name]:
+                raise ValueError(f"{name} must be one of {CHOICES[name]}")
+            if isinstance(current, list):
+                if not isinstance(value, list):
+                    raise ValueError(f"{name} must be a list")
+                if name == "fail_next":
+                    _check_fail_next(value)
+                value = list(value)
+            elif isinstance(current, bool):
+                value = bool(value)
+            elif isinstance(current, int):
+                value = int(value)
+            elif isinstance(current, float):
+                value = float(value)
+            setattr(self, name, value)
         return unknown
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def _check_fail_next(items: list) -> None:
+    for item in items:
+        status = item.get("status", 503) if isinstance(item, dict) else None
+        if status not in ("drop", "slow") and not (
+            isinstance(status, int) and 100 <= status <= 599
+        ):
+            raise ValueError("fail_next items are objects with status 100..599, drop or slow")
 
 
 CHOICES = {
@@ -122,12 +136,10 @@ class Stats:
         return {
             "total": self.total,
             "since": self.started,
-            "routes": {k: {str(s): n for s, n in v.items()} for k, v in self.routes.items()},
+            "routes": _by_status_text(self.routes),
             "batch_requests": self.batch_requests,
             "batch_items": self.batch_items,
-            "batch_item_routes": {
-                k: {str(s): n for s, n in v.items()} for k, v in self.batch_routes.items()
-            },
+            "batch_item_routes": _by_status_text(self.batch_routes),
             "throttled": self.throttled,
             "faults": dict(self.faults),
             "faults_total": sum(self.faults.values()),
@@ -137,6 +149,14 @@ class Stats:
             "callbacks_failed": self.callbacks_failed,
             "tokens_issued": dict(self.tokens_issued),
         }
+
+
+def _by_status_text(routes: dict) -> dict:
+    """{route: {status: count}} with the statuses as JSON object keys (text)."""
+    return {
+        route: {str(status): count for status, count in by_status.items()}
+        for route, by_status in routes.items()
+    }
 
 
 class Bucket:

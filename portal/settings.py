@@ -230,6 +230,8 @@ GRAPH_CA_BUNDLE = env.str("GRAPH_CA_BUNDLE", default="")
 GRAPH_TIMEOUT_SECONDS = _setting("GRAPH_TIMEOUT_SECONDS", env.float, 30.0)
 GRAPH_MAX_RETRIES = _setting("GRAPH_MAX_RETRIES", env.int, 6)
 GRAPH_MAX_RETRY_AFTER_SECONDS = _setting("GRAPH_MAX_RETRY_AFTER_SECONDS", env.float, 120.0)
+# Azure Communication Services (the browser phone's token exchange); empty = the phone is off.
+ACS_CONNECTION_STRING = env.str("ACS_CONNECTION_STRING", default="")
 
 # --- Delegation sync -----------------------------------------------------------------------
 SYNC_SCHEDULE_MINUTES = _setting("SYNC_SCHEDULE_MINUTES", env.int, 60)

@@ -73,6 +73,7 @@ def write_env(info: dict) -> Path:
         "MS_INSTANCE_DISCOVERY": "false",
         "GRAPH_BASE_URL": info["graph"],
         "GRAPH_CA_BUNDLE": info["ca"],
+        "ACS_CONNECTION_STRING": info["acs_connection_string"],
         "CALLS_CALLBACK_BASE_URL": f"http://127.0.0.1:{WEB_PORT}",
         "CALLS_CALLBACK_OPENID_CONFIG": info["callback_openid_config"],
         # A demo resource account: graphsim accepts any application instance for phone calls.

@@ -28,7 +28,7 @@ from portal.graph.delegations import (
     unpack,
 )
 from portal.graph.directory import is_object_id
-from portal.graph.errors import RETRYABLE_STATUSES, GraphError
+from portal.graph.errors import GraphError, is_retryable
 
 VERSION = "beta"
 # 400 codes that describe the request itself, not the tenant's refusal (compared lower-case).
@@ -66,7 +66,7 @@ class WriteOutcomeUnknown(WriteError):
 
 def classify(error: GraphError) -> WriteError:
     status = error.status
-    if status in RETRYABLE_STATUSES and status != 501:
+    if is_retryable(status):
         return WriteOutcomeUnknown.from_error(error)
     if status in (405, 501, 403):
         return WriteRefused.from_error(error)

@@ -1,0 +1,115 @@
+"""What a Graph handler returns: the answer, the request it answers, and Graph's error shape."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+GRAPH_CT = (
+    "application/json;odata.metadata=minimal;odata.streaming=true;"
+    "IEEE754Compatible=false;charset=utf-8"
+)
+METHOD_NOT_ALLOWED = "Specified HTTP method is not allowed for the request uri."
+
+
+def now_iso() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ("%.3fZ" % (now % 1))[1:]
+
+
+def dumps(obj) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Resp:
+    __slots__ = ("status", "body", "headers")
+
+    def __init__(self, status: int = 200, body=None, headers: dict | None = None):
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+class DropConnection(Exception):
+    """Close the connection without answering."""
+
+
+class Ctx:
+    """One Graph request (or batch item): ids, the caller's claims, the public base URL, and a
+    fault to answer with once the request has been handled (`fail_next` with `after_apply`)."""
+
+    __slots__ = ("rid", "crid", "claims", "base", "version", "batch", "after_apply")
+
+    def __init__(self, rid, crid, claims, base, version, batch=False):
+        self.rid = rid
+        self.crid = crid
+        self.claims = claims
+        self.base = base
+        self.version = version
+        self.batch = batch
+        self.after_apply: dict | None = None
+
+
+def graph_error(ctx: Ctx, status: int, code: str, message: str, headers=None) -> Resp:
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {
+                "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
+                "request-id": ctx.rid,
+                "client-request-id": ctx.crid or ctx.rid,
+            },
+        }
+    }
+    return Resp(status, body, headers)
+
+
+def bad_request(ctx: Ctx, message: str) -> Resp:
+    return graph_error(ctx, 400, "BadRequest", message)
+
+
+def resource_not_found(ctx: Ctx, ref: str) -> Resp:
+    """A user (or other directory object) that does not exist, in Graph's words."""
+    return graph_error(
+        ctx,
+        404,
+        "Request_ResourceNotFound",
+        f"Resource '{ref}' does not exist or one of its queried reference-property "
+        "objects are not present.",
+    )
+
+
+def me_needs_delegated_token(ctx: Ctx) -> Resp:
+    return bad_request(ctx, "/me request is only valid with delegated authentication flow.")
+
+
+def method_not_allowed(ctx: Ctx, status: int = 405) -> Resp:
+    return graph_error(ctx, status, "Request_BadRequest", METHOD_NOT_ALLOWED)
+
+
+class Refusal(Exception):  # noqa: N818 - it is an answer, not an error of graphsim
+    """Raised by a Graph handler (or a helper deep in one) to answer with `answer` at once."""
+
+    def __init__(self, answer: Resp):
+        super().__init__(answer.status)
+        self.answer = answer
+
+
+class GraphRequest:
+    """What a Graph handler gets: the request context, the route's named path parts
+    (`params`), the query options (lower-case names) and the JSON body (None without one)."""
+
+    __slots__ = ("ctx", "method", "params", "query", "body")
+
+    def __init__(self, ctx: Ctx, method: str, params: dict, query: dict, body):
+        self.ctx = ctx
+        self.method = method
+        self.params = params
+        self.query = query
+        self.body = body

@@ -1,0 +1,1 @@
+"""Cloud communications: calls, their states, and signed commsNotifications callbacks."""

@@ -1,0 +1,2 @@
+"""Microsoft Graph: the request pipeline (auth, faults, routes), users, delta, call delegation
+and $batch. Calls live in graphsim.calls."""

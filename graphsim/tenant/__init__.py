@@ -1,0 +1,1 @@
+"""The tenant: people, groups and call delegations (model, store, demo data, changes)."""

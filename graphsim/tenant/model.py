@@ -1,0 +1,138 @@
+"""A person (User), a call delegation (Grant), the five allowed actions as bits, and dates."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+DOMAIN = "contoso.test"
+# graphsim keeps its own copy of the five actions: it imports nothing from the portal.
+ACTIONS = (
+    "makeCalls",
+    "receiveCalls",
+    "manageCallAndDelegateSettings",
+    "pickUpHeldCalls",
+    "joinActiveCalls",
+)
+ALL_ACTIONS = (1 << len(ACTIONS)) - 1
+RECEIVE_CALLS = 1 << ACTIONS.index("receiveCalls")  # what a grant allows when nothing is said
+MAX_DELEGATES = 25
+MAX_DELEGATORS = 25
+
+# Properties Graph v1.0 returns for a user without $select, and every property we know.
+DEFAULT_SELECT = (
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "id",
+)
+USER_PROPS = DEFAULT_SELECT + ("accountEnabled", "department")
+
+BASE_TIME = 1767225600  # 2026-01-01T00:00:00Z: generated grants are older than this
+
+
+_DAYS: dict[int, str] = {}
+
+
+def iso(ts: int | float) -> str:
+    day, sec = divmod(int(ts), 86400)
+    date = _DAYS.get(day)
+    if date is None:
+        date = _DAYS[day] = time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
+    hours, rest = divmod(sec, 3600)
+    return f"{date}T{hours:02d}:{rest // 60:02d}:{rest % 60:02d}Z"
+
+
+def parse_iso(text: str) -> int:
+    return int(datetime.fromisoformat(text.strip().replace("Z", "+00:00")).timestamp())
+
+
+def actions_to_bits(actions: dict | None, base: int = 0) -> int:
+    """The bits of `base` with each action named in `actions` set or cleared."""
+    bits = base
+    for i, name in enumerate(ACTIONS):
+        if actions and name in actions:
+            if actions[name]:
+                bits |= 1 << i
+            else:
+                bits &= ~(1 << i)
+    return bits
+
+
+def bits_to_actions(bits: int) -> dict:
+    return {name: bool(bits >> i & 1) for i, name in enumerate(ACTIONS)}
+
+
+# one shared, read-only dict per combination: answers are built for 300k grants
+ACTIONS_OF = [bits_to_actions(bits) for bits in range(ALL_ACTIONS + 1)]
+
+
+class User:
+    __slots__ = (
+        "id",
+        "displayName",
+        "givenName",
+        "surname",
+        "userPrincipalName",
+        "mail",
+        "department",
+        "jobTitle",
+        "accountEnabled",
+        "mobilePhone",
+        "businessPhones",
+        "officeLocation",
+        "preferredLanguage",
+        "roles",
+        "groups",
+        "callBehavior",
+        "version",
+    )
+
+    def to_graph(self, select=None) -> dict:
+        out = {}
+        for prop in select or DEFAULT_SELECT:
+            value = getattr(self, prop)
+            out[prop] = list(value) if prop == "businessPhones" else value
+        return out
+
+    def to_truth(self) -> dict:
+        out = {prop: getattr(self, prop) for prop in USER_PROPS}
+        out["businessPhones"] = list(self.businessPhones)
+        out["roles"] = list(self.roles)
+        out["groups"] = list(self.groups)
+        out["callBehavior"] = self.callBehavior
+        return out
+
+
+class Grant:
+    """One delegation: `delegate` may act for `delegator` within `bits` (see ACTIONS)."""
+
+    __slots__ = ("delegator", "delegate", "active", "created", "bits", "gid")
+
+    def __init__(self, delegator, delegate, active, created, bits, gid=None):
+        self.delegator = delegator
+        self.delegate = delegate
+        self.active = active
+        self.created = created
+        self.bits = bits
+        self.gid = gid  # the grant's own id, made when first asked (Tenant.gid)
+
+    def to_truth(self) -> dict:
+        return {
+            "delegator": self.delegator,
+            "delegate": self.delegate,
+            "isActive": self.active,
+            "createdDateTime": iso(self.created),
+            "allowedActions": ACTIONS_OF[self.bits & ALL_ACTIONS],
+        }
+
+
+class TenantError(ValueError):
+    pass
