@@ -24,7 +24,7 @@ from delegation.changes.snapshots import snapshot
 from delegation.models import Delegation, DelegationChange
 from delegation.sync.service import sync_now
 from portal.models import User
-from tests.conftest import graphsim_env, wait_for
+from tests.conftest import graphsim_env, need, wait_for
 from tests.integration import changes_fixtures
 from tests.integration.changes_fixtures import CALLS, key
 from tests.integration.test_sync_account import connect
@@ -84,6 +84,7 @@ class Teams:
 @pytest.fixture
 def teams(graph_settings, graphsim, sim, signed_in_client, settings):
     """graphsim with the sync account connected (manager@, delegated) and the cache synced."""
+    need("delegation_writes" in sim.get("config"), "this graphsim takes no delegate writes yet")
     settings.SYNC_USE_APP_ONLY = False
     settings.DELEGATION_CHANGE_RETRY_SECONDS = 0
     settings.DELEGATION_CHANGE_LEASE_WAIT_SECONDS = 10
