@@ -93,7 +93,7 @@ def method_not_allowed(ctx: Ctx, status: int = 405) -> Resp:
     return graph_error(ctx, status, "Request_BadRequest", METHOD_NOT_ALLOWED)
 
 
-class Refusal(Exception):  # noqa: N818 - it is an answer, not an error of graphsim
+class Refusal(Exception):
     """Raised by a Graph handler (or a helper deep in one) to answer with `answer` at once."""
 
     def __init__(self, answer: Resp):

@@ -35,6 +35,12 @@ def parse_args(argv=None):
     parser.add_argument("--state-dir", default=None)
     parser.add_argument("--strict-callbacks", action="store_true")
     parser.add_argument(
+        "--delegation-writes",
+        choices=("accept", "reject"),
+        default="accept",
+        help="reject: every delegate write answers 405 (a tenant where Graph refuses them)",
+    )
+    parser.add_argument(
         "--redirect-uri",
         action="append",
         default=[],

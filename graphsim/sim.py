@@ -68,6 +68,7 @@ class Sim:
             "callback_openid_config": f"{self.base}/callbacks/v1/.well-known/OpenIdConfiguration",
             "callback_jwks": f"{self.base}/callbacks/v1/keys",
             "callback_issuer": self.cfg.callback_issuer,
+            "delegation_writes": self.cfg.delegation_writes,
             "sim": f"{self.base}/_sim",
             "acs_endpoint": self.base,
             "acs_connection_string": acs.connection_string(self.base, self.acs_key),

@@ -20,7 +20,8 @@ class Config:
     fault_kinds: list = field(default_factory=lambda: ["429", "503", "504", "slow", "drop"])
     slow_ms: float = 1500.0
     # deterministic failures for the next Graph requests / batch items:
-    # [{"status": 429, "retry_after": "2", "path_contains": "/users", "code": "..."}, ...]
+    # [{"status": 429, "retry_after": "2", "path_contains": "/users", "code": "..."}, ...];
+    # with "after_apply": true the request is handled first, then answered with the failure
     fail_next: list = field(default_factory=list)
     # identity
     token_lifetime_s: int = 3600
@@ -36,7 +37,8 @@ class Config:
     delta_page_size: int = 100
     delegation_id_mode: str = "other"  # "other" person's object id | "grant" id (unconfirmed)
     delegation_page_size: int = 0  # 0 = no paging of delegates/delegators lists
-    delegation_write_status: int = 405  # answer to POST/PATCH/DELETE on delegates (405 or 501)
+    delegation_writes: str = "accept"  # accept | reject (every write answers the status below)
+    delegation_write_status: int = 405  # answer to writes when rejecting (400, 403, 405 or 501)
     batch_shuffle: bool = True
     # calls
     strict_callbacks: bool = False
@@ -64,6 +66,7 @@ class Config:
             throttle_rps=args.throttle_rps,
             fault_rate=args.fault_rate,
             strict_callbacks=args.strict_callbacks,
+            delegation_writes=args.delegation_writes,
         )
 
     def update(self, changes: dict) -> list[str]:
@@ -103,12 +106,15 @@ def _check_fail_next(items: list) -> None:
             isinstance(status, int) and 100 <= status <= 599
         ):
             raise ValueError("fail_next items are objects with status 100..599, drop or slow")
+        if not isinstance(item.get("after_apply", False), bool):
+            raise ValueError("fail_next after_apply must be true or false")
 
 
 CHOICES = {
     "delegation_id_mode": ("other", "grant"),
     "callback_disorder": ("off", "swap", "duplicate", "both", "random"),
     "callback_resource_field": ("resourceUrl", "resource", "both"),
+    "delegation_writes": ("accept", "reject"),
     "delegation_write_status": (400, 403, 405, 501),
 }
 

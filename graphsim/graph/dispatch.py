@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 
 from graphsim.answers import Ctx, GraphRequest, Refusal, Resp, bad_request, method_not_allowed
 from graphsim.graph.auth import BearerTokens, authorize
-from graphsim.graph.faults import gate
+from graphsim.graph.faults import answer_after_apply, gate
 from graphsim.graph.routes import match
 
 WITH_BODY = ("POST", "PATCH", "PUT")
@@ -37,16 +37,20 @@ class Graph:
         refused = await gate(self.sim, ctx, f"/{ctx.version}/{path}")
         if refused is not None:
             return route, refused
+        answer = await self._handle(ctx, found, method, query, body)
+        return route, await answer_after_apply(self.sim, ctx, answer)
+
+    async def _handle(self, ctx: Ctx, found, method: str, query: str, body) -> Resp:
         refused = authorize(self.sim, found.permission, ctx)
         if refused is not None:
-            return route, refused
+            return refused
         options = {name.lower(): value for name, value in parse_qsl(query, keep_blank_values=True)}
         try:
             json_body = _json_body(method, body)
         except ValueError:
-            return route, bad_request(ctx, "Unable to read JSON request payload.")
+            return bad_request(ctx, "Unable to read JSON request payload.")
         request = GraphRequest(ctx, method, found.params, options, json_body)
-        return route, await _run(self.sim, found.handler, request)
+        return await _run(self.sim, found.handler, request)
 
 
 def _json_body(method: str, body):

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from graphsim.answers import GRAPH_CT, Ctx, DropConnection, Resp, dumps, graph_error
 from graphsim.graph.batch import run_batch
-from graphsim.graph.faults import gate
+from graphsim.graph.faults import answer_after_apply, gate
 from graphsim.graph.routes import match
 
 log = logging.getLogger("graphsim")
@@ -77,4 +77,5 @@ async def _batch(sim, ctx: Ctx, request: Request) -> Resp:
     refused = await gate(sim, ctx, f"/{ctx.version}/$batch")
     if refused is not None:
         return refused
-    return await run_batch(sim, ctx, await request.body())
+    answer = await run_batch(sim, ctx, await request.body())
+    return await answer_after_apply(sim, ctx, answer)

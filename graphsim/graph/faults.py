@@ -21,12 +21,25 @@ async def gate(sim, ctx: Ctx, path: str) -> Resp | None:
     """Charges the token bucket and maybe injects a fault: None lets the request through, else
     the answer to give. May raise DropConnection."""
     forced = _take_fail_next(sim.cfg, path)
+    if forced is not None and forced.get("after_apply"):
+        ctx.after_apply = forced  # see answer_after_apply: the request goes through first
+        return None
     if forced is not None:
         return await _forced_fault(sim, ctx, forced)
     throttled = _throttle(sim, ctx)
     if throttled is not None:
         return throttled
     return await _random_fault(sim, ctx)
+
+
+async def answer_after_apply(sim, ctx: Ctx, answer: Resp) -> Resp:
+    """The answer to a handled request: `answer`, or the failure of a `fail_next` item with
+    `after_apply` (the write happened; the client sees a 504, or nothing, and must find out)."""
+    fault, ctx.after_apply = ctx.after_apply, None
+    if fault is None:
+        return answer
+    failure = await _forced_fault(sim, ctx, fault)  # a slow one only delays the answer
+    return answer if failure is None else failure
 
 
 def _take_fail_next(cfg, path: str) -> dict | None:

@@ -6,22 +6,28 @@ import re
 from typing import NamedTuple
 
 from graphsim.calls import live, outgoing
-from graphsim.graph import delegation, delegation_writes, delta, users
+from graphsim.graph import delegation, delta, users
+from graphsim.graph import delegation_writes as writes
 
 BOTH = ("v1.0", "beta")
 BETA = ("beta",)
 ANY_METHOD = "*"
 PERSON = r"(?P<who>me|users/[^/]+)"
 SETTINGS = PERSON + r"/communications/callSettings/(?P<kind>delegates|delegators)"
-SETTINGS_TEMPLATE = "{who}/communications/callSettings/{kind}"
-CALL = r"communications/calls/(?P<call>[^/]+)"
+SETTINGS_NAME = "{who}/communications/callSettings/{kind}"
+SETTING = SETTINGS + r"/(?P<item>[^/]+)"
+SETTING_NAME = SETTINGS_NAME + "/{id}"
+CALLS = "communications/calls"
+CALL = CALLS + r"/(?P<call>[^/]+)"
+CALL_NAME = CALLS + "/{id}"
+CALL_ACTION = CALL + r"/(?P<action>transfer|redirect|keepAlive|answer|reject)"
 
 
 class Route(NamedTuple):
     versions: tuple
     method: str  # or ANY_METHOD
     pattern: re.Pattern
-    template: str  # how stats name the route
+    template: str  # the route's name in stats
     handler: object  # handler(sim, GraphRequest) -> Resp (or a coroutine of one)
     permission: str  # a key of graph.auth.PERMISSIONS
 
@@ -42,48 +48,21 @@ ROUTES = [
     _route(BOTH, "GET", r"users/delta(?:\(\))?", "users/delta", delta.delta, "users"),
     _route(BOTH, "GET", r"users/(?P<user>[^/]+)", "users/{id}", users.get_user, "users"),
     _route(BOTH, "GET", r"me", "me", users.me, "me"),
-    _route(BETA, "GET", SETTINGS, SETTINGS_TEMPLATE, delegation.list_settings, "delegation"),
+    _route(BETA, "GET", SETTINGS, SETTINGS_NAME, delegation.list_settings, "delegation"),
+    _route(BETA, "POST", SETTINGS, SETTINGS_NAME, writes.add_delegate, "delegation"),
+    _route(BETA, ANY_METHOD, SETTINGS, SETTINGS_NAME, writes.unsupported_write, "delegation"),
+    _route(BETA, "GET", SETTING, SETTING_NAME, delegation.get_setting, "delegation"),
+    _route(BETA, "PATCH", SETTING, SETTING_NAME, writes.change_delegate, "delegation"),
+    _route(BETA, "DELETE", SETTING, SETTING_NAME, writes.remove_delegate, "delegation"),
+    _route(BETA, ANY_METHOD, SETTING, SETTING_NAME, writes.unsupported_write, "delegation"),
+    _route(BOTH, "POST", CALLS, CALLS, outgoing.create_call, "calls"),
+    _route(BOTH, "GET", CALLS, CALLS, live.list_calls, "calls"),
+    _route(BOTH, "GET", CALL, CALL_NAME, live.get_call, "calls"),
+    _route(BOTH, "DELETE", CALL, CALL_NAME, live.delete_call, "calls"),
     _route(
-        BETA, ANY_METHOD, SETTINGS, SETTINGS_TEMPLATE, delegation_writes.refuse_write, "delegation"
+        BOTH, "GET", CALL + "/participants", CALL_NAME + "/participants", live.participants, "calls"
     ),
-    _route(
-        BETA,
-        "GET",
-        SETTINGS + r"/(?P<item>[^/]+)",
-        SETTINGS_TEMPLATE + "/{id}",
-        delegation.get_setting,
-        "delegation",
-    ),
-    _route(
-        BETA,
-        ANY_METHOD,
-        SETTINGS + r"/(?P<item>[^/]+)",
-        SETTINGS_TEMPLATE + "/{id}",
-        delegation_writes.refuse_write,
-        "delegation",
-    ),
-    _route(
-        BOTH, "POST", r"communications/calls", "communications/calls", outgoing.create_call, "calls"
-    ),
-    _route(BOTH, "GET", r"communications/calls", "communications/calls", live.list_calls, "calls"),
-    _route(BOTH, "GET", CALL, "communications/calls/{id}", live.get_call, "calls"),
-    _route(BOTH, "DELETE", CALL, "communications/calls/{id}", live.delete_call, "calls"),
-    _route(
-        BOTH,
-        "GET",
-        CALL + "/participants",
-        "communications/calls/{id}/participants",
-        live.participants,
-        "calls",
-    ),
-    _route(
-        BOTH,
-        "POST",
-        CALL + r"/(?P<action>transfer|redirect|keepAlive|answer|reject)",
-        "communications/calls/{id}/{action}",
-        live.call_action,
-        "calls",
-    ),
+    _route(BOTH, "POST", CALL_ACTION, CALL_NAME + "/{action}", live.call_action, "calls"),
 ]
 
 

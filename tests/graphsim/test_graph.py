@@ -312,7 +312,9 @@ def test_filter_and_count(sim, param):
     assert r.status_code == 400
 
 
-def test_delegation_writes_unsupported(sim):
+def test_delegation_writes_refused_when_rejecting(sim):
+    # writes are accepted by default (test_delegation_writes.py); this is the refusing tenant
+    sim.faults(delegation_writes="reject")
     tok = sim.user_token("boss@contoso.test", ["CallDelegation.ReadWrite"])
     r = sim.post("/beta/me/communications/callSettings/delegates", token=tok, json={})
     assert r.status_code in (405, 501)
