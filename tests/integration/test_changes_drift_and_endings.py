@@ -3,9 +3,11 @@ grants: the end-date job makes each ending once, with a clock the test controls.
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from delegation.changes import states
@@ -201,10 +203,6 @@ def test_cancelling_an_ending_keeps_the_grant_without_an_end(people, queued):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_running_the_end_job_at_once_end_each_grant_once(monkeypatch):
-    import threading
-
-    from django.db import close_old_connections
-
     monkeypatch.setattr("delegation.changes.services.due.enqueue", lambda *a: None)
     pairs = [(person(f"Boss {i}"), person(f"Helper {i}")) for i in range(6)]
     for boss, helper in pairs:
@@ -217,7 +215,7 @@ def test_two_workers_running_the_end_job_at_once_end_each_grant_once(monkeypatch
         try:
             made_ids.extend(due.end_due(now=NOW + timedelta(minutes=1)))
         finally:
-            close_old_connections()
+            connection.close()
 
     threads = [threading.Thread(target=job) for _ in range(2)]
     for thread in threads:

@@ -11,7 +11,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import close_old_connections
+from django.db import connection
 from django.utils import timezone
 
 from delegation.changes import states
@@ -246,7 +246,7 @@ def test_two_changes_to_one_delegator_at_once_are_applied_one_after_the_other(
         try:
             done.append(apply_change(change.pk).status)
         finally:
-            close_old_connections()
+            connection.close()
 
     threads = [threading.Thread(target=work, args=(c,)) for c in (first, second)]
     for thread in threads:

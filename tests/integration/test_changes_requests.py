@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import close_old_connections
+from django.db import connection
 from django.utils import timezone
 
 from delegation.changes import states
@@ -281,7 +281,7 @@ def test_two_requests_for_the_last_place_of_one_delegator_at_once_make_one(make_
         except ChangeRefused as exc:
             outcomes.append(exc.codes[0])
         finally:
-            close_old_connections()
+            connection.close()
 
     threads = [threading.Thread(target=submit, args=(d,)) for d in (first, second)]
     for thread in threads:
