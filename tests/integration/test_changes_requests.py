@@ -290,3 +290,16 @@ def test_two_requests_for_the_last_place_of_one_delegator_at_once_make_one(make_
         thread.join()
     assert sorted(outcomes) == ["delegator_full", "requested"]
     assert ChangeRequest.objects.count() == 1
+
+
+def test_a_person_is_named_by_object_id_never_by_anything_else(make_user, people, queued):
+    helpdesk = make_user("helpdesk")
+    with pytest.raises(ChangeRefused) as caught:
+        request_change(
+            actor=helpdesk,
+            delegator_id=people["boss"].object_id,
+            delegate_id="../../me",
+            after=CALLS,
+            idempotency_key=key(),
+        )
+    assert caught.value.codes == ["not_an_object_id"] and not ChangeRequest.objects.exists()

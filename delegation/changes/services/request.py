@@ -19,6 +19,7 @@ from delegation.changes.rules import Refusal
 from delegation.changes.services import outcome
 from portal import audit
 from portal.db import create_once
+from portal.graph.directory import is_object_id
 from portal.queue import enqueue
 
 APPLY_TASK = "delegation.changes.tasks.apply_change"
@@ -102,6 +103,8 @@ def request_change(
     if acting is None and review is not None and after is None:
         acting = rules.STAFF if REVIEW_CAPABILITY in actor_facts.capabilities else None
     refusals = [NOT_ALLOWED] if acting is None else _end_refusals(after, ends_at, end_action)
+    if not (is_object_id(delegator_id) and is_object_id(delegate_id)):
+        refusals = [Refusal("not_an_object_id", "People are named by their Entra object id.")]
     change = created = None
     if not refusals:
         change, created, refusals = decide_and_save(
