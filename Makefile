@@ -1,11 +1,12 @@
-# The two commands of the README: `make run` (portal + demo tenant) and `make test` (the suite).
+# The two commands of the README: `make run` (portal + demo tenant, served as in production)
+# and `make test` (the suite). `make run-dev`: the same with DEBUG on and reload on change.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint fmt venv clean bench vendor-acs
+.PHONY: run run-dev test test-fast lint fmt venv clean bench vendor-acs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,9 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	$(PY) scripts/dev.py
+
+run-dev: $(STAMP)
+	$(PY) scripts/dev.py --dev
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -36,6 +40,7 @@ bench: $(STAMP)
 	$(PY) bench/graphsim.py
 	$(PY) bench/sync.py --users 1000
 	$(PY) bench/pages.py
+	$(PY) bench/web.py
 
 clean:
 	rm -rf .run staticfiles .pytest_cache

@@ -20,7 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +39,19 @@ LAST = (  # noqa: SIM905 (a list literal would take a line per name)
 DEPARTMENTS = [f"Department {i:02d}" for i in range(40)]
 OFFSETS = (1, 17, 389)  # each person delegates to three others: unique pairs, no self-grants
 SEARCH_TERM = "Mar"
+
+
+def grant_snapshot(grant) -> dict:
+    """A change record's before/after as the sync writes it (sync/apply.py): the grant's
+    columns by model field name, createdDateTime as ISO text in UTC."""
+    from portal import allowed_actions
+
+    created = grant.created_in_teams
+    return {
+        "is_active": grant.is_active,
+        "created_in_teams": created.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z",
+        **{field: getattr(grant, field) for field in allowed_actions.FIELDS},
+    }
 
 
 def seed(people: int, grants: int) -> dict:
@@ -122,7 +135,7 @@ def seed(people: int, grants: int) -> dict:
             delegator_id=g.delegator_id,
             delegate_id=g.delegate_id,
             kind=DelegationChange.Kind.ADDED,
-            after={"makeCalls": g.make_calls, "receiveCalls": g.receive_calls},
+            after=grant_snapshot(g),
         )
         for g in rows
     ]

@@ -13,6 +13,7 @@ from django import forms
 from django.conf import settings
 
 from calls import selectors
+from portal.roles import user_has_capability
 
 
 def new_key() -> str:
@@ -35,14 +36,33 @@ class KeyedForm(forms.Form):
 
 
 def normalise_phone(raw: str) -> str:
-    """E.164, or ValidationError in words a person understands."""
-    try:
-        number = phonenumbers.parse(raw, settings.CALLS_DEFAULT_REGION or None)
-    except phonenumbers.NumberParseException as exc:
-        raise forms.ValidationError("That is not a phone number.") from exc
+    """E.164, or ValidationError in words a person understands. A number written without a
+    country code is read in CALLS_DEFAULT_REGION; one written with the 00 international prefix
+    works from any region (North America dials 011, so `0044...` is not theirs to read)."""
+    text = raw.strip()
+    number = _parsed(text, settings.CALLS_DEFAULT_REGION or None)
+    if (number is None or not phonenumbers.is_valid_number(number)) and text.startswith("00"):
+        number = _parsed("+" + text[2:], None) or number
+    if number is None:
+        raise forms.ValidationError("That is not a phone number.")
+    if number.extension:
+        # Graph dials E.164 numbers, which have no extension: dropping it would ring the wrong
+        # desk, so it is refused in words.
+        raise forms.ValidationError(
+            f"The portal cannot dial extension {number.extension}: calls go to whole numbers "
+            "only. Call the main number and ask for the extension, or call the person from "
+            "the directory."
+        )
     if not phonenumbers.is_valid_number(number):
         raise forms.ValidationError("That phone number is not valid.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _parsed(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
 
 
 class StartCallForm(KeyedForm):
@@ -66,7 +86,21 @@ class StartCallForm(KeyedForm):
         self.user = user
         self.delegators = {d.object_id: d for d in selectors.eligible_delegators(user)}
         choices = [(oid, d.label) for oid, d in self.delegators.items()]
-        self.fields["on_behalf_of"].choices = [("", "Nobody: the call is mine"), *choices]
+        # Only choices the person may submit: a call of their own needs the capability.
+        self.can_place_own = user_has_capability(user, "place_calls_any")
+        if self.can_place_own:
+            choices.insert(0, ("", "Nobody: the call is mine"))
+        else:
+            self.fields["on_behalf_of"].required = True
+            self.fields["on_behalf_of"].error_messages["required"] = (
+                "Choose whom you are calling for: you may only call on someone's behalf."
+            )
+        self.fields["on_behalf_of"].choices = choices
+
+    @property
+    def can_be_submitted(self) -> bool:
+        """False when every choice would be refused: no calling rights and no delegator."""
+        return self.can_place_own or bool(self.delegators)
 
     def clean_person(self):
         object_id = self.cleaned_data["person"].strip()
@@ -131,9 +165,9 @@ class RedirectForm(KeyedForm):
     def clean(self):
         data = super().clean()
         person_id, delegator_id = data.get("person", ""), data.get("delegator", "")
-        if bool(person_id) == bool(delegator_id):
+        if not person_id and not delegator_id:
             raise forms.ValidationError("Choose one person, or one person's delegates.")
-        if person_id:
+        if not delegator_id:  # "Ring all" names the delegator; it wins over a chosen person
             person = selectors.directory_person(person_id)
             if person is None:
                 raise forms.ValidationError("That person is not in the directory.")

@@ -18,6 +18,12 @@ class Call(models.Model):
         PERSON = "person", "Person"
         PHONE = "phone", "Phone number"
 
+    class Mode(models.TextChoices):
+        # The application calls the callee: nobody from our side is on the line (older calls).
+        DIRECT = "direct", "The application calls the callee"
+        # Two legs: the application rings the acting person, then transfers them to the callee.
+        RING_ME_FIRST = "ring_me_first", "Rings you first, then puts you through"
+
     # Generated when the form was rendered: a double submit finds this row instead of a new call.
     idempotency_key = models.CharField(max_length=64, unique=True)
     graph_id = models.CharField(max_length=128, blank=True, default="")
@@ -42,9 +48,18 @@ class Call(models.Model):
     target_object_id = models.CharField(max_length=64, blank=True, default="")
     target_phone = models.CharField(max_length=32, blank=True, default="")  # E.164
     target_display = models.CharField(max_length=256, blank=True, default="")
-    # Who called us, for incoming calls (from Graph: untrusted, bounded).
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.DIRECT)
+    # Ring-me-first: the first leg rings this person (the acting person's object id in Teams);
+    # the callee's leg is the transfer the portal makes once they answer.
+    first_leg_object_id = models.CharField(max_length=64, blank=True, default="")
+    first_leg_display = models.CharField(max_length=256, blank=True, default="")
+    callee_leg = models.CharField(max_length=16, choices=states.LEG_CHOICES, blank=True, default="")
+    callee_leg_reason = models.CharField(max_length=512, blank=True, default="")
+    # Who called us, for incoming calls, and whom they dialled (from Graph: untrusted, bounded).
     caller_display = models.CharField(max_length=256, blank=True, default="")
     caller_object_id = models.CharField(max_length=64, blank=True, default="")
+    called_display = models.CharField(max_length=256, blank=True, default="")
+    called_object_id = models.CharField(max_length=64, blank=True, default="")
     state = models.CharField(max_length=32, choices=states.CHOICES, default=states.REQUESTED)
     # Rank of the last applied notification: late or repeated ones cannot move the call back.
     state_rank = models.PositiveSmallIntegerField(default=0)
@@ -58,6 +73,13 @@ class Call(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     last_keepalive_at = models.DateTimeField(null=True, blank=True)
+    # When a worker claimed the call to place it: a task delivered twice places it once.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # First established: the callee (direct) or the acting person (ring-me-first) answered.
+    answered_at = models.DateTimeField(null=True, blank=True)
+    callee_rang_at = models.DateTimeField(null=True, blank=True)
+    callee_answered_at = models.DateTimeField(null=True, blank=True)
+    callee_ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -71,6 +93,10 @@ class Call(models.Model):
 
     def __str__(self) -> str:
         return f"call #{self.pk} to {self.target_label} ({self.state})"
+
+    @property
+    def rings_me_first(self) -> bool:
+        return self.mode == self.Mode.RING_ME_FIRST
 
     @property
     def target_label(self) -> str:
@@ -126,13 +152,16 @@ class CallAction(models.Model):
 
     class Kind(models.TextChoices):
         TRANSFER = "transfer", "Transfer"
+        # The transfer of a ring-me-first call to its callee, made when the first leg answers.
+        HANDOVER = "handover", "Put through"
         REDIRECT = "redirect", "Redirect"
         END = "end", "End"
 
     class Outcome(models.TextChoices):
-        PENDING = "pending", "Sending"
-        ACCEPTED = "accepted", "Accepted by Microsoft"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", "waiting to be sent"
+        ACCEPTED = "accepted", "sent; Microsoft is on it"  # 202: the call's notifications finish it
+        COMPLETED = "completed", "done"
+        FAILED = "failed", "failed"
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="actions")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -147,6 +176,8 @@ class CallAction(models.Model):
         Call, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
+    # When a worker claimed it to send it: a task delivered twice sends it once.
+    sent_at = models.DateTimeField(null=True, blank=True)
     message = models.CharField(max_length=512, blank=True, default="")
     graph_request_id = models.CharField(max_length=128, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from calls import states
 from calls.models import Call, CallEvent
+from calls.services.send import put_through_if_answered
 from calls.services.state import apply_state
 from portal import audit
 from portal.db import create_once
@@ -49,6 +50,8 @@ def _ingest_one(notification: CallNotification, call_hint: str) -> bool:
     applied = apply_state(call.pk, notification.state, result)
     if applied:
         CallEvent.objects.filter(pk=event.pk).update(applied=True)
+        if notification.state == states.ESTABLISHED and call.rings_me_first:
+            put_through_if_answered(call.pk)  # once, however often `established` arrives
     return applied
 
 
@@ -88,6 +91,9 @@ def _match_by_key(graph_id: str, key: str) -> Call | None:
             call.state, call.state_rank, call.ended_at = states.REQUESTED, 0, None
             call.error = ""
             fields += ["state", "state_rank", "ended_at", "error"]
+            if call.rings_me_first:  # placed after all: the callee waits for the first leg
+                call.callee_leg = states.LEG_WAITING
+                fields.append("callee_leg")
         call.save(update_fields=fields)
     return call
 
@@ -101,6 +107,8 @@ def _create_incoming(notification: CallNotification) -> Call | None:
         direction=Call.Direction.INCOMING,
         caller_display=caller.display_name,
         caller_object_id=caller.object_id,
+        called_display=notification.called.display_name,
+        called_object_id=notification.called.object_id,
     )
     if created:
         audit.record(

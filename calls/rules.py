@@ -137,6 +137,16 @@ def may_redirect(*, can_redirect: bool, direction: str, call_state: str) -> Deci
     return ALLOW
 
 
+def may_ring_first(*, reachable_in_teams: bool) -> Decision:
+    """A call rings the acting person's own Teams first: they must be someone Teams can ring."""
+    if not reachable_in_teams:
+        return refuse(
+            "The portal cannot ring you in Teams: your account is not in its copy of the "
+            "directory, or it is disabled. Ask an admin to run a sync."
+        )
+    return ALLOW
+
+
 def may_start_phone_call(*, app_instance_id: str) -> Decision:
     if not app_instance_id:
         return refuse(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -46,16 +49,17 @@ def my_other_connected_calls(user, call: Call) -> QuerySet[Call]:
     )
 
 
-def eligible_delegators(user) -> list[DirectoryUser]:
-    """People whose active grant to this user allows makeCalls (the "on behalf of" choices)."""
+def eligible_delegators(user, action: str = "make_calls") -> list[DirectoryUser]:
+    """People whose active grant to this user allows `action` (a Delegation field): by default
+    makeCalls, the "on behalf of" choices."""
     if not getattr(user, "object_id", ""):
         return []
     rows = (
         Delegation.objects.filter(
             delegate__object_id=user.object_id,
             is_active=True,
-            make_calls=True,
             delegator__in_directory=True,
+            **{action: True},
         )
         .select_related("delegator")
         .order_by("delegator__display_name")
@@ -88,14 +92,12 @@ def receivers_for(delegator: DirectoryUser | None) -> list[DirectoryUser]:
     return [row.delegate for row in rows if row.delegate.in_directory]
 
 
-def delegators_with_receivers() -> list[DirectoryUser]:
-    """Delegators who have at least one delegate allowed to receive their calls (redirect)."""
-    ids = (
-        Delegation.objects.filter(is_active=True, receive_calls=True, delegate__in_directory=True)
-        .values_list("delegator_id", flat=True)
-        .distinct()
-    )
-    return list(DirectoryUser.objects.filter(pk__in=ids).order_by("display_name")[:200])
+def redirect_deadline(call: Call) -> datetime | None:
+    """Until when a ringing incoming call can be redirected: the redirect window counted from
+    its first notification (the row is made when it arrives)."""
+    if call.direction != Call.Direction.INCOMING or call.state != states.INCOMING:
+        return None
+    return call.created_at + timedelta(seconds=settings.CALLS_REDIRECT_WINDOW_SECONDS)
 
 
 def directory_person(object_id: str) -> DirectoryUser | None:
@@ -113,3 +115,20 @@ def search_people(query: str) -> list[DirectoryUser]:
     reachable = DirectoryUser.objects.filter(in_directory=True, account_enabled=True)
     return people_selectors.search_people(reachable, query or "", limit=PEOPLE_SEARCH_LIMIT)
 
+
+def call_choices(user, person: DirectoryUser) -> dict:
+    """The calls a person page offers `user` for `person`: a call of their own (with the
+    capability), one on behalf of each delegator whose grant lets them make calls, and calls
+    for `person` when `person` is one of those delegators."""
+    delegators = eligible_delegators(user)
+    reachable = (
+        person.in_directory
+        and person.account_enabled
+        and person.object_id != getattr(user, "object_id", "")
+    )
+    return {
+        "person": person,
+        "call_own": reachable and user_has_capability(user, "place_calls_any"),
+        "call_for": [d for d in delegators if d.pk != person.pk] if reachable else [],
+        "call_as_them": any(d.pk == person.pk for d in delegators),
+    }

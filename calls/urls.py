@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from calls import views, webhooks
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("incoming", views.incoming, name="incoming"),
     path("people", views.people, name="people"),
     path("callback", webhooks.callback, name="callback"),
+    path("phone/", include("calls.phone.urls")),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/live", views.live, name="live"),
     path("<int:pk>/transfer", views.transfer, name="transfer"),

@@ -1,6 +1,9 @@
-"""Forms of the dashboards: the organisation table's filters and a grant review."""
+"""Forms of the dashboards: the organisation table's filters, a grant review, and the one
+parser of a keyset cursor (a row id) from a query string."""
 
 from __future__ import annotations
+
+import re
 
 from django import forms
 
@@ -16,6 +19,16 @@ SORT_LABELS = {
     "department": "Department",
     "changed": "Last changed",
 }
+
+# ASCII digits, bounded: "²" is isdigit() yet not int(), 5,000 digits raise ValueError, and 19
+# or more can overflow the database's 64-bit integer.
+_ROW_ID = re.compile(r"[0-9]{1,18}")
+
+
+def row_id(query, name: str) -> int | None:
+    """The row id `query` (request.GET) holds under `name`, or None when absent or not one."""
+    value = query.get(name) or ""
+    return int(value) if _ROW_ID.fullmatch(value) else None
 
 
 class DelegationFilterForm(forms.Form):
@@ -38,12 +51,18 @@ class DelegationFilterForm(forms.Form):
     )
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
-    def filters(self) -> dict:
-        """The cleaned filters (empty ones dropped), for the selector and the export link."""
-        self.is_valid()  # cleaned_data then holds the valid fields only; errors show on the form
-        data = {k: v for k, v in getattr(self, "cleaned_data", {}).items() if k != "page" and v}
-        data["person"] = " ".join(data.get("person", "").split())
-        return {k: v for k, v in data.items() if v}
+    def filters_and_page(self) -> tuple[dict[str, str], int]:
+        """Validate the query string and return its filters (the valid, non-empty ones: for the
+        selector and the export link) and the page number (1 unless a valid one was asked).
+
+        A field that does not validate is left out; its error stays on the form, where the
+        page shows it and the export refuses to run."""
+        if not self.is_bound:
+            return {}, 1
+        self.is_valid()  # validates once; cleaned_data then holds the fields that passed
+        data = {k: v for k, v in self.cleaned_data.items() if k != "page"}
+        data["person"] = " ".join((data.get("person") or "").split())
+        return {k: v for k, v in data.items() if v}, self.cleaned_data.get("page") or 1
 
 
 class ReviewForm(forms.Form):

@@ -52,6 +52,9 @@ class Config:
     establish_ms: float = 100.0  # delay before "establishing" notification
     answer_ms: float = 300.0  # delay before established / no answer / unreachable
     transfer_ms: float = 200.0
+    # What a transfer whose target does not pick up reports: 500/7000 whatever the reason, or
+    # the target's own ending (408/10057, 480/10076). Microsoft does not say (unconfirmed).
+    transfer_failure_result: str = "generic"
     keepalive_timeout_s: float = 2700.0  # 45 minutes, as Graph
     max_concurrent_calls: int = 100
     redirect_window_s: float = 15.0
@@ -116,6 +119,7 @@ CHOICES = {
     "callback_resource_field": ("resourceUrl", "resource", "both"),
     "delegation_writes": ("accept", "reject"),
     "delegation_write_status": (400, 403, 405, 501),
+    "transfer_failure_result": ("generic", "reason"),
 }
 
 

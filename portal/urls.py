@@ -5,6 +5,7 @@ from portal.views import errors, home
 portal_patterns = [
     path("", home.home, name="home"),
     path("healthz", errors.healthz, name="healthz"),
+    path("livez", errors.livez, name="livez"),
     path("no-access", home.no_access, name="no_access"),
     path("", include("portal.auth_urls")),
 ]

@@ -25,7 +25,16 @@ class ActionResult:
     note: str = ""  # e.g. the live re-check could not be made
 
 
-def graph_error_in_words(exc: Exception) -> str:
+def graph_error_in_words(exc: Exception, kind: str = "") -> str:
+    """Graph's refusal in words; `kind` names the action refused (transfer, redirect, end,
+    handover), empty for placing a call."""
+    if kind in ("transfer", "handover") and getattr(exc, "status", 0) == 403:
+        # A transfer refused with 403: the target does not take transfers (policy), or the
+        # app lacks a permission; Graph does not say which (GRAPH_CONTRACT §6).
+        return (
+            "Microsoft refused the transfer: the person may not take transferred calls, or "
+            "the portal lacks the permission to transfer. Microsoft does not say which."
+        )
     if isinstance(exc, TokenError):
         return (
             "The portal could not get a Microsoft token to act on calls. "

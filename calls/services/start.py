@@ -9,6 +9,7 @@ import logging
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from portal import audit
 from portal.db import create_once
 from portal.graph import calls as graph_calls
 from portal.graph.errors import GraphError, TokenError
+from portal.queue import enqueue
 from portal.roles import user_has_capability
 from portal.token_store import user_token_provider
 
@@ -60,71 +62,69 @@ def call_start(
     phone: str = "",
     on_behalf_of: DirectoryUser | None = None,
     request=None,
+    ring_me_first: bool = True,
 ) -> ActionResult:
+    """Check, record and queue a call. Ringing the acting person first (the default), the
+    callee is dialled only once they answer (services.handover)."""
     existing = Call.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return _resubmitted(user, existing)
-    note = _check_start(user, phone=phone, on_behalf_of=on_behalf_of, request=request)
-    target = person.label if person else phone
-    call, created = create_once(
-        Call,
-        {"idempotency_key": idempotency_key},
-        started_by=user,
-        on_behalf_of=on_behalf_of,
-        target_kind=Call.TargetKind.PERSON if person else Call.TargetKind.PHONE,
-        target_object_id=person.object_id if person else "",
-        target_phone=phone,
-        target_display=target[:256],
+    me, note = _check_start(
+        user, phone=phone, on_behalf_of=on_behalf_of, request=request, ring_first=ring_me_first
     )
-    if not created:
-        return _resubmitted(user, call)
-    subject = f"On behalf of {on_behalf_of.label}" if on_behalf_of else ""
-    try:
-        placed = graph_calls.create_call(
-            callback_uri=callback_uri(idempotency_key),
-            person=graph_calls.Person(person.object_id, person.display_name) if person else None,
-            phone=phone,
-            subject=subject,
+    target = person.label if person else phone
+    legs = {}
+    if me is not None:
+        legs = {
+            "mode": Call.Mode.RING_ME_FIRST,
+            "first_leg_object_id": me.object_id,
+            "first_leg_display": me.label[:256],
+            "callee_leg": states.LEG_WAITING,
+        }
+    with transaction.atomic():
+        call, created = create_once(
+            Call,
+            {"idempotency_key": idempotency_key},
+            started_by=user,
+            on_behalf_of=on_behalf_of,
+            target_kind=Call.TargetKind.PERSON if person else Call.TargetKind.PHONE,
+            target_object_id=person.object_id if person else "",
+            target_phone=phone,
+            target_display=target[:256],
+            **legs,
         )
-    except (GraphError, TokenError) as exc:
-        error = graph_error_in_words(exc)
-        Call.objects.filter(pk=call.pk).update(
-            state=states.FAILED,
-            state_rank=states.rank(states.FAILED),
-            error=error[:512],
-            graph_request_id=request_id_of(exc)[:128],
-            ended_at=timezone.now(),
-        )
-        _audit_call("call.start", "failure", call, request, request_id_of(exc), error=str(exc))
-        call.refresh_from_db()
-        return ActionResult(call, True, error=error, note=note)
-    # A notification may have named the call already (callbackUri carries our key).
-    Call.objects.filter(pk=call.pk, graph_id="").update(graph_id=placed.graph_id)
-    Call.objects.filter(pk=call.pk).update(graph_request_id=placed.request_id[:128])
-    apply_state(call.pk, placed.state, None)
-    _audit_call("call.start", "success", call, request, placed.request_id)
-    call.refresh_from_db()
+        if not created:
+            return _resubmitted(user, call)
+        _audit_call("call.start.requested", "success", call, request)
+        enqueue("calls.tasks.place_call", call.pk)
     return ActionResult(call, True, note=note)
 
 
-def _check_start(user, *, phone: str, on_behalf_of: DirectoryUser | None, request) -> str:
-    """Raise CallRefused unless this person may place this call; return a note for them."""
+def _check_start(
+    user, *, phone: str, on_behalf_of: DirectoryUser | None, request, ring_first: bool
+) -> tuple[DirectoryUser | None, str]:
+    """Raise CallRefused unless this person may place this call; else whom the first leg rings
+    (None: the call goes straight to the callee) and a note for the person."""
     if not settings.CALLS_CALLBACK_BASE_URL:
         raise CallRefused("Calls are not set up: the portal has no callback address yet.")
+    me = selectors.directory_person(getattr(user, "object_id", "")) if ring_first else None
+    live = None
+    decision = rules.ALLOW
     if phone:
         decision = rules.may_start_phone_call(app_instance_id=settings.CALLS_APP_INSTANCE_ID)
-        if not decision:
-            raise CallRefused(decision.reason)
-    grant = live = None
-    if on_behalf_of is not None:
-        grant = selectors.grant_between(on_behalf_of.object_id, user.object_id)
-        live = live_grant_check(user, on_behalf_of.object_id)
-    decision = rules.may_start_call(
-        can_place_any=user_has_capability(user, "place_calls_any"),
-        on_behalf_of=on_behalf_of.object_id if on_behalf_of else None,
-        grant=grant,
-        live=live,
-    )
+    if decision and ring_first:
+        decision = rules.may_ring_first(reachable_in_teams=me is not None)
+    if decision:
+        grant = None
+        if on_behalf_of is not None:
+            grant = selectors.grant_between(on_behalf_of.object_id, user.object_id)
+            live = live_grant_check(user, on_behalf_of.object_id)
+        decision = rules.may_start_call(
+            can_place_any=user_has_capability(user, "place_calls_any"),
+            on_behalf_of=on_behalf_of.object_id if on_behalf_of else None,
+            grant=grant,
+            live=live,
+        )
     if not decision:
         audit.record(
             "call.start",
@@ -135,13 +135,60 @@ def _check_start(user, *, phone: str, on_behalf_of: DirectoryUser | None, reques
             reason=decision.reason,
         )
         raise CallRefused(decision.reason)
-    return rules.live_check_note(live) if on_behalf_of else ""
+    return me, rules.live_check_note(live) if on_behalf_of else ""
 
 
 def _resubmitted(user, call: Call) -> ActionResult:
     if call.started_by_id != user.pk:
         raise CallRefused("This form has already been used. Open a new one.")
     return ActionResult(call, False, error=call.error)
+
+
+# --- placing it (the worker) ---------------------------------------------------------------
+def place_call(call_pk: int) -> None:
+    """Ask Graph to place a recorded call, once: the claim makes a task delivered twice (or a
+    crashed worker's retry) place nothing more, since a second POST could ring twice."""
+    claimed = Call.objects.filter(pk=call_pk, state=states.REQUESTED, sent_at__isnull=True).update(
+        sent_at=timezone.now()
+    )
+    if not claimed:
+        return
+    call = Call.objects.select_related("on_behalf_of", "started_by").get(pk=call_pk)
+    subject = f"On behalf of {call.on_behalf_of.label}" if call.on_behalf_of_id else ""
+    try:
+        placed = graph_calls.create_call(
+            callback_uri=callback_uri(call.idempotency_key),
+            subject=subject,
+            **_first_leg(call),
+        )
+    except (GraphError, TokenError) as exc:
+        error = graph_error_in_words(exc)
+        Call.objects.filter(pk=call.pk, graph_id="").update(
+            state=states.FAILED,
+            state_rank=states.rank(states.FAILED),
+            error=error[:512],
+            graph_request_id=request_id_of(exc)[:128],
+            ended_at=timezone.now(),
+            callee_leg=states.LEG_NOT_DIALLED if call.rings_me_first else "",
+        )
+        _audit_call("call.start", "failure", call, None, request_id_of(exc), error=str(exc))
+        return
+    # A notification may have named the call already (callbackUri carries our key).
+    Call.objects.filter(pk=call.pk, graph_id="").update(graph_id=placed.graph_id)
+    Call.objects.filter(pk=call.pk).update(graph_request_id=placed.request_id[:128])
+    apply_state(call.pk, placed.state, None)
+    _audit_call("call.start", "success", call, None, placed.request_id)
+
+
+def _first_leg(call: Call) -> dict:
+    """Whom Graph rings: the acting person first (from the resource account when the callee is
+    a number, so the transfer to it is allowed), else the callee."""
+    if call.rings_me_first:
+        me = graph_calls.Person(call.first_leg_object_id, call.first_leg_display)
+        return {"person": me, "from_resource_account": bool(call.target_phone)}
+    if call.target_phone:
+        return {"phone": call.target_phone}
+    return {"person": graph_calls.Person(call.target_object_id, call.target_display)}
 
 
 def _audit_call(action, outcome, call: Call, request, request_id: str = "", **detail):

@@ -4,6 +4,7 @@ pages (shared with the CSV export), and the grants a review looks at."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db.models import Q, QuerySet, Subquery
 
@@ -25,6 +26,7 @@ class Risk:
     q: Q  # the filter on Delegation that finds such grants
 
 
+DEFAULT_RISK = "manage_settings"  # what the reviews page shows when no known risk is asked for
 RISKS: dict[str, Risk] = {
     "manage_settings": Risk(
         "May manage call and delegate settings",
@@ -53,6 +55,7 @@ RISKS: dict[str, Risk] = {
 
 
 # --- the table (and the CSV export, which shares its query) ----------------------------------
+DEFAULT_SORT = "newest"
 SORTS = {
     "newest": ("-id",),
     "oldest": ("id",),
@@ -61,6 +64,8 @@ SORTS = {
     "department": ("delegator__department", "id"),
     "changed": ("-last_changed", "-id"),
 }
+# The sorts that run from the highest value down: their column header says "descending".
+DESCENDING_SORTS = frozenset(key for key, order in SORTS.items() if order[0].startswith("-"))
 
 
 def filtered_delegations(
@@ -79,7 +84,7 @@ def filtered_delegations(
         qs = qs.filter(**{action: True})
     if active in ("yes", "no"):
         qs = qs.filter(is_active=(active == "yes"))
-    return qs.order_by(*SORTS.get(sort, SORTS["newest"]))
+    return qs.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
 
 
 @dataclass
@@ -136,13 +141,33 @@ def grants_for_user(user) -> QuerySet[Delegation]:
     return Delegation.objects.none()
 
 
-def risky_grants(risk: str, after_id: int = 0, limit: int = PAGE_SIZE) -> list[Delegation]:
-    """Grants with one risk, in id order from `after_id` (keyset paging: fast at any depth)."""
-    q = RISKS[risk].q
-    return list(
-        Delegation.objects.filter(q, id__gt=after_id)
-        .select_related("delegator", "delegate")
-        .order_by("id")[:limit]
+class ReviewRow(NamedTuple):
+    grant: Delegation
+    latest: GrantReview | None  # the latest decision on this delegator and delegate, if any
+
+
+@dataclass
+class ReviewPage:
+    risk: str  # the risk asked for when it is one of RISKS, else DEFAULT_RISK
+    rows: list[ReviewRow]
+    next_after: int | None  # keyset cursor of the next page, None on the last page
+    recent: list[GrantReview]
+
+
+def review_page(user, risk: str | None, after: int | None = None) -> ReviewPage:
+    """One page of the grants with `risk` that `user` may review, in id order after the grant
+    id `after` (keyset paging: fast at any depth), each with its latest review, and the recent
+    decisions: 3 queries."""
+    risk = risk if risk in RISKS else DEFAULT_RISK
+    grants = list(
+        grants_for_user(user).filter(RISKS[risk].q, id__gt=after or 0).order_by("id")[:PAGE_SIZE]
+    )
+    latest = latest_reviews([(g.delegator_id, g.delegate_id) for g in grants])
+    return ReviewPage(
+        risk=risk,
+        rows=[ReviewRow(g, latest.get((g.delegator_id, g.delegate_id))) for g in grants],
+        next_after=grants[-1].id if len(grants) == PAGE_SIZE else None,
+        recent=recent_reviews() if user_has_capability(user, "review_grants") else [],
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
 from delegation.models import Delegation, DelegationChange, DirectoryUser, SyncRun
 from portal.roles import user_has_capability
@@ -16,6 +16,10 @@ HISTORY_LIMIT = 50
 # Teams allows 25 each way; the cap only guards the page against a corrupt cache.
 LIST_CAP = 200
 SEARCH_FIELDS = ("display_name", "upn", "mail")
+# A received grant's `may_start_call`: it lets the delegate start calls on behalf of a delegator
+# who is still in the directory (the "start a call" button). The call form decides again, with
+# Graph's live answer, through calls/rules.may_start_call.
+MAY_START_CALL = Q(is_active=True, make_calls=True, delegator__in_directory=True)
 
 
 def people_for_user(user) -> QuerySet[DirectoryUser]:
@@ -133,10 +137,12 @@ def grants_given(person: DirectoryUser) -> list[Delegation]:
 
 
 def grants_received(person: DirectoryUser) -> list[Delegation]:
-    """The person's delegators (one query), active first, by name, capped at LIST_CAP."""
+    """The person's delegators (one query), active first, by name, capped at LIST_CAP; each
+    grant carries `may_start_call` (MAY_START_CALL)."""
     return list(
         Delegation.objects.filter(delegate=person)
         .select_related("delegator")
+        .annotate(may_start_call=ExpressionWrapper(MAY_START_CALL, output_field=BooleanField()))
         .order_by("-is_active", "delegator__display_name", "id")[:LIST_CAP]
     )
 

@@ -19,25 +19,21 @@ from portal.permissions import require_capability
 @require_capability("view_organisation")
 def organisation(request):
     form = DelegationFilterForm(request.GET or None)
-    filters = form.filters()
-    number = getattr(form, "cleaned_data", {}).get("page") or 1  # filters() cleaned the form
+    filters, number = form.filters_and_page()
     summary, page = organisation_selectors.organisation_page(filters, number)
     return render(
         request,
         "delegation/organisation.html",
         {
             "summary": summary,
-            "charts": {
-                "byAction": summary.by_action,
-                "byDepartment": summary.by_department,
-                "overTime": summary.over_time,
-            },
+            "charts": summary.charts,
             "risks": grant_selectors.RISKS,
             "form": form,
             "page": page,
             "query": urlencode(filters),
             "query_unsorted": urlencode({k: v for k, v in filters.items() if k != "sort"}),
-            "sort": filters.get("sort", "newest"),
+            "sort": filters.get("sort", grant_selectors.DEFAULT_SORT),
+            "descending_sorts": grant_selectors.DESCENDING_SORTS,
         },
     )
 
@@ -47,10 +43,11 @@ def organisation(request):
 def org_export(request):
     """Exactly the table's filtered rows, as CSV streamed from a server-side cursor."""
     form = DelegationFilterForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
+    filters, _ = form.filters_and_page()
+    if form.errors:
         # Dropping a bad filter would export more rows than were asked for.
         return HttpResponseBadRequest("Invalid filters: " + ", ".join(form.errors))
-    qs = grant_selectors.filtered_delegations(**form.filters())
+    qs = grant_selectors.filtered_delegations(**filters)
     response = StreamingHttpResponse(exports.csv_lines(qs), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="delegations-{stamp}.csv"'

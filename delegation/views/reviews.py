@@ -9,7 +9,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from delegation import reviews
-from delegation.forms import ReviewForm
+from delegation.forms import ReviewForm, row_id
 from delegation.selectors import grants as grant_selectors
 from portal.permissions import require_capability
 
@@ -17,24 +17,23 @@ from portal.permissions import require_capability
 @require_http_methods(["GET", "POST"])
 @require_capability("review_grants")
 def grant_reviews(request):
-    risk = request.GET.get("risk") or request.POST.get("reason") or "manage_settings"
-    if risk not in grant_selectors.RISKS:
-        risk = "manage_settings"
     status = 200
     if request.method == "POST":
         form = ReviewForm(request.POST)
         if form.is_valid():
             return _record(request, form)
         status = 400
-    after = _int(request.GET.get("after"))
-    grants = grant_selectors.risky_grants(risk, after_id=after)
-    latest = grant_selectors.latest_reviews([(g.delegator_id, g.delegate_id) for g in grants])
+    page = grant_selectors.review_page(
+        request.user,
+        risk=request.GET.get("risk") or request.POST.get("reason"),
+        after=row_id(request.GET, "after"),
+    )
     context = {
-        "risk": risk,
+        "risk": page.risk,
         "risks": grant_selectors.RISKS,
-        "rows": [(g, latest.get((g.delegator_id, g.delegate_id))) for g in grants],
-        "next_after": grants[-1].id if len(grants) == grant_selectors.PAGE_SIZE else None,
-        "recent": grant_selectors.recent_reviews(),
+        "rows": page.rows,
+        "next_after": page.next_after,
+        "recent": page.recent,
         "revoke_command": request.session.pop("revoke_command", ""),
     }
     return render(request, "delegation/reviews.html", context, status=status)
@@ -61,10 +60,3 @@ def _record(request, form):
         messages.success(request, "Decision recorded: keep the grant.")
     url = reverse("delegation:reviews") + "?" + urlencode({"risk": form.cleaned_data["reason"]})
     return redirect(url)
-
-
-def _int(value) -> int:
-    try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
-        return 0

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from delegation.forms import row_id
 from delegation.selectors import sync as sync_selectors
 from delegation.sync.lock import SyncAlreadyRunning
 from delegation.sync.service import request_sync
@@ -18,10 +17,7 @@ from portal.roles import user_has_capability
 @require_GET
 @require_capability("view_sync")
 def sync_list(request):
-    before = request.GET.get("before") or ""
-    # ASCII digits, bounded: "²" is isdigit() yet not int(), and 5,000 digits raise ValueError.
-    cursor = int(before) if re.fullmatch(r"[0-9]{1,18}", before) else None
-    page = sync_selectors.runs_page(request.user, cursor)
+    page = sync_selectors.runs_page(request.user, row_id(request.GET, "before"))
     return render(
         request,
         "delegation/sync_list.html",
@@ -44,9 +40,15 @@ def sync_detail(request, pk: int):
 @require_GET
 @require_capability("view_sync")
 def sync_progress(request, pk: int):
-    """The progress fragment htmx polls; once the run has ended it no longer asks to be polled."""
+    """The progress fragment htmx polls. Once the run has ended, the fragment no longer asks to
+    be polled, and htmx is told to reload the page, so the figures and errors under the bar
+    show the final state too (as the call page does)."""
     run = get_object_or_404(sync_selectors.sync_runs_for_user(request.user), pk=pk)
-    return render(request, "delegation/_sync_progress.html", _run_context(run))
+    context = _run_context(run)
+    response = render(request, "delegation/_sync_progress.html", context)
+    if context["finished"] and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response
 
 
 def _run_context(run):

@@ -22,17 +22,20 @@ def incoming_call(sim, body: dict) -> tuple[int, dict]:
     if isinstance(caller, str) and caller.startswith("+"):
         identity = {"phone": {"id": caller}}
     else:
-        user = sim.tenant.find_user(caller if isinstance(caller, str) else "")
-        if user is None:
+        identity = _user_identity(sim, caller)
+        if identity is None:
             return 400, {"error": f"unknown caller {caller}"}
-        identity = {
-            "user": {
-                "id": user.id,
-                "displayName": user.displayName,
-                "tenantId": sim.tenant.tenant_id,
-            }
-        }
+    called = body.get("called")
+    called_identity = _user_identity(sim, called) if called else None
+    if called and called_identity is None:
+        return 400, {"error": f"unknown called person {called}"}
     call = Call(sim.calls.new_id())
+    if called_identity is not None:
+        # The person the caller dialled, whose call reached the application (contract §7).
+        call.incoming_context = {
+            "@odata.type": "#microsoft.graph.incomingContext",
+            "onBehalfOf": {"@odata.type": "#microsoft.graph.identitySet", **called_identity},
+        }
     call.state = call.direction = "incoming"
     call.callback_uri = callback
     call.source = {"@odata.type": "#microsoft.graph.participantInfo", "identity": identity}
@@ -53,4 +56,17 @@ def incoming_call(sim, body: dict) -> tuple[int, dict]:
         "state": "incoming",
         "callbackUri": callback,
         "redirect_deadline_s": window,
+    }
+
+
+def _user_identity(sim, ref) -> dict | None:
+    user = sim.tenant.find_user(ref if isinstance(ref, str) else "")
+    if user is None:
+        return None
+    return {
+        "user": {
+            "id": user.id,
+            "displayName": user.displayName,
+            "tenantId": sim.tenant.tenant_id,
+        }
     }

@@ -7,7 +7,7 @@ import asyncio
 import time
 import uuid
 
-from graphsim.answers import GraphRequest, Resp, bad_request
+from graphsim.answers import GraphRequest, Resp, bad_request, graph_error
 from graphsim.calls.model import (
     CONNECTED_STATES,
     NOT_ANSWERING,
@@ -138,18 +138,40 @@ def _transfer(sim, request: GraphRequest, call: Call, body: dict) -> Resp:
         return bad_request(ctx, "transferee is only valid when transferring from a group call.")
     if group and body.get("transferee") is None:
         return bad_request(ctx, "transferee is required when transferring from a group call.")
-    set_state(sim, call, "transferring")
     behaviour = behaviour_of(sim, target)
+    if behaviour == "transferrefuse":  # refused at once: the call stays as it was
+        return graph_error(ctx, 403, "Forbidden", "The transfer target does not take transfers.")
+    set_state(sim, call, "transferring")
     call.tasks.append(asyncio.create_task(_transfer_progress(sim, call, behaviour)))
     return Resp(202, None)
+
+
+# Why a transfer to a target who never picks up failed: (code, subcode, message) as the target's
+# own call would end ("reason"), or Microsoft's generic transfer failure ("generic").
+_TRANSFER_FAILURES = {
+    "noanswer": (408, 10057, "The transfer target did not answer."),
+    "unreachable": (480, 10076, "The transfer target could not be reached."),
+}
+
+
+def _transfer_failure(sim, behaviour: str | None) -> tuple[int, int, str] | None:
+    if behaviour == "transferfail":
+        return 500, 7000, "The transfer failed."
+    if behaviour not in NOT_ANSWERING:
+        return None
+    code, subcode, message = _TRANSFER_FAILURES[behaviour]
+    if sim.cfg.transfer_failure_result == "generic":
+        return 500, 7000, message
+    return code, subcode, message
 
 
 async def _transfer_progress(sim, call: Call, behaviour: str | None):
     await asyncio.sleep(sim.cfg.transfer_ms / 1000)
     if call.state != "transferring":
         return
-    if behaviour in ("transferfail", *NOT_ANSWERING):
-        call.result_info = result_info(500, 7000, "The transfer failed.")
+    failure = _transfer_failure(sim, behaviour)
+    if failure is not None:
+        call.result_info = result_info(*failure)
         set_state(sim, call, "established")  # the call goes back to its first target
         return
     set_state(sim, call, "transferAccepted")

@@ -32,6 +32,7 @@ class Call:
         self.worker: asyncio.Task | None = None
         self.tasks: list[asyncio.Task] = []
         self.incoming_deadline: float | None = None
+        self.incoming_context: dict | None = None  # whom an incoming call was for
         self.app_instance = False
         self.chain_id = str(uuid.uuid4())
 
@@ -85,6 +86,8 @@ def call_resource(call: Call, full: bool = True) -> dict:
                 "subject": call.subject,
             }
         )
+        if call.incoming_context:
+            out["incomingContext"] = call.incoming_context
     return out
 
 

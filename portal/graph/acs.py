@@ -53,10 +53,15 @@ def parse_expiry(value) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def configured() -> bool:
+    """Whether the browser phone is on: an ACS resource is connected (ACS_CONNECTION_STRING)."""
+    return bool(settings.ACS_CONNECTION_STRING)
+
+
 def _client():
     from azure.communication.identity import CommunicationIdentityClient
 
-    if not settings.ACS_CONNECTION_STRING:
+    if not configured():
         raise NotConfigured("ACS_CONNECTION_STRING is not set: the browser phone is off.")
     timeout = settings.GRAPH_TIMEOUT_SECONDS
     return CommunicationIdentityClient.from_connection_string(

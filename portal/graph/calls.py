@@ -78,9 +78,17 @@ def _call_path(graph_id: str, action: str = "") -> str:
 
 
 def create_call(
-    *, callback_uri: str, person: Person | None = None, phone: str = "", subject: str = ""
+    *,
+    callback_uri: str,
+    person: Person | None = None,
+    phone: str = "",
+    subject: str = "",
+    from_resource_account: bool = False,
 ) -> PlacedCall:
-    """Place a call to one person or one E.164 number; Graph answers 201 `establishing`."""
+    """Place a call to one person or one E.164 number; Graph answers 201 `establishing`.
+
+    A call to a number, or one that may later be transferred to a number, is placed from the
+    resource account (`from_resource_account`)."""
     if (person is None) == (not phone):
         raise ValueError("exactly one of person or phone")
     body = {
@@ -93,8 +101,8 @@ def create_call(
     }
     if subject:
         body["subject"] = subject[:256]
-    if phone:
-        # A PSTN call comes from a resource account with a number (contract §6).
+    if phone or from_resource_account:
+        # A PSTN call, or its transfer, comes from a resource account with a number (§6).
         instance = {
             "@odata.type": "#microsoft.graph.identity",
             "id": settings.CALLS_APP_INSTANCE_ID,
@@ -116,9 +124,14 @@ def create_call(
     return PlacedCall(graph_id, str(data.get("state") or "establishing")[:32], resp.request_id)
 
 
-def transfer_call(graph_id: str, target: Person, replaces_call_id: str = "") -> str:
-    """Blind transfer, or consultative when `replaces_call_id` names the consultation call."""
-    transfer_target = _person_info(target)
+def transfer_call(
+    graph_id: str, target: Person | None, replaces_call_id: str = "", *, phone: str = ""
+) -> str:
+    """Blind transfer to a person or an E.164 number (the call must then come from the resource
+    account), or consultative when `replaces_call_id` names the consultation call."""
+    if (target is None) == (not phone):
+        raise ValueError("exactly one of target or phone")
+    transfer_target = _person_info(target) if target else _phone_info(phone)
     transfer_target["endpointType"] = "default"
     if replaces_call_id:
         transfer_target["replacesCallId"] = replaces_call_id

@@ -12,7 +12,11 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from portal.graph import untrusted_json
+
 MAX_ITEMS = 50  # Graph sends a handful; a bigger body is not a notification we understand
+MAX_BODY_BYTES = 256 * 1024
+MAX_DEPTH = 32  # a participant notification nests about 10 deep
 
 _CALL_RESOURCE = re.compile(r"/communications/calls/([^/?#]+)")
 
@@ -44,10 +48,19 @@ class CallNotification:
     result: ResultInfo | None
     caller: Caller
     raw: dict = field(repr=False)  # the item as received: stored, and what repeats are told by
+    # Whom the caller dialled, for an incoming call that reached us for someone (empty if unsaid).
+    called: Caller = Caller()
 
     @property
     def is_new_incoming_call(self) -> bool:
         return self.change_type == "created" and self.state == "incoming"
+
+
+def parse_body(raw: bytes) -> list[CallNotification]:
+    """The notifications of one delivery's raw body, read within bounds (size, depth, values
+    the database can store). Raises untrusted_json.TooLarge, or another ValueError when the
+    body is not a notification envelope we accept."""
+    return parse(untrusted_json.loads(raw, max_bytes=MAX_BODY_BYTES, max_depth=MAX_DEPTH))
 
 
 def parse(payload) -> list[CallNotification]:
@@ -68,8 +81,9 @@ def _parse_item(item: dict) -> CallNotification:
         call_id=_call_id(item, data),
         state=str(data.get("state") or "")[:32],
         result=parse_result(data.get("resultInfo")),
-        caller=_caller(data),
+        caller=_who(_dict(_dict(data.get("source")).get("identity"))),
         raw=item,
+        called=_called(data),
     )
 
 
@@ -87,8 +101,24 @@ def _call_id(item: dict, data: dict) -> str:
     return str(data.get("id") or "")[:128]
 
 
-def _caller(data: dict) -> Caller:
-    identity = _dict(_dict(data.get("source")).get("identity"))
+def _called(data: dict) -> Caller:
+    """The person an incoming call was for: `incomingContext.onBehalfOf`, else a user among the
+    call's targets (the application itself is no answer). Which of the two Teams fills for a
+    call that reaches an application for someone is not documented: both are read."""
+    on_behalf = _who(_dict(_dict(data.get("incomingContext")).get("onBehalfOf")))
+    if on_behalf.object_id:
+        return on_behalf
+    targets = data.get("targets")
+    for target in targets if isinstance(targets, list) else []:
+        identity = _dict(_dict(target).get("identity"))
+        if isinstance(identity.get("user"), dict):
+            return _who(identity)
+    return Caller()
+
+
+def _who(identity: dict) -> Caller:
+    """Who an identitySet names: a Teams user (with an object id), a phone number or an
+    application (display name only)."""
     for kind in ("user", "phone", "application"):
         who = identity.get(kind)
         if isinstance(who, dict):

@@ -27,6 +27,9 @@ def login_page(request):
         query = {"start": "1", **({"next": next_url} if next_url else {})}
         context = {"start_query": urlencode(query), "signed_out": "signed_out" in request.GET}
         return render(request, "portal/login.html", context)
+    started = signin.count_start(request)
+    if not started.allowed:
+        return signin.throttled_page(request, started)
     try:
         auth_uri = signin.begin(
             request,
@@ -44,13 +47,15 @@ def login_page(request):
 @never_cache
 @require_GET
 def callback(request):
-    """Where Microsoft sends the browser back, for sign-in and for connecting the sync account."""
+    """Where Microsoft sends the browser back: sign-in, connecting the sync account, consent."""
     entry = signin.take_flow(request.session, request.GET.get("state"))
     if entry is None:
         failure = SignInFailed("state", "no pending sign-in for this state")
         return signin.failure_page(request, failure)
     if entry["purpose"] == "sync_account":
         return sync_account.finish_connect(request, entry)
+    if entry["purpose"] == "consent":
+        return signin.finish_consent(request, entry)
     try:
         result = tokens.finish_auth_code_flow(entry["flow"], request.GET.dict())
         signin.complete_sign_in(request, result)

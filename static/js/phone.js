@@ -1,7 +1,8 @@
 // The browser phone (templates/calls/phone.html): call as a delegator through ACS, in words.
 // Talks to the SDK only through phone_adapter.js (or the tests' scripted stand-in).
-// The token endpoint (config.token_url) answers a POST with {"token", "expires_on"}, or with
-// {"error": words, "consent_url"?} when the person must first allow the calling scope.
+// The token endpoint (config.token_url) answers a POST with {"token", "expires_on",
+// "delegators"?, "note"?}, or with {"error": words, "consent_url"?} when the person must first
+// allow the calling scope. Each call's start and end is reported to config.report_url (audit).
 (function () {
   "use strict";
 
@@ -65,6 +66,7 @@
   var connected = false;
   var inCall = false;
   var microphoneAllowed = false;
+  var current = null; // the call being made or taken: {direction, on_behalf_of, target, started}
 
   function say(words, state) {
     statusLine.textContent = words;
@@ -95,26 +97,64 @@
       headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" },
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
-        if (response.ok && body.token) { return body.token; }
+        if (response.ok && body.token) { return body; }
         throw { message: body.error || "The portal could not get a calling token.", consentUrl: body.consent_url };
       });
     });
   }
 
+  function refreshToken() { return fetchToken().then(function (body) { return body.token; }); }
+
+  // The server re-checked each delegation live: keep only the people it confirmed.
+  function keepConfirmed(delegators) {
+    if (!delegators) { return; }
+    Array.prototype.slice.call(byId("phone-delegator").options).forEach(function (option) {
+      if (delegators.indexOf(option.value) < 0) { option.remove(); }
+    });
+  }
+
+  function report(event, endReason) {
+    if (!config.report_url || !current) { return; }
+    var fields = new URLSearchParams({
+      event: event,
+      direction: current.direction,
+      on_behalf_of: current.on_behalf_of || "",
+      target: current.target || "",
+    });
+    if (endReason && endReason.code) {
+      fields.set("code", endReason.code);
+      fields.set("sub_code", endReason.subCode || 0);
+    }
+    fetch(config.report_url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken() },
+      body: fields,
+    }).catch(function () { /* the call goes on; the audit misses this row */ });
+  }
+
   function showConsent(url) {
-    var link = byId("phone-consent");
-    if (link && url) { link.href = url; link.hidden = false; }
+    var form = byId("phone-consent");
+    if (form && url) { form.action = url; form.hidden = false; }
   }
 
   function start() {
     say("Getting a calling token…", "token");
-    fetchToken().then(function (token) {
+    fetchToken().then(function (body) {
+      keepConfirmed(body.delegators);
+      byId("phone-note").textContent = body.note || "";
       say("Connecting to Microsoft's calling service…", "connecting");
+      // Who declared the service offline (our own time-out, the agent, or a lost connection) is
+      // kept on the page: the tests check it was our time-out, not the SDK's much later one.
       var timer = window.setTimeout(function () {
-        if (!connected) { say(OFFLINE, "offline"); }
+        if (!connected) { root.dataset.offlineBy = "timeout"; say(OFFLINE, "offline"); }
       }, CONNECT_TIMEOUT_MS);
-      return adapter.createAgent(token, fetchToken).then(function () {
-        if (adapter.connectionState() !== "Connected") { window.clearTimeout(timer); say(OFFLINE, "offline"); }
+      return adapter.createAgent(body.token, refreshToken).then(function () {
+        if (adapter.connectionState() !== "Connected" && root.dataset.state !== "offline") {
+          window.clearTimeout(timer);
+          root.dataset.offlineBy = "agent";
+          say(OFFLINE, "offline");
+        }
       }, function (err) {
         window.clearTimeout(timer);
         say("The phone could not start.", "failed");
@@ -130,7 +170,10 @@
   adapter.on("connection", function (state) {
     connected = state === "Connected";
     if (connected && !inCall) { say(STATE_WORDS.None, "ready"); }
-    if (!connected && root.dataset.state === "ready") { say(OFFLINE, "offline"); }
+    if (!connected && root.dataset.state === "ready") {
+      root.dataset.offlineBy = "connection";
+      say(OFFLINE, "offline");
+    }
     setReady();
   });
 
@@ -138,9 +181,15 @@
     inCall = state !== "Disconnected" && state !== "None";
     say(STATE_WORDS[state] || state, "call-" + state.toLowerCase());
     if (state === "Connecting") { fail(""); }
+    if (current && !current.started && (state === "Connecting" || state === "Connected")) {
+      current.started = true;
+      report("started");
+    }
     if (state === "Disconnected") {
-      var failure = endReason && endReason.code && endReason.code !== 0 ? errorWords(endReason) : "";
-      fail(failure);
+      var failed = endReason && endReason.code && endReason.code !== 0;
+      fail(failed ? errorWords(endReason) : "");
+      report(failed ? "failed" : "ended", endReason);
+      current = null;
       muteButton.setAttribute("aria-pressed", "false");
       muteButton.textContent = "Mute";
       holdButton.setAttribute("aria-pressed", "false");
@@ -153,6 +202,8 @@
     inCall = false;
     say("Call failed", "call-failed");
     fail(errorWords(err));
+    report("failed", err);
+    current = null;
     setReady();
   });
 
@@ -204,6 +255,7 @@
     askMicrophone().then(function (allowed) {
       if (!allowed) { return fail("A call needs your microphone."); }
       var target = kind === "phone" ? { phoneNumber: value } : { teamsUserId: value };
+      current = { direction: "outgoing", on_behalf_of: delegator, target: value };
       adapter.startCall(target, delegator);
     });
   });
@@ -222,7 +274,10 @@
     holdButton.textContent = on ? "Resume" : "Hold";
   });
   byId("phone-accept").addEventListener("click", function () {
-    askMicrophone().then(function () { adapter.accept(); });
+    askMicrophone().then(function () {
+      current = { direction: "incoming" };
+      adapter.accept();
+    });
   });
   byId("phone-decline").addEventListener("click", function () { adapter.decline(); });
   byId("phone-allow-microphone").addEventListener("click", askMicrophone);

@@ -6,6 +6,7 @@ synthetic trees. Here they run over the project's application packages.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,29 @@ def test_no_view_function_over_25_lines(graph):
 def test_package_inits_hold_no_imports(graph):
     found = checks.package_inits_with_imports(graph.modules)
     assert not found, "imports in __init__.py (package: line):\n" + _lines(found, ": ")
+
+
+def _test_imports_of_tests(root: Path) -> list[tuple[str, str]]:
+    """(file, imported module) for each import in tests/ of a conftest or a test module: helpers
+    live in tests/support/, fixtures in conftest files that nothing imports."""
+    found = []
+    for path in sorted((root / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module or ''}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                last = name.rsplit(".", 1)[-1]
+                if (name.startswith("tests.") or node.__dict__.get("level")) and (
+                    last == "conftest" or last.startswith("test_")
+                ):
+                    found.append((str(path.relative_to(root)), name))
+    return found
+
+
+def test_no_test_module_imports_a_test_module_or_a_conftest():
+    found = _test_imports_of_tests(ROOT)
+    assert not found, "tests import tests or conftests (use tests/support/):\n" + _lines(found)

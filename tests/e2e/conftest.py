@@ -7,23 +7,11 @@ leaks between tests. Playwright cannot download browsers here: we drive the syst
 from __future__ import annotations
 
 import os
-import re
 
 import pytest
 
-from tests.conftest import need
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, FAKE_MEDIA, ConsoleErrors
+from tests.support.processes import need
 
 
 @pytest.fixture(scope="session")
@@ -37,17 +25,15 @@ def browser():
         chromium.close()
 
 
-class ConsoleErrors(list):
-    """Errors the page reported (console.error, uncaught exceptions, CSP violations)."""
-
-    def of(self, origin: str) -> list[str]:
-        """Errors from pages or resources of `origin` (graphsim's own pages are not ours; the
-        favicon Chromium asks for on its own is not a page's resource)."""
-        return [
-            f"{text} [{url}]"
-            for url, text in self
-            if (url.startswith(origin) or not url) and not url.endswith("/favicon.ico")
-        ]
+@pytest.fixture(scope="module")
+def media_browser(browser):
+    """A second Chromium from the session's Playwright, with fake microphone and camera (as
+    Microsoft's calling UI library tests in Chromium)."""
+    chromium = browser.browser_type.launch(
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS + FAKE_MEDIA
+    )
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture
@@ -67,12 +53,3 @@ def page(browser, live_server, graph_settings, transactional_db):
     tab.on("pageerror", lambda exc: tab.console_errors.append((tab.url, str(exc))))
     yield tab
     context.close()
-
-
-def browser_login(page, live_server, upn: str) -> None:
-    """Sign in through our sign-in page and graphsim's: pick the person there (no login_hint)."""
-    page.goto(f"{live_server.url}/auth/login")
-    page.get_by_role("link", name="Sign in with Microsoft").click()
-    page.wait_for_url(re.compile(r"/oauth2/v2\.0/authorize"))
-    page.locator(f'button[name="login_hint"][value="{upn}"]').click()
-    page.wait_for_url(re.compile(re.escape(live_server.url) + r"/(?!auth/)"))

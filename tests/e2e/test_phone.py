@@ -4,29 +4,16 @@ call flow and every error are driven through the scripted stand-in and read back
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.phone_site import DELEGATORS, ORIGIN, PhoneSite, csp_header, render_phone_page
+from tests.support.browser import watch_for_script_errors
+from tests.support.phone_site import DELEGATORS, ORIGIN, PhoneSite, csp_header, render_phone_page
 
 pytestmark = pytest.mark.e2e
 
-FAKE_MEDIA = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 CALLEE = "0c0c0c0c-0000-4000-8000-00000000ca11"
 OFFLINE = "Microsoft's calling service cannot be reached"
-
-
-@pytest.fixture(scope="module")
-def media_browser(browser):
-    """A second Chromium from the session's Playwright, with fake microphone and camera."""
-    chromium = browser.browser_type.launch(
-        executable_path=CHROMIUM, args=CHROMIUM_ARGS + FAKE_MEDIA
-    )
-    yield chromium
-    chromium.close()
 
 
 @pytest.fixture
@@ -51,16 +38,7 @@ def open_phone(media_browser, settings, db):
         context.set_default_timeout(10_000)
         context.route("**/*", site.handle)
         page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-        page.on(
-            "console",
-            lambda msg: (
-                msg.type == "error"
-                and "Content Security Policy" in msg.text
-                and page.errors.append(msg.text)
-            ),
-        )
+        page.errors = watch_for_script_errors(page)
         page.goto(f"{ORIGIN}/calls/phone{query}")
         return page, site
 
@@ -77,19 +55,19 @@ def test_real_sdk_creates_the_teams_call_agent_with_our_token_and_says_offline_i
     open_phone, graph_settings, graphsim
 ):
     from portal.graph.acs import exchange_teams_token
-    from tests.acs_tokens import teams_calling_token
+    from tests.support.acs_tokens import teams_calling_token
 
     graph_settings.ACS_CONNECTION_STRING = graphsim["acs_connection_string"]
     entra, claims = teams_calling_token(graphsim, "assistant@contoso.test")
     acs = exchange_teams_token(entra, graphsim["client_id"], claims["oid"])
-    started = time.monotonic()
     page, site = open_phone(
         stand_in=False,
         token_answer=(200, {"token": acs.token, "expires_on": acs.expires_on.isoformat()}),
     )
     assert page.evaluate("typeof window.AcsCalling.CallClient") == "function"
-    expect(status(page)).to_contain_text(OFFLINE, timeout=15_000)
-    assert time.monotonic() - started < 15, "the page must not wait for the SDK's own time-out"
+    expect(status(page)).to_contain_text(OFFLINE, timeout=60_000)
+    # The page's own time-out said it, not the SDK's much later one: no hang, whatever the load.
+    expect(page.locator("#phone")).to_have_attribute("data-offline-by", "timeout")
     expect(page.locator("#phone")).to_have_attribute("data-state", "offline")
     expect(page.locator("#phone-call")).to_be_disabled()
     # The SDK accepted our token (else the page says so) and presented it to Microsoft's
@@ -213,11 +191,10 @@ def test_a_blocked_microphone_is_said_and_no_call_is_placed(open_phone):
 
 
 def test_an_agent_that_never_connects_is_reported_offline_within_the_timeout(open_phone):
-    started = time.monotonic()
     page, _ = open_phone(stand_in=True, connect_timeout_ms=1500, query="?agent=never")
     expect(status(page)).to_have_text("Connecting to Microsoft's calling service…")
-    expect(status(page)).to_contain_text(OFFLINE, timeout=5_000)
-    assert time.monotonic() - started < 5
+    expect(status(page)).to_contain_text(OFFLINE, timeout=30_000)
+    expect(page.locator("#phone")).to_have_attribute("data-offline-by", "timeout")
     expect(page.locator("#phone-call")).to_be_disabled()
 
 
@@ -237,7 +214,9 @@ def test_a_token_refusal_from_the_portal_offers_consent(open_phone):
     expect(page.locator("#phone-error")).to_have_text(
         "Allow the portal to make calls for you first."
     )
-    expect(page.get_by_role("link", name="Allow the portal to make calls for you")).to_be_visible()
+    consent = page.get_by_role("button", name="Allow calling from the browser")
+    expect(consent).to_be_visible()
+    expect(page.locator("#phone-consent")).to_have_attribute("action", "/auth/consent")
 
 
 def test_the_phone_fits_a_390_pixel_screen(open_phone):

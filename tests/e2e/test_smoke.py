@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import browser_login
+from tests.support.browser import browser_login
 
 pytestmark = pytest.mark.e2e
 

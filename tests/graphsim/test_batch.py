@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from .test_graph import assert_graph_error
+from tests.support.graphsim import assert_graph_error
 
 pytestmark = pytest.mark.filterwarnings("ignore:response_mode:UserWarning")
 
@@ -198,7 +198,7 @@ def test_unknown_fault_setting_rejected(sim):
 def test_latency_does_not_block_other_requests(sim, app_token):
     from concurrent.futures import ThreadPoolExecutor
 
-    from .conftest import session_for
+    from tests.support.graphsim import session_for
 
     n = 40
     sessions = [session_for(sim.ca) for _ in range(n)]

@@ -7,8 +7,8 @@ import time
 import jwt
 import pytest
 
-from .conftest import Receiver
-from .test_graph import assert_graph_error
+from tests.support.graphsim import assert_graph_error
+from tests.support.receiver import Receiver
 
 FAST = {
     "establish_ms": 30,
@@ -301,3 +301,105 @@ def test_group_call_and_transfer_needs_transferee(fast, app_token, receiver):
     assert sim.post(url, token=app_token, json={"transferTarget": tgt}).status_code == 400
     r = sim.post(url, token=app_token, json={"transferTarget": tgt, "transferee": tgt})
     assert r.status_code == 202
+
+
+def set_behaviour(sim, upn: str, behaviour: str | None) -> str:
+    r = sim.hook(
+        "tenant", {"users": {"update": [{"userPrincipalName": upn, "callBehavior": behaviour}]}}
+    )
+    assert r.status_code == 200, r.text
+    return sim.user(upn)["id"]
+
+
+def transfer(sim, app_token, cid: str, target: dict):
+    return sim.post(
+        f"/v1.0/communications/calls/{cid}/transfer",
+        token=app_token,
+        json={"transferTarget": {"endpointType": "default", **target}},
+    )
+
+
+@pytest.mark.parametrize(
+    "mode, behaviour, code, sub",
+    [
+        ("generic", "noanswer", 500, 7000),
+        ("generic", "unreachable", 500, 7000),
+        ("reason", "noanswer", 408, 10057),
+        ("reason", "unreachable", 480, 10076),
+    ],
+)
+def test_a_transfer_to_someone_who_does_not_pick_up_comes_back_with_why(
+    fast, app_token, receiver, fresh_tenant, mode, behaviour, code, sub
+):
+    sim = fast
+    sim.faults(transfer_failure_result=mode)
+    callee = set_behaviour(sim, "manager@contoso.test", behaviour)
+    cid = make_call(sim, app_token, call_body(sim, receiver.url, "helpdesk@contoso.test"))
+    receiver.wait_for(lambda: "established" in receiver.states(cid))
+    assert transfer(sim, app_token, cid, {"identity": {"user": {"id": callee}}}).status_code == 202
+    receiver.wait_for(lambda: receiver.states(cid).count("established") == 2)
+    assert receiver.states(cid)[-2:] == ["transferring", "established"]
+    ri = receiver.events[-1]["body"]["value"][0]["resourceData"]["resultInfo"]
+    assert (ri["code"], ri["subcode"]) == (code, sub)
+    assert "did not answer" in ri["message"] or "could not be reached" in ri["message"]
+
+
+def test_a_transfer_to_someone_who_refuses_transfers_is_refused_at_once(
+    fast, app_token, receiver, fresh_tenant
+):
+    sim = fast
+    callee = set_behaviour(sim, "manager@contoso.test", "transferrefuse")
+    cid = make_call(sim, app_token, call_body(sim, receiver.url, "helpdesk@contoso.test"))
+    receiver.wait_for(lambda: "established" in receiver.states(cid))
+    r = transfer(sim, app_token, cid, {"identity": {"user": {"id": callee}}})
+    assert_graph_error(r, 403, "Forbidden")
+    assert sim.get(f"/v1.0/communications/calls/{cid}", token=app_token).json()["state"] == (
+        "established"
+    )
+
+
+def test_the_first_leg_of_a_click_to_call_rings_the_acting_person_who_may_not_answer(
+    fast, app_token, receiver, fresh_tenant
+):
+    sim = fast
+    set_behaviour(sim, "helpdesk@contoso.test", "noanswer")
+    cid = make_call(sim, app_token, call_body(sim, receiver.url, "helpdesk@contoso.test"))
+    receiver.wait_for(lambda: "terminated" in receiver.states(cid))
+    ri = receiver.events[-1]["body"]["value"][0]["resourceData"]["resultInfo"]
+    assert (ri["code"], ri["subcode"]) == (408, 10057)
+
+
+def test_a_call_from_the_resource_account_transfers_to_a_phone_number(fast, app_token, receiver):
+    sim = fast
+    plain = make_call(sim, app_token, call_body(sim, receiver.url, "helpdesk@contoso.test"))
+    body = call_body(sim, receiver.url, "helpdesk@contoso.test", app_instance=True)
+    from_line = make_call(sim, app_token, body)
+    receiver.wait_for(lambda: "established" in receiver.states(from_line))
+    receiver.wait_for(lambda: "established" in receiver.states(plain))
+    phone = {"identity": {"phone": {"id": "+14255550100"}}}
+    assert transfer(sim, app_token, plain, phone).status_code == 400
+    assert transfer(sim, app_token, from_line, phone).status_code == 202
+    receiver.wait_for(lambda: "terminated" in receiver.states(from_line))
+    ri = receiver.events[-1]["body"]["value"][0]["resourceData"]["resultInfo"]
+    assert (ri["code"], ri["subcode"]) == (0, 7015)
+
+
+def test_an_incoming_call_names_the_person_the_caller_dialled(fast, receiver):
+    sim = fast
+    r = sim.hook(
+        "incoming-call",
+        {
+            "callbackUri": receiver.url,
+            "caller": "nobody@contoso.test",
+            "called": "boss@contoso.test",
+        },
+    )
+    assert r.status_code == 201, r.text
+    cid = r.json()["id"]
+    receiver.wait_for(lambda: receiver.states(cid) == ["incoming"])
+    data = receiver.events[-1]["body"]["value"][0]["resourceData"]
+    called = data["incomingContext"]["onBehalfOf"]["user"]
+    assert called["id"] == sim.user("boss@contoso.test")["id"]
+    assert called["displayName"] == "Bea Boss"
+    bad = sim.hook("incoming-call", {"callbackUri": receiver.url, "called": "ghost@contoso.test"})
+    assert bad.status_code == 400

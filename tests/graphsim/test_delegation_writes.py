@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from .conftest import Sim, launch, stop
-from .test_graph import assert_graph_error
+from tests.support.graphsim import GraphSim, assert_graph_error
+from tests.support.processes import launch_graphsim, stop_graphsim
 
 pytestmark = pytest.mark.filterwarnings("ignore:response_mode:UserWarning")
 
@@ -272,17 +272,17 @@ def test_the_reject_switch_answers_405_to_every_write(sim, boss_writes):
 
 
 def test_the_reject_flag_on_the_command_line():
-    proc, info = launch("--seed", "7", "--users", "20", "--delegation-writes", "reject")
+    proc, info = launch_graphsim("--seed", "7", "--users", "20", "--delegation-writes", "reject")
     try:
         assert info["delegation_writes"] == "reject"
-        other = Sim(info)
+        other = GraphSim(info)
         token = other.user_token("boss@contoso.test", WRITE)
         r = other.post(MINE, token=token, json={"id": other.user("nobody@contoso.test")["id"]})
         assert_graph_error(r, 405, "Request_BadRequest")
         other.hook("reset", {"config": True})
         assert other.hook("faults", method="GET").json()["delegation_writes"] == "reject"
     finally:
-        stop(proc, info["_state_dir"])
+        stop_graphsim(proc, info["_state_dir"])
 
 
 def test_a_write_applied_then_answered_504(sim, boss_writes):

@@ -7,22 +7,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from tests.support.graphsim import assert_graph_error
+
 DELEG = ["CallDelegation.Read"]
 
 
 pytestmark = pytest.mark.filterwarnings("ignore:response_mode:UserWarning")
-
-
-def assert_graph_error(r, status, code):
-    assert r.status_code == status, r.text
-    assert r.headers.get("request-id")
-    e = r.json()["error"]
-    assert e["code"] == code, e
-    assert e["message"]
-    inner = e["innerError"]
-    assert inner["request-id"] == r.headers["request-id"]
-    assert inner["date"] and inner["client-request-id"]
-    return e
 
 
 # ------------------------------------------------------------------ auth and error shape

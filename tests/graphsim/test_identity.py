@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import jwt
 import pytest
 
-from .conftest import DELEGATED, REDIRECT
+from tests.support.graphsim import DELEGATED, REDIRECT
 
 pytestmark = pytest.mark.filterwarnings("ignore:response_mode:UserWarning")
 

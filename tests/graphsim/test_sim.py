@@ -13,7 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .conftest import ROOT, launch, session_for, stop
+from tests.support.graphsim import session_for
+from tests.support.processes import ROOT, launch_graphsim, stop_graphsim
 
 
 def test_reset_tenant_rebuilds_from_seed(fresh_tenant):
@@ -60,7 +61,7 @@ def test_stats_and_calls_hooks_answer(sim):
 
 
 def test_every_answer_has_request_id(sim):
-    r = sim.http.get(sim.sim + "/stats", headers={"client-request-id": "x-1"}, timeout=10)
+    r = sim.http.get(sim.base + "/stats", headers={"client-request-id": "x-1"}, timeout=10)
     assert r.headers["request-id"] and r.headers["client-request-id"] == "x-1"
 
 
@@ -84,7 +85,7 @@ def test_tenant_file_state_dir_reuse_and_sigterm(sim):
         with open(path, "w") as f:
             json.dump(truth, f)
         state = os.path.join(tmp, "state")
-        proc, info = launch("--tenant-file", path, "--seed", "7", "--state-dir", state)
+        proc, info = launch_graphsim("--tenant-file", path, "--seed", "7", "--state-dir", state)
         try:
             assert info["tenant"] == sim.info["tenant"]
             assert info["client_secret"] == sim.info["client_secret"]
@@ -106,7 +107,7 @@ def test_tenant_file_state_dir_reuse_and_sigterm(sim):
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=10) == 0
             assert time.monotonic() - t0 < 5
-        proc, info = launch("--tenant-file", path, "--seed", "7", "--state-dir", state)
+        proc, info = launch_graphsim("--tenant-file", path, "--seed", "7", "--state-dir", state)
         try:
             assert Path(info["ca"]).read_text() == ca_before
             jwks = (
@@ -116,18 +117,18 @@ def test_tenant_file_state_dir_reuse_and_sigterm(sim):
             )
             assert jwks == jwks_before
         finally:
-            stop(proc)
+            stop_graphsim(proc)
 
 
 def test_seed_changes_ids_and_users_scale():
     t0 = time.monotonic()
-    proc, info = launch("--seed", "8", "--users", "20000")
+    proc, info = launch_graphsim("--seed", "8", "--users", "20000")
     try:
         assert time.monotonic() - t0 < 10
         assert info["users"] == 20000 and info["delegations"] > 45000
         assert info["tenant"] != "" and info["client_id"]
     finally:
-        stop(proc, info["_state_dir"])
+        stop_graphsim(proc, info["_state_dir"])
 
 
 def test_bad_arguments_fail_fast():

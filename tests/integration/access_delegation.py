@@ -1,11 +1,7 @@
-"""Who may reach each delegation page (the URL x role table), and the directory people and
-grants the page tests build. Detail pages use fake ids: allowed roles get 404."""
+"""Who may reach each delegation page (the URL x role table). Detail pages use fake ids: allowed
+roles get 404."""
 
 from __future__ import annotations
-
-import uuid
-
-from django.utils import timezone
 
 FAKE_OID = "00000000-0000-0000-0000-00000000dead"
 FAKE_RUN = 999_999
@@ -40,32 +36,3 @@ EXPECTED = [
     # "Sync now" redirects to the run it started (or to the one already running).
     ("delegation:sync_start", {}, "post", {**_ADMINS, "admin": 302}),
 ]
-
-
-def person(name: str, **fields):
-    """A directory person as the sync would cache them."""
-    from delegation.models import DirectoryUser
-
-    now = timezone.now()
-    slug = name.lower().replace(" ", ".")
-    defaults = {
-        "object_id": str(uuid.uuid4()),
-        "display_name": name,
-        "upn": f"{slug}@contoso.test",
-        "mail": f"{slug}@contoso.test",
-        "department": "Sales",
-        "first_seen": now,
-        "updated_at": now,
-    }
-    defaults.update(fields)
-    return DirectoryUser.objects.create(**defaults)
-
-
-def grant(delegator, delegate, **fields):
-    """A cached delegation; pass allowed actions as make_calls=True and so on."""
-    from delegation.models import Delegation
-
-    now = timezone.now()
-    return Delegation.objects.create(
-        delegator=delegator, delegate=delegate, first_seen=now, last_changed=now, **fields
-    )

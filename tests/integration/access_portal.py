@@ -17,6 +17,7 @@ EXPECTED = [
         {"anonymous": 302, "none": 302, "helpdesk": 302, "manager": 302, "admin": 302},
     ),
     ("portal:healthz", {}, "get", _HEALTH),
+    ("portal:livez", {}, "get", _PUBLIC_OK),
     ("portal:no_access", {}, "get", _SIGNED_IN),
     ("portal:login", {}, "get", _PUBLIC_OK),
     # A callback without a pending flow is a failed sign-in page for anyone.

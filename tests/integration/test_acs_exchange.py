@@ -10,7 +10,7 @@ import pytest
 
 from portal.graph.acs import AcsToken, exchange_teams_token, parse_expiry
 from portal.graph.errors import GraphError, GraphUnavailable, NotConfigured
-from tests.acs_tokens import teams_calling_token
+from tests.support.acs_tokens import teams_calling_token
 
 
 @pytest.fixture

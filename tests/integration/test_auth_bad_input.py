@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from portal.models import AuditEvent
-from tests.auth_fixtures import LOOPBACK, callback_location, follow_to_callback, start_login
+from tests.support.signin import LOOPBACK, callback_location, follow_to_callback, start_login
 
 pytestmark = pytest.mark.django_db
 

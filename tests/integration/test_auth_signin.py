@@ -12,7 +12,7 @@ from django.utils import timezone
 from portal import token_store
 from portal.models import AuditEvent, TokenCache, User
 from portal.roles import user_roles
-from tests.auth_fixtures import LOOPBACK, callback_location, follow_to_callback, start_login
+from tests.support.signin import LOOPBACK, callback_location, follow_to_callback, start_login
 
 pytestmark = pytest.mark.django_db
 

@@ -79,12 +79,22 @@ def deliver(client, body, bearer):
     )
 
 
+def deliver_for_key(client, key, body, bearer):
+    """As Graph does to the callbackUri of a call we placed: it names our call's key."""
+    return client.post(
+        f"{URL}?call={key}",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {bearer}",
+    )
+
+
 def test_a_notification_graph_signed_moves_the_call(client, receiver, graph_key, live_call):
     body = notification(live_call.graph_id, code=200, subcode=5001)
     resp = deliver(client, body, token(graph_key, receiver))
     assert resp.status_code == 202
     live_call.refresh_from_db()
-    assert live_call.state == "terminated" and live_call.result_label == "ended"
+    assert live_call.state == "terminated" and live_call.result_label == "hung up"
     assert CallEvent.objects.get().raw["resourceData"]["state"] == "terminated"
 
 
@@ -161,12 +171,7 @@ def test_a_call_whose_answer_was_lost_is_found_by_the_key_in_its_callback_addres
         error="Microsoft could not be reached.",
     )
     body = notification("5e5e5e5e-placed-after-all", state="established")
-    resp = client.post(
-        f"{URL}?call={lost.idempotency_key}",
-        body,
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token(graph_key, receiver)}",
-    )
+    resp = deliver_for_key(client, lost.idempotency_key, body, token(graph_key, receiver))
     assert resp.status_code == 202
     lost.refresh_from_db()
     assert lost.graph_id == "5e5e5e5e-placed-after-all"
@@ -177,12 +182,7 @@ def test_a_key_in_the_callback_address_cannot_take_over_a_call_graph_already_nam
     client, receiver, graph_key, live_call
 ):
     body = notification("6d6d6d6d-another-call", state="terminated", code=200, subcode=5001)
-    resp = client.post(
-        f"{URL}?call={live_call.idempotency_key}",
-        body,
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token(graph_key, receiver)}",
-    )
+    resp = deliver_for_key(client, live_call.idempotency_key, body, token(graph_key, receiver))
     assert resp.status_code == 202
     live_call.refresh_from_db()
     assert live_call.graph_id == "4a1b0c5e-known-call" and live_call.state == "established"
@@ -204,3 +204,75 @@ def test_a_json_body_that_is_not_a_notification_envelope_is_a_bad_request(
     resp = deliver(client, {"value": "not a list"}, token(graph_key, receiver))
     assert resp.status_code == 400
     assert not CallEvent.objects.exists()
+
+
+def test_an_incoming_call_records_whom_the_caller_dialled(client, receiver, graph_key):
+    import json
+    from pathlib import Path
+
+    payload = Path(__file__).resolve().parent.parent / "payloads" / "graph"
+    body = json.loads((payload / "incoming_call_for_someone.json").read_text())
+    assert deliver(client, body, token(graph_key, receiver)).status_code == 202
+    call = Call.objects.get(direction="incoming")
+    assert (call.caller_display, call.called_display) == ("+14255550199", "Megan Bowen")
+    assert call.called_object_id == "5e6f7a8b-2222-4c3d-8e9f-0a1b2c3d4e5f"
+    assert call.state == "incoming"
+
+
+def test_a_ring_me_first_call_placed_after_all_waits_again_for_its_first_leg(
+    client, receiver, graph_key
+):
+    lost = Call.objects.create(
+        idempotency_key="e" * 32,
+        mode=Call.Mode.RING_ME_FIRST,
+        state="failed",
+        state_rank=100,
+        callee_leg="not_dialled",
+        error="Microsoft could not be reached.",
+    )
+    body = notification("5f5f5f5f-placed-after-all", state="establishing")
+    resp = deliver_for_key(client, lost.idempotency_key, body, token(graph_key, receiver))
+    assert resp.status_code == 202
+    lost.refresh_from_db()
+    assert (lost.state, lost.callee_leg) == ("establishing", "waiting")
+
+
+# --- Hostile bodies from a correctly signed sender: 4xx, never 500 (issue 15) -----------------
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # RecursionError in the JSON parser
+        b'{"value": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5001,
+        b'{"value": [{"resourceUrl": "/communications/calls/x\\u0000y"}]}',  # no NUL in jsonb
+        b'{"value": [{"resourceUrl": "/communications/calls/\\ud800"}]}',  # a lone surrogate
+        b'{"value": [{"resourceData": {"resultInfo": {"code": NaN}}}]}',
+        b'{"value": [{"resourceData": {"resultInfo": {"code": 1e999}}}]}',  # infinity
+        b'{"value": [' + b'"' + b"x" * 300_000 + b'"]}',  # too large
+        b"\xff\xfe{}",
+    ],
+    ids=["deep-array", "deep-object", "nul", "surrogate", "nan", "infinity", "large", "binary"],
+)
+def test_a_hostile_body_from_a_signed_sender_is_a_client_error(
+    client, receiver, graph_key, live_call, body
+):
+    resp = client.post(
+        URL,
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token(graph_key, receiver)}",
+    )
+    assert 400 <= resp.status_code < 500
+    assert not CallEvent.objects.exists()
+
+
+def test_a_call_key_in_the_address_that_is_not_ours_is_not_looked_up(
+    client, receiver, graph_key, live_call
+):
+    # PostgreSQL refuses a NUL in a text parameter: the lookup by key answered 500 there.
+    resp = client.post(
+        f"{URL}?call=a%00b",
+        notification("unknown-call"),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token(graph_key, receiver)}",
+    )
+    assert resp.status_code == 202

@@ -1,5 +1,5 @@
-"""keepAlive: beat's task keeps established calls alive in graphsim, and marks ended the calls
-Graph no longer knows."""
+"""keepAlive: beat's task, run by a real Celery worker process, keeps live calls alive in
+graphsim and marks ended the calls Graph no longer knows."""
 
 from __future__ import annotations
 
@@ -9,34 +9,48 @@ import pytest
 from django.utils import timezone
 
 from calls.models import Call
-from calls.services import keepalive, start
-from calls.tasks import keep_calls_alive
+from calls.services import keepalive
+from calls.services.start import call_start
 from portal.celery import app
 from portal.models import AuditEvent
-from tests.conftest import wait_for
-from tests.integration.access_calls import load_demo_directory
+from tests.support.calls import in_graphsim, wait_state
+from tests.support.processes import graphsim_env
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_worker]
 
 
 @pytest.fixture
-def connected_call(sim, graph_settings, live_server, settings, make_user):
-    settings.CALLS_CALLBACK_BASE_URL = live_server.url
-    people = load_demo_directory(sim.get("truth"))
+def worker_env(graphsim, monkeypatch):
+    """What the worker process needs to reach graphsim (it reads the environment)."""
+    for name, value in graphsim_env(graphsim).items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def live_calls(calls_tenant, make_user):
+    """Two established calls the application placed (in this process, with its tasks inline)."""
+    people = calls_tenant
     helpdesk = make_user("helpdesk", object_id=people["helpdesk"].object_id)
-    call = start.call_start(user=helpdesk, idempotency_key="a" * 32, person=people["nobody"]).call
-    wait_for(lambda: Call.objects.get(pk=call.pk).state == "established")
-    yield Call.objects.get(pk=call.pk)
-    sim.post("reset", {"calls": True, "config": True})
 
+    def place(to: str, key: str) -> Call:
+        call = call_start(
+            user=helpdesk, idempotency_key=key, person=people[to], ring_me_first=False
+        ).call
+        return wait_state(call, "established")
 
-def graphsim_call(sim, graph_id):
-    return [c for c in sim.get("calls")["value"] if c["id"] == graph_id][0]
+    calls = place("nobody", "a" * 32), place("manager", "b" * 32)
+    app.conf.task_always_eager = False  # from here on, tasks go to the worker
+    return calls
 
 
 def overdue(call):
     long_ago = timezone.now() - timedelta(hours=1)
     Call.objects.filter(pk=call.pk).update(created_at=long_ago, last_keepalive_at=long_ago)
+
+
+def keepalive_round_on_the_worker() -> dict:
+    """Queue beat's task by name, as beat does, and wait for the worker's counts."""
+    return app.send_task("calls.tasks.keep_calls_alive").get(timeout=90)
 
 
 def test_beat_schedules_the_keepalive_task_often_enough(settings):
@@ -47,27 +61,30 @@ def test_beat_schedules_the_keepalive_task_often_enough(settings):
     assert settings.CALLS_KEEPALIVE_SECONDS + period < 45 * 60
 
 
-def test_an_overdue_call_gets_a_keepalive(connected_call, sim):
-    overdue(connected_call)
-    before = graphsim_call(sim, connected_call.graph_id)["lastKeepAlive"]
-    assert keep_calls_alive() == {"kept": 1, "gone": 0, "failed": 0}
-    assert graphsim_call(sim, connected_call.graph_id)["lastKeepAlive"] > before
-    connected_call.refresh_from_db()
-    assert connected_call.last_keepalive_at > timezone.now() - timedelta(minutes=1)
+def test_the_worker_keeps_an_overdue_call_alive_and_leaves_a_recent_one_alone(
+    live_calls, sim, worker_env, celery_worker_process
+):
+    due, recent = live_calls
+    overdue(due)
+    before = {c.pk: in_graphsim(sim, c)["lastKeepAlive"] for c in live_calls}
+    assert keepalive_round_on_the_worker() == {"kept": 1, "gone": 0, "failed": 0}
+    assert in_graphsim(sim, due)["lastKeepAlive"] > before[due.pk]
+    assert in_graphsim(sim, recent)["lastKeepAlive"] == before[recent.pk]
+    due.refresh_from_db()
+    assert due.last_keepalive_at > timezone.now() - timedelta(minutes=1)
+    recent.refresh_from_db()
+    assert recent.last_keepalive_at is None
+    assert recent in keepalive.calls_due_for_keepalive(timezone.now() + timedelta(hours=1))
 
 
-def test_a_call_kept_alive_recently_is_left_alone(connected_call):
-    assert connected_call in keepalive.calls_due_for_keepalive(timezone.now() + timedelta(hours=1))
-    assert keep_calls_alive() == {"kept": 0, "gone": 0, "failed": 0}
-
-
-def test_a_call_graph_no_longer_knows_is_marked_ended(connected_call, sim):
-    overdue(connected_call)
+def test_the_worker_marks_ended_a_call_graph_no_longer_knows(
+    live_calls, sim, worker_env, celery_worker_process
+):
+    gone, _ = live_calls
+    overdue(gone)
     sim.post("reset", {"calls": True})
-    assert keep_calls_alive()["gone"] == 1
-    connected_call.refresh_from_db()
-    assert connected_call.state == "terminated" and connected_call.ended_at
-    assert "no longer knows" in connected_call.result_label
-    assert AuditEvent.objects.filter(
-        action="call.gone", target=f"call {connected_call.pk}"
-    ).exists()
+    assert keepalive_round_on_the_worker()["gone"] == 1
+    gone.refresh_from_db()
+    assert gone.state == "terminated" and gone.ended_at
+    assert "no longer knows" in gone.result_label
+    assert AuditEvent.objects.filter(action="call.gone", target=f"call {gone.pk}").exists()

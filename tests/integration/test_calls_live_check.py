@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from calls.models import Call
 from portal.models import AuditEvent
-from tests.integration.access_calls import load_demo_directory
+from tests.support.factories import load_demo_directory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

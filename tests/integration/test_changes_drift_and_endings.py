@@ -17,15 +17,13 @@ from delegation.changes.services.request import APPLY_TASK
 from delegation.changes.services.verify import reverify_after_sync
 from delegation.changes.snapshots import snapshot
 from delegation.models import DelegationChange, SyncRun
-from tests.integration import changes_fixtures
-from tests.integration.access_delegation import grant, person
-from tests.integration.changes_fixtures import (
+from tests.support.changes import (
     CALLS,
     made,
 )
+from tests.support.factories import grant, person
 
 pytestmark = pytest.mark.django_db
-people, queued = changes_fixtures.people, changes_fixtures.queued  # fixtures
 NOW = timezone.now()
 
 
@@ -40,8 +38,8 @@ def finished_sync(**fields) -> SyncRun:
 
 
 # --- drift ----------------------------------------------------------------------------------------
-def test_a_verified_grant_that_teams_no_longer_holds_as_asked_is_marked_drifted(people):
-    boss, assistant = people["boss"], people["assistant"]
+def test_a_verified_grant_that_teams_no_longer_holds_as_asked_is_marked_drifted(change_people):
+    boss, assistant = change_people["boss"], change_people["assistant"]
     change = made(boss, assistant, CALLS, verified_at=timezone.now() - timedelta(hours=1))
     grant(boss, assistant, make_calls=True)  # the sync found receive_calls taken away
     result = reverify_after_sync(finished_sync().pk)
@@ -50,8 +48,8 @@ def test_a_verified_grant_that_teams_no_longer_holds_as_asked_is_marked_drifted(
     assert change.status == states.DRIFTED and change.drifted_at is not None
 
 
-def test_a_drifted_grant_that_holds_again_is_verified_again(people):
-    boss, assistant = people["boss"], people["assistant"]
+def test_a_drifted_grant_that_holds_again_is_verified_again(change_people):
+    boss, assistant = change_people["boss"], change_people["assistant"]
     change = made(boss, assistant, CALLS, status=states.DRIFTED)
     grant(boss, assistant, make_calls=True, receive_calls=True)
     reverify_after_sync(finished_sync().pk)
@@ -59,8 +57,8 @@ def test_a_drifted_grant_that_holds_again_is_verified_again(people):
     assert change.status == states.VERIFIED
 
 
-def test_a_removal_is_drifted_when_the_grant_comes_back(people):
-    boss, assistant = people["boss"], people["assistant"]
+def test_a_removal_is_drifted_when_the_grant_comes_back(change_people):
+    boss, assistant = change_people["boss"], change_people["assistant"]
     change = made(boss, assistant, None, before=CALLS, verified_at=timezone.now() - timedelta(1))
     grant(boss, assistant, make_calls=True)
     reverify_after_sync(finished_sync().pk)
@@ -68,8 +66,8 @@ def test_a_removal_is_drifted_when_the_grant_comes_back(people):
     assert change.status == states.DRIFTED
 
 
-def test_an_older_request_superseded_by_a_newer_one_is_not_drift(people):
-    boss, assistant = people["boss"], people["assistant"]
+def test_an_older_request_superseded_by_a_newer_one_is_not_drift(change_people):
+    boss, assistant = change_people["boss"], change_people["assistant"]
     old = made(boss, assistant, CALLS, verified_at=timezone.now() - timedelta(hours=2))
     new = made(
         boss,
@@ -85,8 +83,14 @@ def test_an_older_request_superseded_by_a_newer_one_is_not_drift(people):
     assert (old.status, new.status) == (states.VERIFIED, states.VERIFIED)
 
 
-def test_people_the_sync_could_not_read_and_requests_verified_after_it_began_are_left(people):
-    boss, assistant, deputy = people["boss"], people["assistant"], people["deputy"]
+def test_people_the_sync_could_not_read_and_requests_verified_after_it_began_are_left(
+    change_people,
+):
+    boss, assistant, deputy = (
+        change_people["boss"],
+        change_people["assistant"],
+        change_people["deputy"],
+    )
     unread = made(boss, assistant, CALLS, verified_at=timezone.now() - timedelta(hours=1))
     run = finished_sync(status=SyncRun.Status.PARTIAL, failed_user_ids=[boss.object_id])
     late = made(deputy, assistant, CALLS, verified_at=timezone.now() + timedelta(seconds=1))
@@ -96,8 +100,10 @@ def test_people_the_sync_could_not_read_and_requests_verified_after_it_began_are
         assert change.status == states.VERIFIED
 
 
-def test_a_failed_sync_settles_nothing(people):
-    change = made(people["boss"], people["assistant"], CALLS, verified_at=timezone.now())
+def test_a_failed_sync_settles_nothing(change_people):
+    change = made(
+        change_people["boss"], change_people["assistant"], CALLS, verified_at=timezone.now()
+    )
     assert reverify_after_sync(finished_sync(status=SyncRun.Status.FAILED).pk) == {
         "verified": [],
         "drifted": [],
@@ -106,8 +112,10 @@ def test_a_failed_sync_settles_nothing(people):
     assert change.status == states.VERIFIED
 
 
-def test_a_powershell_request_the_sync_shows_applied_is_verified_and_linked_to_history(people):
-    boss, assistant = people["boss"], people["assistant"]
+def test_a_powershell_request_the_sync_shows_applied_is_verified_and_linked_to_history(
+    change_people,
+):
+    boss, assistant = change_people["boss"], change_people["assistant"]
     change = made(
         boss, assistant, snapshot(is_active=False, make_calls=True),
         status=states.AWAITING_POWERSHELL, method="powershell",
@@ -124,49 +132,53 @@ def test_a_powershell_request_the_sync_shows_applied_is_verified_and_linked_to_h
     assert change.status == states.VERIFIED and row.change_request == change
 
 
-def test_a_powershell_request_teams_does_not_show_keeps_waiting(people):
-    change = made(people["boss"], people["assistant"], CALLS, status=states.AWAITING_POWERSHELL)
+def test_a_powershell_request_teams_does_not_show_keeps_waiting(change_people):
+    change = made(
+        change_people["boss"], change_people["assistant"], CALLS, status=states.AWAITING_POWERSHELL
+    )
     reverify_after_sync(finished_sync().pk)
     change.refresh_from_db()
     assert change.status == states.AWAITING_POWERSHELL
 
 
 # --- endings --------------------------------------------------------------------------------------
-def time_boxed(people, **fields):
-    boss, assistant = people["boss"], people["assistant"]
+def time_boxed(change_people, **fields):
+    boss, assistant = change_people["boss"], change_people["assistant"]
     grant(boss, assistant, make_calls=True, receive_calls=True)
     fields.setdefault("on_end", "remove")
     return made(boss, assistant, CALLS, ends_at=NOW + timedelta(days=3), **fields)
 
 
-def test_nothing_ends_before_its_time(people, queued):
-    time_boxed(people)
+def test_nothing_ends_before_its_time(change_people, change_tasks):
+    time_boxed(change_people)
     assert due.end_due(now=NOW + timedelta(days=2)) == []
-    assert queued == []
+    assert change_tasks == []
 
 
-def test_a_due_grant_gets_one_ending_request_linked_by_ended_by(people, queued):
-    original = time_boxed(people)
+def test_a_due_grant_gets_one_ending_request_linked_by_ended_by(change_people, change_tasks):
+    original = time_boxed(change_people)
     [made_id] = due.end_due(now=NOW + timedelta(days=3, minutes=1))
     original.refresh_from_db()
     ending = ChangeRequest.objects.get(pk=made_id)
     assert original.status == states.ENDING and original.ended_by == ending
     assert (ending.kind, ending.after, ending.acting_as) == ("remove", None, "staff")
     assert ending.requested_by is None and "scheduled end" in ending.requested_by_name
-    assert queued == [(APPLY_TASK, ending.pk)]
+    assert change_tasks == [(APPLY_TASK, ending.pk)]
     assert due.end_due(now=NOW + timedelta(days=4)) == []  # a second run makes nothing
 
 
-def test_restore_goes_back_to_the_actions_it_had_before(people, queued):
+def test_restore_goes_back_to_the_actions_it_had_before(change_people, change_tasks):
     before = snapshot(make_calls=True)
-    original = time_boxed(people, before=before, on_end="restore")
+    original = time_boxed(change_people, before=before, on_end="restore")
     due.end_due(now=NOW + timedelta(days=3, minutes=1))
     original.refresh_from_db()
     assert (original.ended_by.kind, original.ended_by.after) == ("change", before)
 
 
-def test_an_ending_verified_ends_the_grant_and_a_failed_one_is_tried_again(people, queued):
-    original = time_boxed(people)
+def test_an_ending_verified_ends_the_grant_and_a_failed_one_is_tried_again(
+    change_people, change_tasks
+):
+    original = time_boxed(change_people)
     due.end_due(now=NOW + timedelta(days=3, minutes=1))
     original.refresh_from_db()
     first = original.ended_by
@@ -183,17 +195,17 @@ def test_an_ending_verified_ends_the_grant_and_a_failed_one_is_tried_again(peopl
     assert original.status == states.ENDED
 
 
-def test_a_grant_already_gone_at_its_end_simply_ends(people, queued):
-    original = time_boxed(people)
-    original_grant = people["boss"].delegations_given.get()
+def test_a_grant_already_gone_at_its_end_simply_ends(change_people, change_tasks):
+    original = time_boxed(change_people)
+    original_grant = change_people["boss"].delegations_given.get()
     original_grant.delete()
     assert due.end_due(now=NOW + timedelta(days=3, minutes=1)) == []
     original.refresh_from_db()
-    assert original.status == states.ENDED and queued == []
+    assert original.status == states.ENDED and change_tasks == []
 
 
-def test_cancelling_an_ending_keeps_the_grant_without_an_end(people, queued):
-    original = time_boxed(people)
+def test_cancelling_an_ending_keeps_the_grant_without_an_end(change_people, change_tasks):
+    original = time_boxed(change_people)
     due.end_due(now=NOW + timedelta(days=3, minutes=1))
     original.refresh_from_db()
     outcome.move(original.ended_by, states.CANCELLED)
@@ -226,9 +238,13 @@ def test_two_workers_running_the_end_job_at_once_end_each_grant_once(monkeypatch
     assert ChangeRequest.objects.filter(kind="remove").count() == 6
 
 
-def test_the_retry_job_queues_what_is_due_and_leaves_the_rest(people, queued):
-    boss, assistant, deputy = people["boss"], people["assistant"], people["deputy"]
+def test_the_retry_job_queues_what_is_due_and_leaves_the_rest(change_people, change_tasks):
+    boss, assistant, deputy = (
+        change_people["boss"],
+        change_people["assistant"],
+        change_people["deputy"],
+    )
     due_now = made(boss, assistant, status=states.REQUESTED, next_attempt_at=timezone.now())
     made(boss, deputy, status=states.REQUESTED, next_attempt_at=timezone.now() + timedelta(1))
     assert due.retry_due() == [due_now.pk]
-    assert queued == [(APPLY_TASK, due_now.pk)]
+    assert change_tasks == [(APPLY_TASK, due_now.pk)]

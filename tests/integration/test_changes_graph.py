@@ -24,61 +24,12 @@ from delegation.changes.snapshots import snapshot
 from delegation.models import Delegation, DelegationChange
 from delegation.sync.service import sync_now
 from portal.models import User
-from tests.conftest import graphsim_env, need, wait_for
-from tests.integration import changes_fixtures
-from tests.integration.changes_fixtures import CALLS, key
-from tests.integration.test_sync_account import connect
+from tests.support.changes import CALLS, Teams, connect_sync_account, key
+from tests.support.processes import graphsim_env, need
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
-queued = changes_fixtures.queued  # a fixture
 WRITES = "/beta/{who}/communications/callSettings/{kind}"
-GRAPH_KEYS = {
-    "make_calls": "makeCalls",
-    "receive_calls": "receiveCalls",
-    "manage_settings": "manageCallAndDelegateSettings",
-    "pick_up_held_calls": "pickUpHeldCalls",
-    "join_active_calls": "joinActiveCalls",
-}
-
-
-class Teams:
-    """graphsim as the test sees it: ids, what it holds, its counters, its switches."""
-
-    def __init__(self, sim):
-        self.sim = sim
-        self.ids: dict[str, str] = {}
-
-    def id(self, local: str) -> str:
-        if local not in self.ids:
-            self.ids[local] = self.sim.get(f"users/{local}@contoso.test")["id"]
-        return self.ids[local]
-
-    def grant(self, delegator: str, delegate: str) -> dict | None:
-        pair = (self.id(delegator), self.id(delegate))
-        for row in self.sim.get("truth")["delegations"]:
-            if (row["delegator"], row["delegate"]) == pair:
-                return {
-                    "is_active": row["isActive"],
-                    **{f: row["allowedActions"][k] for f, k in GRAPH_KEYS.items()},
-                }
-        return None
-
-    def writes(self, method: str) -> int:
-        """Answers graphsim gave to this write verb (any status), since the last reset."""
-        routes = self.sim.get("stats")["routes"]
-        return sum(
-            sum(by_status.values())
-            for route, by_status in routes.items()
-            if route.startswith(f"{method} /beta/") and "/communications/callSettings/" in route
-        )
-
-    def set(self, delegator: str, delegate: str, **actions) -> None:
-        row = {"delegator": f"{delegator}@contoso.test", "delegate": f"{delegate}@contoso.test"}
-        row["allowedActions"] = {GRAPH_KEYS[f]: v for f, v in actions.items()}
-        self.sim.post("tenant", {"delegations": {"set": [row]}})
-
-    def config(self, **settings) -> None:
-        self.sim.post("config", settings)
 
 
 @pytest.fixture
@@ -88,7 +39,7 @@ def teams(graph_settings, graphsim, sim, signed_in_client, settings):
     settings.SYNC_USE_APP_ONLY = False
     settings.DELEGATION_CHANGE_RETRY_SECONDS = 0
     settings.DELEGATION_CHANGE_LEASE_WAIT_SECONDS = 10
-    connect(signed_in_client("admin@contoso.test"), graphsim)
+    connect_sync_account(signed_in_client("admin@contoso.test"), graphsim)
     run = sync_now()
     assert run.status == "succeeded", run.error
     sim.post("reset", {})  # counters only
@@ -120,7 +71,7 @@ def cached(teams, delegator, delegate) -> Delegation | None:
 
 # --- through Graph, verified -------------------------------------------------------------------
 def test_helpdesk_adds_a_delegate_through_graph_and_it_is_verified_in_teams_and_the_cache(
-    teams, make_user, queued
+    teams, make_user, change_tasks
 ):
     change = applied(ask(make_user("helpdesk"), teams, "boss", "nobody"))
     assert change.status == states.VERIFIED, change.failure
@@ -135,7 +86,7 @@ def test_helpdesk_adds_a_delegate_through_graph_and_it_is_verified_in_teams_and_
     assert sync_now().delegations_added == 0
 
 
-def test_a_change_and_a_removal_go_through_graph_and_are_verified(teams, make_user, queued):
+def test_a_change_and_a_removal_go_through_graph_and_are_verified(teams, make_user, change_tasks):
     helpdesk = make_user("helpdesk")
     wanted = snapshot(is_active=False, make_calls=True, join_active_calls=True)
     change = applied(ask(helpdesk, teams, "boss", "assistant", wanted))
@@ -147,7 +98,9 @@ def test_a_change_and_a_removal_go_through_graph_and_are_verified(teams, make_us
     assert DelegationChange.objects.get(change_request=removal).kind == "removed"
 
 
-def test_a_person_changes_their_own_line_with_their_own_token(teams, signed_in_client, queued):
+def test_a_person_changes_their_own_line_with_their_own_token(
+    teams, signed_in_client, change_tasks
+):
     signed_in_client("boss@contoso.test")
     boss = User.objects.get(upn="boss@contoso.test")
     change = applied(ask(boss, teams, "boss", "nobody", snapshot(receive_calls=True)))
@@ -155,7 +108,7 @@ def test_a_person_changes_their_own_line_with_their_own_token(teams, signed_in_c
     assert teams.grant("boss", "nobody") == snapshot(receive_calls=True)
 
 
-def test_a_person_without_a_usable_token_is_handed_to_powershell(teams, make_user, queued):
+def test_a_person_without_a_usable_token_is_handed_to_powershell(teams, make_user, change_tasks):
     boss = make_user(None, upn="boss@contoso.test", object_id=teams.id("boss"))
     change = applied(ask(boss, teams, "boss", "nobody"))
     assert change.status == states.AWAITING_POWERSHELL
@@ -165,7 +118,7 @@ def test_a_person_without_a_usable_token_is_handed_to_powershell(teams, make_use
 # --- the tenant refuses: Teams PowerShell, then "check now" -------------------------------------
 @pytest.mark.parametrize("status", [405, 501])
 def test_a_tenant_refusing_graph_writes_hands_the_change_to_powershell_then_check_now_verifies(
-    teams, make_user, queued, status
+    teams, make_user, change_tasks, status
 ):
     teams.config(delegation_writes="reject", delegation_write_status=status)
     helpdesk = make_user("helpdesk")
@@ -187,13 +140,15 @@ def test_a_tenant_refusing_graph_writes_hands_the_change_to_powershell_then_chec
     assert DelegationChange.objects.get(change_request=change).kind == "added"
 
 
-def test_the_tenant_setting_powershell_sends_nothing_to_graph(teams, make_user, queued, settings):
+def test_the_tenant_setting_powershell_sends_nothing_to_graph(
+    teams, make_user, change_tasks, settings
+):
     settings.DELEGATION_WRITE_METHOD = "powershell"
     change = applied(ask(make_user("helpdesk"), teams, "boss", "nobody"))
     assert change.status == states.AWAITING_POWERSHELL and teams.writes("POST") == 0
 
 
-def test_a_powershell_change_is_verified_by_the_next_sync(teams, make_user, queued, settings):
+def test_a_powershell_change_is_verified_by_the_next_sync(teams, make_user, change_tasks, settings):
     settings.DELEGATION_WRITE_METHOD = "powershell"
     change = applied(ask(make_user("helpdesk"), teams, "boss", "nobody"))
     teams.set("boss", "nobody", make_calls=True, receive_calls=True)
@@ -203,7 +158,7 @@ def test_a_powershell_change_is_verified_by_the_next_sync(teams, make_user, queu
 
 # --- doubt: a write answered 504 -----------------------------------------------------------------
 def test_a_write_applied_but_answered_504_is_settled_by_the_reread_and_never_sent_twice(
-    teams, make_user, queued
+    teams, make_user, change_tasks
 ):
     teams.config(fail_next=[{"status": 504, "path_contains": "/delegates", "after_apply": True}])
     change = applied(ask(make_user("helpdesk"), teams, "boss", "nobody"))
@@ -213,7 +168,7 @@ def test_a_write_applied_but_answered_504_is_settled_by_the_reread_and_never_sen
 
 
 def test_a_write_lost_before_it_was_applied_is_sent_again_only_after_the_reread(
-    teams, make_user, queued
+    teams, make_user, change_tasks
 ):
     teams.config(fail_next=[{"status": 504, "path_contains": "/delegates"}])
     change = applied(ask(make_user("helpdesk"), teams, "boss", "nobody"))
@@ -224,7 +179,9 @@ def test_a_write_lost_before_it_was_applied_is_sent_again_only_after_the_reread(
     assert teams.writes("POST") == 2
 
 
-def test_a_definite_no_from_graph_fails_the_request_with_graphs_words(teams, make_user, queued):
+def test_a_definite_no_from_graph_fails_the_request_with_graphs_words(
+    teams, make_user, change_tasks
+):
     teams.set("boss", "nobody", make_calls=True, receive_calls=False)  # the cache does not know
     change = applied(ask(make_user("helpdesk"), teams, "boss", "nobody"))
     assert change.status == states.FAILED and "already a delegate" in change.failure
@@ -234,7 +191,7 @@ def test_a_definite_no_from_graph_fails_the_request_with_graphs_words(teams, mak
 # --- two requests for one delegator at once -------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
 def test_two_changes_to_one_delegator_at_once_are_applied_one_after_the_other(
-    teams, make_user, queued
+    teams, make_user, change_tasks
 ):
     helpdesk = make_user("helpdesk")
     first = ask(helpdesk, teams, "boss", "nobody")
@@ -259,7 +216,7 @@ def test_two_changes_to_one_delegator_at_once_are_applied_one_after_the_other(
 
 
 # --- for a time -----------------------------------------------------------------------------------
-def test_a_time_boxed_grant_is_ended_by_the_job_at_its_time(teams, make_user, queued):
+def test_a_time_boxed_grant_is_ended_by_the_job_at_its_time(teams, make_user, change_tasks):
     ends = timezone.now() + timedelta(days=7)
     change = applied(ask(make_user("helpdesk"), teams, "boss", "nobody", ends_at=ends))
     assert change.status == states.VERIFIED
@@ -271,7 +228,7 @@ def test_a_time_boxed_grant_is_ended_by_the_job_at_its_time(teams, make_user, qu
     assert change.ended_by == ending and teams.grant("boss", "nobody") is None
 
 
-def test_a_time_boxed_change_restores_the_actions_it_had_before(teams, make_user, queued):
+def test_a_time_boxed_change_restores_the_actions_it_had_before(teams, make_user, change_tasks):
     before = teams.grant("boss", "assistant")
     ends = timezone.now() + timedelta(days=1)
     change = applied(
@@ -286,7 +243,7 @@ def test_a_time_boxed_change_restores_the_actions_it_had_before(teams, make_user
 
 # --- drift ----------------------------------------------------------------------------------------
 def test_a_grant_changed_in_teams_behind_the_portal_is_marked_drifted_after_the_next_sync(
-    teams, make_user, queued
+    teams, make_user, change_tasks
 ):
     change = applied(ask(make_user("helpdesk"), teams, "boss", "nobody"))
     teams.set("boss", "nobody", receive_calls=False)
@@ -298,7 +255,7 @@ def test_a_grant_changed_in_teams_behind_the_portal_is_marked_drifted_after_the_
 
 # --- a CSV import, applied exactly under faults --------------------------------------------------
 def test_a_csv_import_is_applied_exactly_once_per_row_under_injected_faults(
-    teams, make_user, queued
+    teams, make_user, change_tasks
 ):
     helpdesk = make_user("helpdesk")
     delegates = [u["userPrincipalName"] for u in teams.sim.get("truth")["users"]][20:40]
@@ -354,7 +311,7 @@ class WorkerDied(BaseException):
 
 
 def test_a_batch_whose_worker_died_mid_write_is_finished_by_the_redelivered_task_exactly_once(
-    teams, make_user, queued, monkeypatch, settings
+    teams, make_user, change_tasks, monkeypatch, settings
 ):
     from delegation.changes import locks
     from portal.graph import delegation_writes
@@ -414,7 +371,7 @@ def test_a_real_worker_applies_a_queued_change_and_a_csv_import(
     teams, make_user, worker_env, celery_worker_process
 ):
     helpdesk = make_user("helpdesk")
-    change = ask(helpdesk, teams, "boss", "nobody")  # queued once the request is saved
+    change = ask(helpdesk, teams, "boss", "nobody")  # change_tasks once the request is saved
 
     def settled(row):
         row.refresh_from_db()

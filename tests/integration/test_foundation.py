@@ -7,17 +7,9 @@ import sys
 import pytest
 from django.urls import reverse
 
-from tests.conftest import ROOT, wait_for
-
-PROD_ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": "k8#Qz!vR2m@Lp5^Wn7&Tb1*Yc4(Hd6)Jf9-Gs3+Xa0=Ue8_Io2",
-    "ALLOWED_HOSTS": "portal.example.com",
-    "TOKEN_ENCRYPTION_KEYS": "u7Hq0cIYr3kL8m1bC2n6v9pZx4sQw5eRt0yUiOpAsDf=",
-    "MS_TENANT_ID": "00000000-0000-0000-0000-000000000001",
-    "MS_CLIENT_ID": "00000000-0000-0000-0000-000000000002",
-    "MS_CLIENT_SECRET": "not-a-real-secret",
-}
+from tests.support.processes import ROOT
+from tests.support.production import PROD_ENV
+from tests.support.waiting import wait_for
 
 
 def run_manage(*args, env_overrides, drop=()):
@@ -60,10 +52,11 @@ def test_unknown_url_gets_the_styled_404(client):
 
 
 @pytest.mark.django_db
-def test_healthz_is_public_and_reports_each_dependency(client, graph_settings):
+def test_healthz_reports_each_dependency_to_an_admin(client, graph_settings, make_user):
     from django.core.cache import cache
 
     cache.clear()
+    client.force_login(make_user("admin"))
     resp = client.get(reverse("portal:healthz"))
     body = resp.json()
     assert set(body["checks"]) == {"database", "broker", "graph"}
@@ -73,10 +66,11 @@ def test_healthz_is_public_and_reports_each_dependency(client, graph_settings):
 
 
 @pytest.mark.django_db
-def test_healthz_answers_503_when_graph_is_unreachable(client, settings):
+def test_healthz_answers_503_when_graph_is_unreachable(client, settings, make_user):
     from django.core.cache import cache
 
     cache.clear()
+    client.force_login(make_user("admin"))
     settings.GRAPH_BASE_URL = "https://127.0.0.1:9"  # nothing listens on the discard port
     settings.MS_AUTHORITY = "https://127.0.0.1:9/tenant"
     resp = client.get(reverse("portal:healthz"))

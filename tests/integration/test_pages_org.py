@@ -16,7 +16,7 @@ from delegation.models import DelegationChange, GrantReview, SyncRun
 from delegation.selectors import grants as selectors_grants
 from delegation.selectors import organisation as selectors_org
 from portal.models import AuditEvent
-from tests.integration.access_delegation import grant, person
+from tests.support.factories import grant, person
 
 pytestmark = pytest.mark.django_db
 HOSTILE = '<script>alert("x")</script>'
@@ -164,6 +164,17 @@ def test_column_headers_sort_and_keep_the_filters(client, manager, tenant):
     )
 
 
+@pytest.mark.parametrize("sort", sorted(selectors_grants.DESCENDING_SORTS - {"newest"}))
+def test_a_column_that_sorts_from_the_top_down_says_so(client, manager, tenant, sort):
+    html = client.get(reverse("delegation:organisation"), {"sort": sort}).content.decode()
+    assert f'<th scope="col" aria-sort="descending"><a href="?sort={sort}"' in html
+    assert "▼" in html and "▲" not in html
+
+
+def test_the_descending_sorts_are_read_from_the_sort_table():
+    assert sorted(selectors_grants.DESCENDING_SORTS) == ["changed", "newest"]
+
+
 def test_table_sorts_by_delegator_name(client, manager, tenant):
     rows = (
         client.get(reverse("delegation:organisation"), {"sort": "delegator"}).context["page"].rows
@@ -205,7 +216,9 @@ def test_organisation_page_takes_a_fixed_number_of_queries(
 ):
     for i in range(60):
         grant(person(f"Boss {i}"), person(f"Helper {i}"), make_calls=True, manage_settings=True)
-    with django_assert_max_num_queries(12):  # cold: the summary is computed in this request
+    # Cold: the summary is computed in this request. Every signed-in page also asks whether the
+    # sync saw the person disabled (portal.session_checks): one indexed query.
+    with django_assert_max_num_queries(13):
         client.get(reverse("delegation:organisation"))
     with django_assert_max_num_queries(8):
         resp = client.get(reverse("delegation:organisation"))
@@ -263,6 +276,39 @@ def test_export_is_refused_to_helpdesk(client, make_user):
 def test_reviews_list_the_grants_with_the_chosen_risk(client, manager, tenant):
     resp = client.get(reverse("delegation:reviews"), {"risk": "join_active_calls"})
     assert [g.pk for g, _ in resp.context["rows"]] == [tenant["join"].pk]
+
+
+def test_reviews_of_an_unknown_risk_show_the_default_one(client, manager, tenant):
+    resp = client.get(reverse("delegation:reviews"), {"risk": "no_such_risk"})
+    assert resp.context["risk"] == selectors_grants.DEFAULT_RISK
+    assert [g.pk for g, _ in resp.context["rows"]] == [tenant["settings"].pk]
+
+
+def test_reviews_page_on_by_grant_id(client, manager, monkeypatch):
+    monkeypatch.setattr(selectors_grants, "PAGE_SIZE", 2)
+    grants = [
+        grant(person(f"Boss {i}"), person(f"Helper {i}"), manage_settings=True) for i in range(3)
+    ]
+    first = client.get(reverse("delegation:reviews")).context
+    assert [g.pk for g, _ in first["rows"]] == [g.pk for g in grants[:2]]
+    assert first["next_after"] == grants[1].pk
+    second = client.get(reverse("delegation:reviews"), {"after": first["next_after"]}).context
+    assert [g.pk for g, _ in second["rows"]] == [grants[2].pk]
+    assert second["next_after"] is None
+
+
+@pytest.mark.parametrize("after", ["x", "-1", "9" * 30])
+def test_reviews_read_a_cursor_that_is_not_a_row_id_as_the_first_page(
+    client, manager, tenant, after
+):
+    resp = client.get(reverse("delegation:reviews"), {"after": after})
+    assert resp.status_code == 200
+    assert [g.pk for g, _ in resp.context["rows"]] == [tenant["settings"].pk]
+
+
+def test_a_review_page_lists_nothing_for_someone_who_may_not_review(make_user, tenant):
+    page = selectors_grants.review_page(make_user("helpdesk"), "manage_settings")
+    assert page.rows == [] and page.recent == [] and page.next_after is None
 
 
 def test_keeping_a_grant_records_the_review_and_audits_it(client, manager, tenant):

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from delegation.models import DelegationChange, SyncRun
-from tests.integration.access_delegation import grant, person
+from tests.support.factories import grant, person
 
 pytestmark = pytest.mark.django_db
 HOSTILE = '<script>alert("x")</script>'
@@ -62,6 +62,15 @@ def test_inactive_grant_offers_no_call_button(client, signed_in):
     html = client.get(reverse("delegation:mine")).content.decode()
     assert "inactive" in html
     assert "on_behalf_of=" not in html
+
+
+def test_a_delegator_gone_from_the_directory_offers_no_call_button(client, signed_in):
+    boss, assistant = person("Gone Boss", in_directory=False), person("Assistant Person")
+    grant(boss, assistant, make_calls=True)
+    signed_in(None, assistant)
+    resp = client.get(reverse("delegation:mine"))
+    assert [g.may_start_call for g in resp.context["data"].acting_for] == [False]
+    assert "on_behalf_of=" not in resp.content.decode()
 
 
 def test_delegator_sees_their_own_delegates(client, signed_in, boss_and_assistant):

@@ -109,6 +109,19 @@ def test_progress_fragment_follows_the_run_and_stops_polling_when_it_ends(client
     assert 'value="100"' in html and 'data-finished="true"' in html
 
 
+def test_the_progress_poll_has_the_page_reloaded_once_the_run_has_ended(client, admin):
+    run = a_run(status="running", progress_done=10, progress_total=100)
+    url = reverse("delegation:sync_progress", args=[run.pk])
+    running = client.get(url, HTTP_HX_REQUEST="true")
+    assert "HX-Refresh" not in running  # still going: htmx swaps the fragment in place
+    SyncRun.objects.filter(pk=run.pk).update(
+        status="succeeded", progress_done=100, finished_at=timezone.now()
+    )
+    ended = client.get(url, HTTP_HX_REQUEST="true")
+    assert ended["HX-Refresh"] == "true"  # htmx reloads the whole page with the final figures
+    assert "HX-Refresh" not in client.get(url)  # only htmx's polls are told to reload
+
+
 def test_run_page_shows_its_errors(client, admin):
     run = a_run(
         status="partial",

@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-import subprocess
-import time
-
 import requests
 
-from tests.conftest import ROOT, stop_process
-from tests.integration.test_entrypoint import production_env  # noqa: F401 - a fixture
+from tests.support.processes import stop_process
+from tests.support.production import start_web
 
 CODE = "0.AAAA-secret-authorization-code-must-not-be-logged"
 
 
-def test_the_access_log_leaves_out_query_strings_and_referers(production_env, tmp_path):  # noqa: F811
+def test_the_access_log_leaves_out_query_strings_and_referers(production_env, tmp_path):
     env = production_env
-    subprocess.run(["bin/portal", "release"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run(
-        [".venv/bin/python", "manage.py", "collectstatic", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
     log_path = tmp_path / "web.log"
     with log_path.open("wb") as log:
-        web = subprocess.Popen(["bin/portal", "web"], cwd=ROOT, env=env, stdout=log, stderr=log)
+        web = start_web(env, log=log)
         base = f"http://{env['BIND']}"
         proxied = {"X-Forwarded-Proto": "https"}
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    requests.get(f"{base}/healthz", timeout=5)
-                    break
-                except requests.ConnectionError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.3)
             resp = requests.get(
                 f"{base}/auth/callback",
                 params={"code": CODE, "state": "unknown"},

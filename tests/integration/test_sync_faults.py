@@ -8,16 +8,11 @@ import pytest
 from delegation.models import Delegation, DirectoryUser, SyncRun
 from delegation.sync.service import sync_now
 from portal.graph.errors import ReconnectNeeded
-from tests.integration.test_sync_run import assert_cache_mirrors, open_tenant
+from tests.support.sync import assert_cache_mirrors
 
 pytestmark = pytest.mark.django_db
 
 DELEGATES = "communications/callSettings/delegates"
-
-
-@pytest.fixture
-def tenant(graph_settings, sim):
-    yield from open_tenant(graph_settings, sim)
 
 
 def delegates_path(person_id: str) -> str:

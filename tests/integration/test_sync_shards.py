@@ -7,8 +7,9 @@ import pytest
 
 from delegation.models import DelegationChange, SyncRun, SyncStage
 from delegation.sync.service import request_sync, sync_now
-from tests.conftest import graphsim_env, wait_for
-from tests.integration.test_sync_run import assert_cache_mirrors, changes_of, open_tenant
+from tests.support.processes import graphsim_env
+from tests.support.sync import assert_cache_mirrors, changes_of
+from tests.support.waiting import wait_for
 
 SHARDING = {"SYNC_SHARD_THRESHOLD": 50, "SYNC_SHARD_SIZE": 60}
 CHANGE = {
@@ -17,11 +18,6 @@ CHANGE = {
         "remove": [{"delegator": "boss@contoso.test", "delegate": "deputy@contoso.test"}],
     }
 }
-
-
-@pytest.fixture
-def tenant(graph_settings, sim):
-    yield from open_tenant(graph_settings, sim)
 
 
 @pytest.fixture

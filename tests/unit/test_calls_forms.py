@@ -20,6 +20,41 @@ def test_phone_numbers_are_normalised_to_e164(settings, typed, region, e164):
     assert normalise_phone(typed) == e164
 
 
+@pytest.mark.parametrize(
+    "typed, region, e164",
+    [
+        ("0044 20 7946 0958", "US", "+442079460958"),  # North America dials 011, not 00
+        ("00 1 425 555 0100", "US", "+14255550100"),
+        ("0044 20 7946 0958", "GB", "+442079460958"),
+        ("00442079460958", "DE", "+442079460958"),
+        ("0011 44 20 7946 0958", "AU", "+442079460958"),  # a region's own prefix still works
+    ],
+)
+def test_numbers_written_with_the_00_international_prefix_work_from_any_region(
+    settings, typed, region, e164
+):
+    settings.CALLS_DEFAULT_REGION = region
+    assert normalise_phone(typed) == e164
+
+
+def test_the_default_region_is_the_setting(settings):
+    settings.CALLS_DEFAULT_REGION = "GB"
+    assert normalise_phone("020 7946 0958") == "+442079460958"
+    settings.CALLS_DEFAULT_REGION = "US"
+    with pytest.raises(forms.ValidationError):
+        normalise_phone("020 7946 0958")
+
+
+@pytest.mark.parametrize(
+    "typed", ["+1 425 555 0100 ext 5", "(425) 555-0100 x12", "+44 20 7946 0958 ext. 3"]
+)
+def test_an_extension_is_refused_in_words_never_dropped(settings, typed):
+    settings.CALLS_DEFAULT_REGION = "US"
+    with pytest.raises(forms.ValidationError) as refused:
+        normalise_phone(typed)
+    assert "cannot dial extension" in str(refused.value)
+
+
 @pytest.mark.parametrize("typed", ["12", "call me", "+1 555", "555-0100-999-999-999"])
 def test_what_is_not_a_valid_number_is_refused_in_words(settings, typed):
     settings.CALLS_DEFAULT_REGION = "US"

@@ -15,7 +15,7 @@ NOTIFICATION_SEQUENCES = {
             ("terminating", None),
             ("terminated", ("200", "5001", "ended")),
         ],
-        ("terminated", "ended"),
+        ("terminated", "hung up"),
     ),
     "no answer": (
         [("establishing", None), ("terminated", ("408", "10057", "not answered"))],
@@ -50,7 +50,7 @@ NOTIFICATION_SEQUENCES = {
             ("redirecting", None),
             ("terminated", ("200", "5001", "redirected")),
         ],
-        ("terminated", "ended"),
+        ("terminated", "hung up"),
     ),
 }
 
@@ -143,14 +143,17 @@ def test_result_info_is_read_leniently(info, expected):
 @pytest.mark.parametrize(
     "state, code, subcode, words",
     [
-        ("terminated", "200", "5001", "ended"),
+        ("terminated", "200", "5001", "hung up"),
         ("terminated", "0", "7015", "transfer completed"),
         ("terminated", "408", "10057", "no answer"),
         ("terminated", "480", "10076", "unreachable"),
         ("established", "500", "7000", "transfer failed"),
-        ("terminated", "", "", "ended"),
+        ("terminated", "603", "0", "declined"),
+        ("terminated", "486", "1234", "busy"),
+        # Nothing reported says nothing: the state ("Ended") is not repeated as its result.
+        ("terminated", "", "", ""),
         ("established", "", "", ""),
-        ("terminated", "503", "9999", "ended (code 503/9999)"),
+        ("terminated", "503", "9999", "code 503/9999"),
     ],
 )
 def test_result_codes_are_shown_in_words(state, code, subcode, words):

@@ -5,7 +5,7 @@ import requests
 
 from portal.graph import delegation_writes as writes
 from portal.graph.errors import GraphError, GraphUnavailable
-from tests.unit.test_graph_client import Answer, graph_error_body, make_client
+from tests.support.scripted_graph import Answer, graph_error_body, make_client
 
 ANN = "aaaaaaaa-0000-0000-0000-000000000001"
 BOB = "bbbbbbbb-0000-0000-0000-000000000002"

@@ -44,6 +44,24 @@ def test_an_incoming_call_names_its_caller():
     assert item.caller == Caller("Adele Vance", "8b081ef6-4792-4def-b2c9-c363a1bf41d5")
 
 
+def test_an_incoming_call_names_nobody_it_was_for_when_the_notification_does_not_say():
+    (item,) = parse(load("incoming_call.json"))
+    assert item.called == Caller()
+
+
+@pytest.mark.parametrize(
+    "payload", ["incoming_call_for_someone.json", "incoming_call_to_a_user_target.json"]
+)
+def test_an_incoming_call_names_whom_the_caller_dialled_in_either_place_graph_may_put_it(payload):
+    (item,) = parse(load(payload))
+    assert item.called == Caller("Megan Bowen", "5e6f7a8b-2222-4c3d-8e9f-0a1b2c3d4e5f")
+
+
+def test_a_caller_on_a_phone_is_named_by_the_number():
+    (item,) = parse(load("incoming_call_for_someone.json"))
+    assert item.caller == Caller("+14255550199", "")
+
+
 def test_the_older_resource_key_subcode_spelling_and_numbers_as_strings_are_accepted():
     (item,) = parse(load("legacy_resource_strings.json"))
     assert item.call_id == "2f1e0d00-bbbb-4c3d-8e9f-a0b1c2d3e4f5"

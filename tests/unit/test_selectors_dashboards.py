@@ -6,9 +6,10 @@ import datetime
 from datetime import UTC
 
 import pytest
+from django.http import QueryDict
 
 from delegation import exports
-from delegation.forms import DelegationFilterForm
+from delegation.forms import DelegationFilterForm, row_id
 from delegation.models import DirectoryUser, SyncRun
 from delegation.reviews import powershell_quote, revoke_command
 from delegation.selectors import people as selectors
@@ -111,13 +112,46 @@ def test_filter_form_drops_empty_filters_and_the_page():
     form = DelegationFilterForm(
         {"person": "  maria   smith ", "department": "", "active": "yes", "page": "3"}
     )
-    assert form.filters() == {"person": "maria smith", "active": "yes"}
+    filters, page = form.filters_and_page()
+    assert filters == {"person": "maria smith", "active": "yes"}
+    assert page == 3
 
 
 def test_filter_form_refuses_unknown_actions_and_keeps_the_valid_filters():
-    form = DelegationFilterForm({"action": "delete_everything", "active": "no"})
-    assert form.filters() == {"active": "no"}
+    form = DelegationFilterForm({"action": "delete_everything", "active": "no", "page": "0"})
+    filters, page = form.filters_and_page()
+    assert filters == {"active": "no"}
     assert "action" in form.errors
+    assert page == 1 and "page" in form.errors
+
+
+def test_an_unbound_filter_form_filters_nothing_and_shows_the_first_page():
+    form = DelegationFilterForm(None)
+    assert form.filters_and_page() == ({}, 1)
+    assert not form.errors
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("42", 42),
+        ("0", 0),
+        (None, None),
+        ("", None),
+        ("-3", None),
+        (" 7", None),
+        ("²", None),
+        ("1_000", None),
+        ("9" * 18, int("9" * 18)),
+        ("9" * 19, None),
+        ("9" * 5000, None),
+    ],
+)
+def test_a_row_id_from_the_query_string_is_ascii_digits_or_nothing(value, expected):
+    query = QueryDict(mutable=True)
+    if value is not None:
+        query["after"] = value
+    assert row_id(query, "after") == expected
 
 
 def test_run_duration_reads_in_seconds_then_minutes():
