@@ -16,6 +16,14 @@ CAPABILITIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "see_incoming_calls": ("See and redirect incoming calls", ("helpdesk", "admin")),
     "view_organisation": ("See organisation dashboards and export", ("manager", "admin")),
     "review_grants": ("Review risky grants", ("manager", "admin")),
+    "manage_delegations": (
+        "Add, change and remove anyone's delegates; import them from CSV",
+        ("helpdesk", "admin"),
+    ),
+    "approve_delegation_changes": (
+        "Approve or reject delegation changes that wait for approval",
+        ("manager", "admin"),
+    ),
     "view_sync": ("See sync runs", ("admin",)),
     "run_sync": ("Start a sync", ("admin",)),
     "manage_sync_account": ("Connect or disconnect the sync account", ("admin",)),

@@ -247,7 +247,9 @@ MS_INSTANCE_DISCOVERY = _setting("MS_INSTANCE_DISCOVERY", env.bool, True)
 MS_GROUP_ROLES = _setting("MS_GROUP_ROLES", env.dict, {})
 # Scopes asked at sign-in (MSAL adds openid, profile, offline_access itself). CallDelegation.Read
 # lets the calls pages re-check a delegation live with the person's own token.
-MS_SIGNIN_SCOPES = _setting("MS_SIGNIN_SCOPES", env.list, ["User.Read", "CallDelegation.Read"])
+# ReadWrite: a person's own token applies the changes they make to their own line.
+_CALL_DELEGATION = ["CallDelegation.Read", "CallDelegation.ReadWrite"]
+MS_SIGNIN_SCOPES = _setting("MS_SIGNIN_SCOPES", env.list, ["User.Read", *_CALL_DELEGATION])
 MS_REDIRECT_PATH = "/auth/callback"
 GRAPH_BASE_URL = env.str("GRAPH_BASE_URL", default="https://graph.microsoft.com").rstrip("/")
 GRAPH_SCOPE_PREFIX = env.str("GRAPH_SCOPE_PREFIX", default="https://graph.microsoft.com/")
@@ -267,8 +269,30 @@ SYNC_SHARD_THRESHOLD = _setting("SYNC_SHARD_THRESHOLD", env.int, 20000)
 SYNC_SHARD_SIZE = _setting("SYNC_SHARD_SIZE", env.int, 10000)
 # Where the tenant grants the application role CallDelegation.Read.All, sync app-only.
 SYNC_USE_APP_ONLY = _setting("SYNC_USE_APP_ONLY", env.bool, False)
-SYNC_SCOPES = _setting("SYNC_SCOPES", env.list, ["User.Read.All", "CallDelegation.Read"])
+# ReadWrite: the sync account also applies the changes helpdesk and admins make.
+SYNC_SCOPES = _setting("SYNC_SCOPES", env.list, ["User.Read.All", *_CALL_DELEGATION])
 SYNC_LOCK_TTL_SECONDS = _setting("SYNC_LOCK_TTL_SECONDS", env.int, 3600)
+
+# --- Delegation changes (add, change, remove delegates); each is explained in .env.example ----
+DELEGATION_WRITE_METHOD = _setting("DELEGATION_WRITE_METHOD", env.str, "graph")
+DELEGATION_APPROVAL_POLICY = _setting("DELEGATION_APPROVAL_POLICY", env.str, "risky")
+for _name, _allowed in (
+    ("DELEGATION_WRITE_METHOD", ("graph", "powershell")),
+    ("DELEGATION_APPROVAL_POLICY", ("none", "risky", "all")),
+):
+    if globals()[_name] not in _allowed:
+        raise ImproperlyConfigured(f"Setting {_name} must be one of {', '.join(_allowed)}")
+DELEGATION_CHANGE_MAX_END_DAYS = _setting("DELEGATION_CHANGE_MAX_END_DAYS", env.int, 365)
+DELEGATION_CHANGE_SCHEDULE_SECONDS = _setting("DELEGATION_CHANGE_SCHEDULE_SECONDS", env.int, 60)
+DELEGATION_CHANGE_MAX_ATTEMPTS = _setting("DELEGATION_CHANGE_MAX_ATTEMPTS", env.int, 5)
+DELEGATION_CHANGE_RETRY_SECONDS = _setting("DELEGATION_CHANGE_RETRY_SECONDS", env.int, 60)
+DELEGATION_CHANGE_LEASE_SECONDS = _setting("DELEGATION_CHANGE_LEASE_SECONDS", env.int, 900)
+DELEGATION_CHANGE_LEASE_WAIT_SECONDS = _setting(
+    "DELEGATION_CHANGE_LEASE_WAIT_SECONDS", env.float, 20
+)
+DELEGATION_CSV_MAX_BYTES = _setting("DELEGATION_CSV_MAX_BYTES", env.int, 5 * 1024 * 1024)
+DELEGATION_CSV_MAX_ROWS = _setting("DELEGATION_CSV_MAX_ROWS", env.int, 5000)
+DELEGATION_BATCH_STALE_SECONDS = _setting("DELEGATION_BATCH_STALE_SECONDS", env.int, 900)
 
 # --- Calls ---------------------------------------------------------------------------------
 # Public https base URL where Graph posts call notifications (our /calls/callback).
@@ -338,6 +362,11 @@ CELERY_BEAT_SCHEDULE = {
     "portal-clear-expired-sessions": {
         "task": "portal.tasks.clear_expired_sessions",
         "schedule": 3600.0,
+    },
+    # Ends time-boxed grants that are due, and retries changes waiting for another attempt.
+    "delegation-changes-due": {
+        "task": "delegation.changes.tasks.changes_due",
+        "schedule": float(DELEGATION_CHANGE_SCHEDULE_SECONDS),
     },
 }
 
