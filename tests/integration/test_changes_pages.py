@@ -18,8 +18,10 @@ from tests.integration.changes_fixtures import CALLS, fill_delegates, made, pers
 
 pytestmark = pytest.mark.django_db
 people, queued = changes_fixtures.people, changes_fixtures.queued  # fixtures
-COLUMNS = ("Delegator UPN,Delegator object id,Delegate UPN,Delegate object id,Active,Make calls,"
-           "Receive calls,Manage call and delegate settings,Pick up held calls,Join active calls")  # fmt: skip
+COLUMNS = (
+    "Delegator UPN,Delegator object id,Delegate UPN,Delegate object id,Active,Make calls,"
+    "Receive calls,Manage call and delegate settings,Pick up held calls,Join active calls"
+)
 
 
 def client_of(user) -> Client:

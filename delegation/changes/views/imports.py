@@ -41,9 +41,8 @@ def _limit_words() -> str:
 @require_http_methods(["GET", "POST"])
 def upload(request):
     if request.method == "POST" and _too_big(request):
-        form = ImportForm()
-        form.add_error(None, _limit_words())
-        return render(request, "changes/import.html", {"form": form}, status=413)
+        context = {"form": ImportForm(), "refused": _limit_words()}
+        return render(request, "changes/import.html", context, status=413)
     return _upload(request)
 
 
