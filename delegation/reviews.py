@@ -10,12 +10,21 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from delegation.changes import states
+from delegation.changes.models import ChangeRequest
 from delegation.changes.powershell import powershell_quote
-from delegation.changes.services.request import ChangeRefused, request_change
+from delegation.changes.services.request import ChangeRefused, remove
 from delegation.models import Delegation, DirectoryUser, GrantReview
 from portal import allowed_actions, audit
 
-__all__ = ["grant_snapshot", "powershell_quote", "record_review", "revoke_command"]
+__all__ = [
+    "grant_snapshot",
+    "powershell_quote",
+    "record_review",
+    "revoke_command",
+    "revoke_requests",
+    "waits_for_powershell",
+]
 
 
 def _identity(person: DirectoryUser) -> str:
@@ -70,11 +79,10 @@ def record_review(
     review.change_request, review.change_refusals = None, []
     if decision == GrantReview.Decision.REVOKE:
         try:
-            review.change_request = request_change(
+            review.change_request = remove(
                 actor=reviewer,
                 delegator_id=grant.delegator.object_id,
                 delegate_id=grant.delegate.object_id,
-                after=None,
                 reason=_revoke_reason(reason, note),
                 idempotency_key=f"review-{review.pk}",
                 review=review,
@@ -88,3 +96,17 @@ def record_review(
 def _revoke_reason(reason: str, note: str) -> str:
     words = f"Revoked in a review of risky grants ({reason or 'no risk named'})."
     return f"{words} {note}".strip()
+
+
+def revoke_requests(review_list) -> dict[int, ChangeRequest]:
+    """The removal request each of these reviews made, by review id (one query)."""
+    ids = [review.pk for review in review_list if review.decision == GrantReview.Decision.REVOKE]
+    if not ids:
+        return {}
+    found = ChangeRequest.objects.filter(review_id__in=ids).order_by("pk")
+    return {change.review_id: change for change in found}
+
+
+def waits_for_powershell(change: ChangeRequest | None) -> bool:
+    """The request can only be carried out in Teams PowerShell: the page shows the command."""
+    return change is not None and change.status == states.AWAITING_POWERSHELL

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("", include("delegation.urls")),
     path("calls/", include("calls.urls")),
+    path("changes/", include("delegation.changes.urls")),
 ]
 
 handler404 = "portal.views.errors.page_not_found"

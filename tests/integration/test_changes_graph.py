@@ -22,6 +22,7 @@ from delegation.changes.services.apply import apply_change
 from delegation.changes.services.request import request_change
 from delegation.changes.snapshots import snapshot
 from delegation.models import Delegation, DelegationChange
+from delegation.reviews import record_review
 from delegation.sync.service import sync_now
 from portal.models import User
 from tests.support.changes import CALLS, Teams, connect_sync_account, key
@@ -213,6 +214,17 @@ def test_two_changes_to_one_delegator_at_once_are_applied_one_after_the_other(
     assert done == [states.VERIFIED, states.VERIFIED]
     assert teams.grant("boss", "nobody") == CALLS and teams.grant("boss", "assistant") is None
     assert cached(teams, "boss", "nobody") and not cached(teams, "boss", "assistant")
+
+
+# --- a review's revoke ----------------------------------------------------------------------------
+def test_a_revoke_decision_is_removed_through_graph_and_verified(teams, make_user, queued):
+    grant = cached(teams, "boss", "assistant")
+    review = record_review(grant=grant, decision="revoke", reviewer=make_user("manager"))
+    change = applied(review.change_request)
+    assert (change.kind, change.status, change.method) == ("remove", states.VERIFIED, "graph")
+    assert change.review_id == review.pk
+    assert teams.grant("boss", "assistant") is None and cached(teams, "boss", "assistant") is None
+    assert teams.writes("DELETE") == 1
 
 
 # --- for a time -----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from delegation.changes.models import ChangeRequest
 from delegation.models import Delegation, DelegationChange, GrantReview, SyncRun
 from delegation.selectors import grants as selectors_grants
 from delegation.selectors import organisation as selectors_org
@@ -328,7 +329,7 @@ def test_keeping_a_grant_records_the_review_and_audits_it(client, manager, tenan
     assert "Keep by" in page
 
 
-def test_revoking_a_grant_shows_the_teams_powershell_command(client, manager, tenant):
+def test_revoking_a_grant_requests_its_removal_and_links_the_request(client, manager, tenant):
     g = tenant["settings"]
     resp = client.post(
         reverse("delegation:reviews"),
@@ -336,17 +337,31 @@ def test_revoking_a_grant_shows_the_teams_powershell_command(client, manager, te
         follow=True,
     )
     html = resp.content.decode()
+    review = GrantReview.objects.get()
+    change = ChangeRequest.objects.get(review=review)
+    assert (review.decision, change.kind, change.status) == ("revoke", "remove", "requested")
+    assert f"change request #{change.pk} removes the grant" in html
+    assert reverse("changes:detail", args=[change.pk]) in html
+    assert 'data-status="requested"' in html
+    # Graph may still remove it: no PowerShell line while the request has not fallen back to it.
+    assert "Remove-CsUserCallingDelegate" not in html
+
+
+def test_a_revoke_waiting_for_powershell_shows_the_teams_powershell_command(
+    client, manager, tenant
+):
+    g = tenant["settings"]
+    client.post(
+        reverse("delegation:reviews"),
+        {"grant": g.pk, "reason": "manage_settings", "decision": "revoke"},
+    )
+    ChangeRequest.objects.filter(review__isnull=False).update(status="awaiting_powershell")
+    html = client.get(reverse("delegation:reviews")).content.decode()
     command = (
         f"Remove-CsUserCallingDelegate -Identity &#x27;{g.delegator.upn}&#x27; "
         f"-Delegate &#x27;{g.delegate.upn}&#x27;"
     )
-    assert command in html
-    assert GrantReview.objects.get().decision == "revoke"
-    # Shown once: the next visit does not repeat it.
-    assert (
-        "Remove-CsUserCallingDelegate"
-        not in client.get(reverse("delegation:reviews")).content.decode()
-    )
+    assert command in html and 'data-status="awaiting_powershell"' in html
 
 
 def test_an_invalid_review_changes_nothing(client, manager, tenant):

@@ -206,9 +206,11 @@ def remove(
     delegate_id: str,
     idempotency_key: str,
     reason: str = "",
+    review=None,
     request=None,
 ) -> ChangeRequest:
-    """Ask that the delegate be removed: `request_change` with `after=None`."""
+    """Ask that the delegate be removed: `request_change` with `after=None`. A `review` (a
+    manager's revoke decision) is linked to the request and lets a `review_grants` holder ask."""
     return request_change(
         actor=actor,
         delegator_id=delegator_id,
@@ -216,5 +218,6 @@ def remove(
         after=None,
         reason=reason,
         idempotency_key=idempotency_key,
+        review=review,
         request=request,
     )
