@@ -12,12 +12,23 @@ from django.urls import reverse
 from django.utils import timezone
 
 from delegation.changes.models import ChangeBatch, ChangeRequest
-from tests.integration import changes_fixtures
-from tests.integration.access_delegation import grant
-from tests.integration.changes_fixtures import CALLS, fill_delegates, made, person_user
+from tests.support import changes as changes_fixtures
+from tests.support.changes import CALLS, fill_delegates, made, person_user
+from tests.support.factories import grant
 
 pytestmark = pytest.mark.django_db
-people, queued = changes_fixtures.people, changes_fixtures.queued  # fixtures
+
+
+@pytest.fixture
+def people(change_people):
+    return change_people
+
+
+@pytest.fixture
+def queued(change_tasks):
+    return change_tasks
+
+
 COLUMNS = (
     "Delegator UPN,Delegator object id,Delegate UPN,Delegate object id,Active,Make calls,"
     "Receive calls,Manage call and delegate settings,Pick up held calls,Join active calls"
