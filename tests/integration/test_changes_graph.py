@@ -217,7 +217,7 @@ def test_two_changes_to_one_delegator_at_once_are_applied_one_after_the_other(
 
 
 # --- a review's revoke ----------------------------------------------------------------------------
-def test_a_revoke_decision_is_removed_through_graph_and_verified(teams, make_user, queued):
+def test_a_revoke_decision_is_removed_through_graph_and_verified(teams, make_user, change_tasks):
     grant = cached(teams, "boss", "assistant")
     review = record_review(grant=grant, decision="revoke", reviewer=make_user("manager"))
     change = applied(review.change_request)
