@@ -32,8 +32,17 @@ from portal.graph.errors import GraphError, is_retryable
 
 VERSION = "beta"
 # 400 codes that describe the request itself, not the tenant's refusal (compared lower-case).
+# Graph documents none for these writes: the limit codes are the ones graphsim answers (its
+# README); any other 400 is taken as the tenant refusing writes, so PowerShell loses nothing.
 REQUEST_PROBLEM_CODES = frozenset(
-    {"invalidrequest", "request_invalidvalue", "limitexceeded", "quotaexceeded"}
+    {
+        "invalidrequest",
+        "request_invalidvalue",
+        "limitexceeded",
+        "quotaexceeded",
+        "delegateslimitreached",
+        "delegatorslimitreached",
+    }
 )
 
 

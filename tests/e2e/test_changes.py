@@ -89,7 +89,7 @@ def test_helpdesk_grants_make_calls_until_a_date_and_the_end_date_job_ends_it(
     # An admin connects the sync account (the helpdesk's writes act with its token).
     admin = tab_for("admin@contoso.test")
     admin.goto("/admin-tools/sync-account")
-    admin.get_by_role("link", name="Connect the sync account").click()
+    admin.get_by_role("button", name="Connect the sync account").click()
     admin.locator(f'button[name="login_hint"][value="{SYNC_UPN}"]').click()
     expect(admin.locator("[data-status]").first).to_have_attribute("data-status", "connected")
     run = sync_now()

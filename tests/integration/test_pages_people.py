@@ -250,6 +250,6 @@ def test_person_page_takes_a_fixed_number_of_queries(
             run=run, at=timezone.now(), delegator=boss, delegate=other, kind="added"
         )
     signed_in("helpdesk")
-    with django_assert_max_num_queries(14):  # +3: the delegates panel (changes_tags)
+    with django_assert_max_num_queries(15):  # +3: the delegates panel; +1: the sign-in check
         html = client.get(reverse("delegation:person", args=[boss.object_id])).content.decode()
     assert html.count("Many 24") >= 3
