@@ -112,4 +112,3 @@ def search_people(query: str) -> list[DirectoryUser]:
     (present in the directory, account enabled)."""
     reachable = DirectoryUser.objects.filter(in_directory=True, account_enabled=True)
     return people_selectors.search_people(reachable, query or "", limit=PEOPLE_SEARCH_LIMIT)
-

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("", include("delegation.urls")),
     path("calls/", include("calls.urls")),
+    path("api/", include(("api.urls", "api"), namespace="api")),
 ]
 
 handler404 = "portal.views.errors.page_not_found"

@@ -59,7 +59,12 @@ def _fetch_keys(openid_config_url: str) -> dict:
 
 
 def _key_for(kid: str):
-    url = settings.CALLS_CALLBACK_OPENID_CONFIG
+    return signing_key(settings.CALLS_CALLBACK_OPENID_CONFIG, kid)
+
+
+def signing_key(url: str, kid: str):
+    """The public key `kid` published through the OpenID configuration at `url` (cached per
+    URL; also used by api_tokens for our own API's bearer tokens)."""
     with _lock:
         keyset = _cache.setdefault(url, _KeySet())
         now = time.monotonic()
