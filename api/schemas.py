@@ -9,7 +9,7 @@ from pydantic import create_model
 
 from portal.allowed_actions import FIELDS
 
-OBJECT_ID = r"^[0-9a-fA-F-]{36}$"
+OBJECT_ID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 KEY = r"^[A-Za-z0-9._:-]{8,64}$"
 
 

@@ -3,7 +3,7 @@ The services decide who may; their refusals come back as problems with the refus
 
 from __future__ import annotations
 
-from ninja import Field, Path, Router
+from ninja import Path, Query, Router
 
 from api import idempotency, pagination, schemas
 from api.problems import ApiProblem, responses
@@ -46,7 +46,7 @@ def create_change_request(
 
 
 @router.get("/change-requests", response=responses({200: ChangePage}))
-def list_change_requests(request, cursor: str = Field("", max_length=400)):
+def list_change_requests(request, cursor: str = Query("", max_length=400)):
     """The requests the caller may see, newest first."""
     before = pagination.decode(cursor, "change-requests")
     rows = selectors.requests_for_user(request.auth).order_by("-pk")

@@ -34,7 +34,7 @@ def _person(request, object_id: str):
 
 
 @router.get("/people", response=responses({200: PersonPage}))
-def search_people(request, q: str = F(..., min_length=1, max_length=100)):
+def search_people(request, q: str = Query(..., min_length=1, max_length=100)):
     """The People page's search: exact, then prefix, then substring matches (capped)."""
     within = people_selectors.people_for_user(require(request, "view_people"))
     return {"items": people_selectors.search_people(within, q)}

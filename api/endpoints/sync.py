@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ninja import Field, Router
+from ninja import Query, Router
 
 from api import idempotency, pagination, schemas
 from api.auth import require
@@ -17,7 +17,7 @@ RunPage = schemas.page_of(schemas.SyncRun)
 
 
 @router.get("/sync-runs", response=responses({200: RunPage}))
-def list_sync_runs(request, cursor: str = Field("", max_length=400)):
+def list_sync_runs(request, cursor: str = Query("", max_length=400)):
     """Newest first, 25 a page."""
     user = require(request, "view_sync")
     page = sync_selectors.runs_page(user, pagination.decode(cursor, "sync-runs"))
