@@ -52,20 +52,9 @@ def test_an_app_token_reads_people_as_a_service_user_named_by_its_app_id(
 
 
 def test_a_token_for_graph_not_for_our_api_is_refused(client, graph_settings, graphsim):
-    import requests
-
-    answer = requests.post(
-        graphsim["authority"] + "/oauth2/v2.0/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": graphsim["client_id"],
-            "client_secret": graphsim["client_secret"],
-            "scope": "https://graph.microsoft.com/.default",
-        },
-        verify=graphsim["ca"],
-        timeout=30,
+    graph_token = api_support.client_credentials_token(
+        graphsim, "https://graph.microsoft.com/.default", client=""
     )
-    graph_token = answer.json()["access_token"]
     assert "invalid_token" in problem(client.get(PEOPLE, **bearer(graph_token)), 401)["codes"]
 
 

@@ -9,15 +9,16 @@ import pytest
 import requests
 
 
-def client_credentials_token(graphsim: dict, scope: str | None = None) -> str:
+def client_credentials_token(graphsim: dict, scope: str | None = None, client: str = "api_") -> str:
+    """A client-credentials token: the automation client's (`api_`) or the portal's (`""`)."""
     with requests.Session() as session:
         session.trust_env = False
         answer = session.post(
             graphsim["authority"] + "/oauth2/v2.0/token",
             data={
                 "grant_type": "client_credentials",
-                "client_id": graphsim["api_client_id"],
-                "client_secret": graphsim["api_client_secret"],
+                "client_id": graphsim[f"{client}client_id"],
+                "client_secret": graphsim[f"{client}client_secret"],
                 "scope": scope or graphsim["api_scope"],
             },
             verify=graphsim["ca"],
