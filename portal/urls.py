@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("delegation.urls")),
     path("calls/", include("calls.urls")),
     path("changes/", include("delegation.changes.urls")),
+    path("api/", include(("api.urls", "api"), namespace="api")),
 ]
 
 handler404 = "portal.views.errors.page_not_found"
