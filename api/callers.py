@@ -53,7 +53,11 @@ def _app_user(caller: ApiCaller) -> User:
                 sync_role_groups()
             user.user_permissions.set(perms)
             user.groups.clear()  # an application's rights come from its token's roles only
-    return User.objects.get(pk=user.pk)  # fresh: no stale permission cache
+    user = User.objects.get(pk=user.pk)  # fresh: no stale permission cache
+    # Capabilities are read from role groups for people; an application holds none, so its
+    # token's roles are handed to `user_has_capability` on the object itself.
+    user.granted_capabilities = frozenset(wanted)
+    return user
 
 
 def user_for(caller: ApiCaller) -> User | None:

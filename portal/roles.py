@@ -47,6 +47,9 @@ def user_has_capability(user, capability: str) -> bool:
         return False
     if user.is_superuser:
         return True
+    granted = getattr(user, "granted_capabilities", None)
+    if granted is not None:  # an API client application: its token's app roles, nothing else
+        return capability in granted
     return not _roles_held(user).isdisjoint(CAPABILITIES[capability][1])
 
 

@@ -315,14 +315,10 @@ CALLS_KEEPALIVE_SECONDS = _setting("CALLS_KEEPALIVE_SECONDS", env.int, 15 * 60)
 # How long an incoming call rings before it can no longer be redirected (the page counts down).
 CALLS_REDIRECT_WINDOW_SECONDS = _setting("CALLS_REDIRECT_WINDOW_SECONDS", env.int, 15)
 
-# --- The automation API (/api/, Entra ID bearer tokens; docs/api.md) ---------------------------
-# Our application ID URI (the `aud` of tokens for our API); default api://<MS_CLIENT_ID>.
+# --- The automation API (/api/, Entra ID bearer tokens): docs/api.md, defaults in .env.example
 API_APP_ID_URI = env.str("API_APP_ID_URI", default="")
-# The OpenID configuration whose keys sign them; default <MS_AUTHORITY>/v2.0/.well-known/...
 API_OPENID_CONFIG = env.str("API_OPENID_CONFIG", default="")
-# Accepted issuers; default the authority's v2 issuer and https://sts.windows.net/<tenant>/.
 API_ISSUERS = _setting("API_ISSUERS", env.list, [])
-# Requests per client (application or person) per minute before 429 with Retry-After.
 API_RATE_LIMIT_PER_MINUTE = _setting("API_RATE_LIMIT_PER_MINUTE", env.int, 120)
 
 # --- Celery --------------------------------------------------------------------------------

@@ -74,7 +74,7 @@ def list_grants(request, query: Query[GrantFilters]):
     """The organisation table: the same filters and order as the dashboard's table."""
     require(request, "view_organisation")
     data = query.dict(exclude={"cursor", "limit"})
-    filters = DelegationFilterForm(data).filters()
+    filters, _page = DelegationFilterForm(data).filters_and_page()  # the API pages by cursor
     offset = pagination.decode(query.cursor, "grants", filters) or 0
     qs = grant_selectors.filtered_delegations(**filters)
     return _grant_page(qs, offset, query.limit, filters)

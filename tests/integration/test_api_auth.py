@@ -11,9 +11,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from portal.models import AuditEvent, User
-from tests.integration.access_delegation import grant, person
 from tests.support import api as api_support
 from tests.support.api import bearer
+from tests.support.factories import grant, person
 
 pytestmark = pytest.mark.django_db
 api_token = api_support.api_token  # a fixture

@@ -15,9 +15,9 @@ from schemathesis.specs.openapi.checks import (
     positive_data_acceptance,
 )
 
-from tests.integration.access_delegation import grant, person
 from tests.support import api as api_support
 from tests.support.api import bearer
+from tests.support.factories import grant, person
 
 api_token = api_support.api_token  # a fixture
 schema = schemathesis.openapi.from_wsgi("/api/schema", get_wsgi_application())
