@@ -1,14 +1,17 @@
 """How the dashboards scale: render every page for a small and a large tenant and compare.
 
     .venv/bin/python bench/pages.py [--repeat 5] [--large-people 100000 --large-grants 300000]
+        [--database-url postgres://user:password@host:port/db]
 
-Each tenant is seeded through the real models (bulk_create) into a temporary SQLite database of
-its own. Every page is rendered through Django's test client, signed in as an admin: once cold
-(fills the dashboard cache), then `--repeat` rounds warm that alternate the two databases, so
-both meet the same machine load; the fastest warm time counts (medians are shown too).
+Each tenant is seeded through the real models (bulk_create) into a database of its own: a
+temporary SQLite file, or, with --database-url, a new database on that PostgreSQL server
+(created and dropped here; vacuumed and analysed after seeding, as autovacuum would). Every
+page is rendered through Django's test client, signed in as an admin: once cold (fills the
+dashboard cache), then `--repeat` rounds warm that alternate the two databases, so both meet the
+same machine load; the fastest warm time counts (medians are shown too).
 Queries are counted per page. The last line is
-`pages small_ms=A large_ms=B ratio=B/A max_queries=Q`, where A and B are the sums of the pages'
-times, and the lines above give each page's own ratio.
+`pages small_ms=A large_ms=B ratio=B/A max_queries=Q db=sqlite|postgresql`, where A and B are
+the sums of the pages' times, and the lines above give each page's own ratio.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from datetime import UTC, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench import database  # noqa: E402  (bench/ is not a package: find the project first)
+
 FIRST = (  # noqa: SIM905 (a list literal would take a line per name)
     "Maria Mark Martin Marco Anna Andrew Alice Alex Ben Bella Carla Chris David Diana Emma "
     "Eric Fatima Felix Grace George Hana Henry Ines Ivan Julia James Kate Karl Laura Leo "
@@ -178,7 +184,8 @@ def pages(ids: dict) -> list[tuple[str, str]]:
 
 
 def use_database(path: str) -> None:
-    """Point the default connection at another SQLite file (the next query opens it)."""
+    """Point the default connection at another database (the next query opens it): a SQLite
+    file, or a database's name on the same PostgreSQL server."""
     from django.db import connection
 
     connection.close()
@@ -190,6 +197,7 @@ def prepare(path: str, people: int, grants: int) -> dict:
     """Migrate and seed one tenant's database; sign an admin in to it."""
     from django.contrib.auth.models import Group
     from django.core.management import call_command
+    from django.db import connection
     from django.test import Client
 
     from portal.models import User
@@ -199,6 +207,9 @@ def prepare(path: str, people: int, grants: int) -> dict:
     t0 = time.perf_counter()
     ids = seed(people, grants)
     seed_s = time.perf_counter() - t0
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
     admin = User.objects.create(username="bench-admin", object_id=ids["me"], tenant_id="t")
     admin.groups.add(Group.objects.get(name="admin"))
     client = Client()
@@ -259,28 +270,37 @@ def main() -> None:
     parser.add_argument("--small-people", type=int, default=1_000)
     parser.add_argument("--large-people", type=int, default=100_000)
     parser.add_argument("--large-grants", type=int, default=300_000)
+    parser.add_argument("--database-url", help="a PostgreSQL server (default: SQLite files)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
+        small = database.fresh(args.database_url, Path(tmp), "pages_small")
+        large = database.fresh(args.database_url, Path(tmp), "pages_large")
         os.environ.update(
             {
                 "DEBUG": "true",
-                "DATABASE_URL": f"sqlite:///{tmp}/small.sqlite3",
+                "DATABASE_URL": small.url,
                 "PORTAL_RUN_DIR": tmp,
                 "ALLOWED_HOSTS": "testserver,localhost",
                 "DJANGO_SETTINGS_MODULE": "portal.settings",
                 "LOG_LEVEL": "WARNING",
             }
         )
-        sys.path.insert(0, str(ROOT))
         import django
 
         django.setup()
-        tenants = {
-            "small": prepare(f"{tmp}/small.sqlite3", args.small_people, args.small_people * 3),
-            "large": prepare(f"{tmp}/large.sqlite3", args.large_people, args.large_grants),
-        }
-        report = measure(tenants, args.repeat)
+        from django.db import connection
+
+        try:
+            tenants = {
+                "small": prepare(small.name, args.small_people, args.small_people * 3),
+                "large": prepare(large.name, args.large_people, args.large_grants),
+            }
+            report = measure(tenants, args.repeat)
+        finally:
+            connection.close()
+            small.drop()
+            large.drop()
 
     for label, tenant in tenants.items():
         ids = tenant["ids"]
@@ -302,7 +322,10 @@ def main() -> None:
     a = sum(row["small"]["ms"] for row in report.values())
     b = sum(row["large"]["ms"] for row in report.values())
     q = max(max(row["small"]["queries"], row["large"]["queries"]) for row in report.values())
-    print(f"pages small_ms={a:.1f} large_ms={b:.1f} ratio={b / a:.2f} max_queries={q}")
+    print(
+        f"pages small_ms={a:.1f} large_ms={b:.1f} ratio={b / a:.2f} max_queries={q} "
+        f"db={database.vendor(args.database_url)}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,24 +1,39 @@
 """How fast, how lean and how exact the delegation sync is, against a graphsim of N people.
 
-    .venv/bin/python bench/sync.py --users N [--latency-ms L] [--throttle-rps R] [--fault-rate P]
+    .venv/bin/python bench/sync.py --users N [--voice-share S] [--latency-ms L]
+        [--throttle-rps R] [--fault-rate F] [--in-flight K] [--database-url URL]
 
-Starts `python -m graphsim --port 0 ...` with those flags, points a fresh Django (SQLite file in
-a temporary directory, app-only tokens) at it, runs one full sync through the real service
-(`delegation.sync.service.sync_now`), then compares the cache with graphsim's `/_sim/truth`.
+Starts `python -m graphsim --port 0 ...` with those flags (S of the people have Teams Phone),
+points a fresh Django at it (a SQLite file in a temporary directory, or a new database on the
+PostgreSQL server of --database-url; app-only tokens) and runs three syncs through the real
+service (`delegation.sync.service.sync_now`), each in this process:
 
-The last line: `sync users=N requests=X minimum=M wall_s=W limit_s=T ratio=W/T peak_rss_mb=K
-lost=0 extra=0`, where X counts Graph requests as graphsim saw them (identity requests excluded),
-M = ceil(N/999) user pages + ceil(N/20) batches, T = max(N/R, batches x L / in-flight batches),
-K is this process's peak RSS when the sync ends (before the comparison loads the truth), and
-lost/extra count people and grants missing from or wrongly present in the cache. Exits 1 unless
-lost = extra = 0 and the run succeeded.
+1. the first sync: a full sweep of everyone's delegates (the cache knows no delegator yet);
+2. after a few changes to the tenant (grants added, changed, removed; Teams Phone removed from
+   some delegators) and with the delta link forgotten (as after the upgrade that added the
+   licences), a run that lists everyone and reads the delegates of V' = people with Teams Phone
+   and current delegators: the run measured;
+3. the same again with nothing changed (a delta): it must write no row.
+
+The last line: `sync users=N voice_share=S requests=X minimum=M sweep_requests=W fewer=W/X
+wall_s=T limit_s=F ratio=T/F peak_rss_mb=K lost=0 extra=0 unchanged_writes=0`, where X counts
+run 2's Graph requests as graphsim saw them (identity requests excluded), M = ceil(N/999)
+listing pages + ceil(V'/20) batches + 1 delta link, W is run 1's (the full sweep of the same
+tenant), F = max(V'/R, batches x L / in-flight batches) is run 2's time floor, K is this
+process's peak RSS during run 2 (VmHWM, reset before it), lost/extra count people and grants
+missing from or wrongly present in the cache after run 2, and the last counts run 3's writes to
+the cache's tables. Run 1's figures are printed above it. Exits 1 unless lost = extra = 0,
+unchanged_writes = 0 and the runs succeeded.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
+import random
+import re
 import resource
 import shutil
 import sys
@@ -30,53 +45,46 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from graphsim import launcher  # noqa: E402  (bench/ is not a package: find the project first)
+from bench import database  # noqa: E402  (bench/ is not a package: find the project first)
+from graphsim import launcher  # noqa: E402
 
-ACTIONS = (
-    ("make_calls", "makeCalls"),
-    ("receive_calls", "receiveCalls"),
-    ("manage_settings", "manageCallAndDelegateSettings"),
-    ("pick_up_held_calls", "pickUpHeldCalls"),
-    ("join_active_calls", "joinActiveCalls"),
-)
+TEAMS_PHONE = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"  # MCOEV
+CACHE_TABLES = ("delegation_directoryuser", "delegation_delegation", "delegation_delegationchange")
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--users", type=int, required=True)
+    p.add_argument("--voice-share", type=float, default=0.25)
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--throttle-rps", type=float, default=0.0)
     p.add_argument("--fault-rate", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--in-flight", type=int, default=None, help="SYNC_BATCHES_IN_FLIGHT override")
+    p.add_argument("--database-url", default=None, help="a PostgreSQL server (default: SQLite)")
     return p.parse_args(argv)
 
 
 def start_graphsim(args, state_dir: Path):
+    flags = {
+        "--state-dir": state_dir,
+        "--seed": args.seed,
+        "--users": args.users,
+        "--voice-share": args.voice_share,
+        "--latency-ms": args.latency_ms,
+        "--throttle-rps": args.throttle_rps,
+        "--fault-rate": args.fault_rate,
+    }
     try:
-        return launcher.start(
-            "--state-dir",
-            str(state_dir),
-            "--seed",
-            str(args.seed),
-            "--users",
-            str(args.users),
-            "--latency-ms",
-            str(args.latency_ms),
-            "--throttle-rps",
-            str(args.throttle_rps),
-            "--fault-rate",
-            str(args.fault_rate),
-            timeout=300,
-        )
+        return launcher.start(*(str(x) for pair in flags.items() for x in pair), timeout=300)
     except RuntimeError as exc:
         raise SystemExit(str(exc)) from exc
 
 
-def configure_django(info: dict, work: Path, in_flight: int | None) -> None:
+def configure_django(info: dict, work: Path, db: database.Database, in_flight) -> None:
     env = {
         "DEBUG": "true",
-        "DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}",
+        "DATABASE_URL": db.url,
         "PORTAL_RUN_DIR": str(work / "run"),
         "MS_TENANT_ID": info["tenant"],
         "MS_CLIENT_ID": info["client_id"],
@@ -92,13 +100,28 @@ def configure_django(info: dict, work: Path, in_flight: int | None) -> None:
     if in_flight:
         env["SYNC_BATCHES_IN_FLIGHT"] = str(in_flight)
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def reset_peak_rss() -> None:
+    """Start VmHWM afresh (Linux: writing 5 to clear_refs); elsewhere the peak stays global."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def graph_requests(stats: dict) -> int:
@@ -110,43 +133,83 @@ def graph_requests(stats: dict) -> int:
     )
 
 
+def change_the_tenant(sim, seed: int) -> dict:
+    """A few changes that leave V' as it is: grants changed and removed among delegators with
+    Teams Phone, grants added by people with Teams Phone, Teams Phone removed from delegators."""
+    from delegation.models import Delegation, DirectoryUser
+
+    rng = random.Random(seed)
+    voice = DirectoryUser.objects.filter(voice_enabled=True, in_directory=True)
+    grants = list(
+        Delegation.objects.filter(delegator__in=voice)
+        .order_by("id")
+        .values_list("delegator__object_id", "delegate__object_id", "join_active_calls")[:3000]
+    )
+    picked = rng.sample(grants, min(len(grants), 30))
+    delegators = {a for a, _, _ in grants}
+    others = list(voice.exclude(object_id__in=delegators).values_list("object_id", flat=True)[:99])
+    people = list(DirectoryUser.objects.values_list("object_id", flat=True)[:500])
+    plans_of = {oid: sim.get(f"users/{oid}")["assignedPlans"] for oid, _, _ in picked[20:25]}
+    change = {
+        "delegations": {
+            "set": [
+                {"delegator": a, "delegate": b, "allowedActions": {"joinActiveCalls": not j}}
+                for a, b, j in picked[:10]
+            ]
+            + [
+                {"delegator": a, "delegate": rng.choice([p for p in people if p != a]), "force": 1}
+                for a in others[:10]
+            ],
+            "remove": [{"delegator": a, "delegate": b} for a, b, _ in picked[10:20]],
+        },
+        "users": {
+            "update": [
+                {
+                    "id": oid,
+                    "assignedPlans": [
+                        {**plan, "capabilityStatus": "Deleted"}
+                        if plan["servicePlanId"] == TEAMS_PHONE
+                        else plan
+                        for plan in plans
+                    ],
+                }
+                for oid, plans in plans_of.items()
+            ]
+        },
+    }
+    return sim.post("tenant", change)
+
+
+def person_of(user: dict) -> tuple:
+    voice = any(
+        p["servicePlanId"] == TEAMS_PHONE and p["capabilityStatus"] in ("Enabled", "Warning")
+        for p in user["assignedPlans"]
+    )
+    fields = ("displayName", "userPrincipalName", "mail", "department", "jobTitle")
+    return (user["id"], *(user[f] or "" for f in fields), user["accountEnabled"], voice)
+
+
 def compare(truth: dict) -> tuple[int, int]:
     """(lost, extra): people and grants of the truth missing from the cache, and the reverse."""
     from delegation.models import Delegation, DirectoryUser
+    from delegation.sync.cache import PERSON_COLUMNS
+    from portal.allowed_actions import FIELDS, GRAPH_KEYS
 
-    want_people = {
-        (
-            u["id"],
-            u["displayName"] or "",
-            u["userPrincipalName"] or "",
-            u["mail"] or "",
-            u["department"] or "",
-            u["jobTitle"] or "",
-            u["accountEnabled"],
-        )
-        for u in truth["users"]
-    }
-    have_people = set(
-        DirectoryUser.objects.filter(in_directory=True, removed_at__isnull=True).values_list(
-            "object_id", "display_name", "upn", "mail", "department", "job_title", "account_enabled"
-        )
-    )
+    want_people = {person_of(u) for u in truth["users"]}
+    present = DirectoryUser.objects.filter(in_directory=True, removed_at__isnull=True)
+    have_people = set(present.values_list(*PERSON_COLUMNS))
     want_grants = {
         (
             g["delegator"],
             g["delegate"],
             g["isActive"],
             g["createdDateTime"],
-            *(g["allowedActions"][key] for _, key in ACTIONS),
+            *(g["allowedActions"][key] for key in GRAPH_KEYS),
         )
         for g in truth["delegations"]
     }
     rows = Delegation.objects.values_list(
-        "delegator__object_id",
-        "delegate__object_id",
-        "is_active",
-        "created_in_teams",
-        *(field for field, _ in ACTIONS),
+        "delegator__object_id", "delegate__object_id", "is_active", "created_in_teams", *FIELDS
     )
     have_grants = {
         (a, b, active, created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else None, *acts)
@@ -157,57 +220,127 @@ def compare(truth: dict) -> tuple[int, int]:
     return lost, extra
 
 
+class Sim:
+    def __init__(self, info: dict):
+        self.base = info["sim"]
+        self.http = requests.Session()
+        self.http.verify = info["ca"]
+        self.http.trust_env = False
+
+    def get(self, path: str):
+        return self.http.get(f"{self.base}/{path}", timeout=600).json()
+
+    def post(self, path: str, body: dict):
+        answer = self.http.post(f"{self.base}/{path}", json=body, timeout=60)
+        answer.raise_for_status()
+        return answer.json()
+
+
+def timed_run(sim: Sim, **kwargs):
+    """One sync: (run, its Graph requests, wall seconds, peak RSS MB during it)."""
+    from delegation.sync.service import sync_now
+
+    sim.post("reset", {})  # counters from zero
+    reset_peak_rss()
+    started = time.monotonic()
+    run = sync_now(**kwargs)
+    wall = time.monotonic() - started
+    return run, graph_requests(sim.get("stats")), wall, peak_rss_mb()
+
+
+def cache_writes(run_sync) -> tuple:
+    """Run a sync, counting its INSERT, UPDATE and DELETE statements on the cache's tables."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        run = run_sync()
+    # executemany is logged as "<n> times: <sql>"
+    run_sql = [re.sub(r"^\d+ times: ", "", q["sql"]) for q in queries.captured_queries]
+    writes = [
+        sql
+        for sql in run_sql
+        if sql.split(" ", 1)[0] in ("INSERT", "UPDATE", "DELETE", "COPY")
+        and any(table in sql for table in CACHE_TABLES)
+    ]
+    return run, len(writes)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    db = database.fresh(args.database_url, work, "sync")
     proc, info = start_graphsim(args, work / "graphsim")
     try:
-        configure_django(info, work, args.in_flight)
-        from django.conf import settings
-
-        from delegation.models import SyncRun
-        from delegation.sync.service import sync_now
-
-        sim = requests.Session()
-        sim.verify = info["ca"]
-        sim.trust_env = False
-        sim.post(f"{info['sim']}/faults", json={"app_delegation_read": True}, timeout=30)
-        sim.post(f"{info['sim']}/reset", json={}, timeout=30)  # counters from zero
-
-        started = time.monotonic()
-        run = sync_now()
-        wall = time.monotonic() - started
-        peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-        stats = sim.get(f"{info['sim']}/stats", timeout=60).json()
-        truth = sim.get(f"{info['sim']}/truth", timeout=600).json()
-        people = len(truth["users"])
-        batches = math.ceil(people / 20)
-        minimum = math.ceil(people / 999) + batches
-        in_flight = settings.SYNC_BATCHES_IN_FLIGHT
-        limit = max(
-            people / args.throttle_rps if args.throttle_rps else 0.0,
-            batches * args.latency_ms / 1000 / in_flight,
-        )
-        lost, extra = compare(truth)
-        print(
-            f"run #{run.pk} {run.status} people={run.people} grants={len(truth['delegations'])} "
-            f"added={run.delegations_added} client_requests={run.graph_requests} "
-            f"throttled={run.throttled} retries={run.retries} failures={run.failures} "
-            f"in_flight={in_flight} graphsim_faults={stats.get('faults_total', 0)}"
-            + (f" error={run.error!r}" if run.error else "")
-        )
-        ratio = wall / limit if limit else float("nan")
-        print(
-            f"sync users={people} requests={graph_requests(stats)} minimum={minimum} "
-            f"wall_s={wall:.2f} limit_s={limit:.2f} ratio={ratio:.2f} "
-            f"peak_rss_mb={peak_rss_mb:.0f} lost={lost} extra={extra}"
-        )
-        exact = lost == 0 and extra == 0 and run.status == SyncRun.Status.SUCCEEDED
-        return 0 if exact else 1
+        configure_django(info, work, db, args.in_flight)
+        return measure(args, Sim(info))
     finally:
+        from django.db import connections
+
+        connections.close_all()
         launcher.stop(proc)
+        db.drop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(args, sim: Sim) -> int:
+    from django.conf import settings
+
+    from delegation.models import Delegation, SyncCursor, SyncRun
+    from delegation.sync.service import sync_now
+
+    sim.post("faults", {"app_delegation_read": True})
+    in_flight = settings.SYNC_BATCHES_IN_FLIGHT
+    people = args.users
+
+    def floor(targets: int) -> float:
+        batches = math.ceil(targets / 20)
+        by_rate = targets / args.throttle_rps if args.throttle_rps else 0.0
+        return max(by_rate, batches * args.latency_ms / 1000 / in_flight)
+
+    first, sweep_requests, wall_1, rss_1 = timed_run(sim)
+    floor_1 = floor(first.progress_total)
+    print(
+        f"run 1 (first, full sweep) #{first.pk} {first.status} sweep={first.sweep} "
+        f"people={first.people} added={first.delegations_added} requests={sweep_requests} "
+        f"wall_s={wall_1:.2f} limit_s={floor_1:.2f} ratio={wall_1 / floor_1 if floor_1 else 0:.2f} "
+        f"peak_rss_mb={rss_1:.0f} retries={first.retries} failures={first.failures}"
+    )
+    delegators = set(
+        Delegation.objects.values_list("delegator__object_id", flat=True).distinct().iterator()
+    )
+    changed = change_the_tenant(sim, args.seed)
+    SyncCursor.objects.filter(name="users-delta").delete()  # as after the upgrade: list everyone
+
+    run, requests_2, wall, rss = timed_run(sim)
+    truth = sim.get("truth")
+    voice = {u["id"] for u in truth["users"] if person_of(u)[-1]}
+    targets = len(voice | delegators | {g["delegator"] for g in truth["delegations"]})
+    minimum = math.ceil(len(truth["users"]) / 999) + math.ceil(targets / 20) + 1
+    limit = floor(targets)
+    lost, extra = compare(truth)
+    del truth
+    again, writes = cache_writes(lambda: sync_now())
+    print(
+        f"run 2 #{run.pk} {run.status} sweep={run.sweep} mode={run.users_mode} "
+        f"read={run.progress_total} added={run.delegations_added} "
+        f"changed={run.delegations_changed} removed={run.delegations_removed} "
+        f"unlicensed_delegators={run.unlicensed_delegators} client_requests={run.graph_requests} "
+        f"retries={run.retries} failures={run.failures} in_flight={in_flight} "
+        f"tenant_change={ {k: v for k, v in changed.items() if k != 'users_added'} }"
+        + (f" error={run.error!r}" if run.error else "")
+    )
+    print(f"run 3 (nothing changed) #{again.pk} {again.status} mode={again.users_mode}")
+    ratio = wall / limit if limit else float("nan")
+    print(
+        f"sync users={people} voice_share={args.voice_share} requests={requests_2} "
+        f"minimum={minimum} sweep_requests={sweep_requests} "
+        f"fewer={sweep_requests / requests_2:.2f} wall_s={wall:.2f} limit_s={limit:.2f} "
+        f"ratio={ratio:.2f} peak_rss_mb={rss:.0f} lost={lost} extra={extra} "
+        f"unchanged_writes={writes} db={database.vendor(args.database_url)}"
+    )
+    ok = (first.status, run.status, again.status) == (SyncRun.Status.SUCCEEDED,) * 3
+    return 0 if ok and lost == extra == writes == 0 else 1
 
 
 if __name__ == "__main__":

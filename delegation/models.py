@@ -20,6 +20,9 @@ class DirectoryUser(models.Model):
     department = models.CharField(max_length=256, blank=True, default="")
     job_title = models.CharField(max_length=256, blank=True, default="")
     account_enabled = models.BooleanField(default=True)
+    # Teams Phone (the MCOEV plan) working, as the directory's assignedPlans say: only such a
+    # person can be a delegator, so the sync reads only their delegates (and current delegators').
+    voice_enabled = models.BooleanField("Teams Phone licence", default=False)
     in_directory = models.BooleanField(default=True)
     removed_at = models.DateTimeField(null=True, blank=True)
     first_seen = models.DateTimeField()
@@ -91,6 +94,10 @@ class SyncRun(models.Model):
         PARTIAL = "partial", "Succeeded with failures"
         FAILED = "failed", "Failed"
 
+    class Sweep(models.TextChoices):
+        VOICE = "voice", "People with Teams Phone and current delegators"
+        EVERYONE = "everyone", "Everyone (full sweep)"
+
     # The status groups every query and page uses: defined here once.
     ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)  # holds the one-sync-at-a-time lock
     FINISHED_STATUSES = (Status.SUCCEEDED, Status.PARTIAL, Status.FAILED)
@@ -102,6 +109,7 @@ class SyncRun(models.Model):
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     users_mode = models.CharField(max_length=16, blank=True, default="")  # full | delta
+    sweep = models.CharField(max_length=16, choices=Sweep.choices, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -121,6 +129,9 @@ class SyncRun(models.Model):
     retries = models.PositiveIntegerField(default=0)
     failures = models.JSONField(default=dict, blank=True)  # kind -> count
     failed_user_ids = models.JSONField(default=list, blank=True)
+    # People holding delegations in the cache without a working Teams Phone licence.
+    unlicensed_delegators = models.PositiveIntegerField(default=0)
+    unlicensed_delegator_ids = models.JSONField(default=list, blank=True)  # the first ones
     error = models.TextField(blank=True, default="")
 
     class Meta:
@@ -210,12 +221,75 @@ class GrantReview(models.Model):
 
 
 class SyncStage(models.Model):
-    """What a sharded run's final task needs besides the shards' answers: the people listing.
-
-    Kept in the database (zlib-compressed JSON) rather than in a broker message, and deleted
-    once the run is applied or fails.
-    """
+    """What the run's final apply needs besides the staged rows, written when the coordinator
+    has read everything it reads itself: how the people were read (full or delta), the new
+    delta link, the coordinator's Graph figures and how many shards it sent (zlib JSON).
+    Its presence tells a finishing shard that the coordinator is done."""
 
     run = models.OneToOneField(SyncRun, on_delete=models.CASCADE, related_name="stage")
     payload = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class SyncShard(models.Model):
+    """One batch of people whose delegates a worker reads for a large run."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="shards")
+    number = models.PositiveIntegerField()
+    people = models.PositiveIntegerField()
+    read = models.PositiveIntegerField(default=0)  # of them, read in full
+    finished = models.BooleanField(default=False)
+    error = models.TextField(blank=True, default="")  # in words; the run fails with it
+    graph = models.JSONField(default=dict, blank=True)  # its Graph figures
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "number"], name="sync_shard_unique_number")
+        ]
+
+
+# What a run read that would change the cache, staged as it comes (so a process holds a chunk
+# at a time, whatever the tenant's size), applied in one transaction at the end, then deleted.
+class SyncStagedPerson(models.Model):
+    """A person whose row would change: new, changed or back in /users (present), or gone (not
+    present: a delta's removal, or a full listing that no longer shows them)."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="+", db_index=False)
+    object_id = models.CharField(max_length=64)
+    present = models.BooleanField(default=True)
+    display_name = models.CharField(max_length=256, blank=True, default="")
+    upn = models.CharField(max_length=256, blank=True, default="")
+    mail = models.CharField(max_length=256, blank=True, default="")
+    department = models.CharField(max_length=256, blank=True, default="")
+    job_title = models.CharField(max_length=256, blank=True, default="")
+    account_enabled = models.BooleanField(default=True)
+    voice_enabled = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "object_id"], name="sync_staged_person_unique")
+        ]
+
+
+class SyncStagedRead(models.Model):
+    """A person whose delegates were read in full and differ from the cache's (failure empty),
+    or could not be read (failure: the kind)."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="+", db_index=False)
+    object_id = models.CharField(max_length=64)
+    failure = models.CharField(max_length=32, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "object_id"], name="sync_staged_read_person")]
+
+
+class SyncStagedGrant(models.Model):
+    """A delegate read for a delegator: the grant packed as portal.graph.delegations.pack."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="+", db_index=False)
+    delegator = models.CharField(max_length=64)
+    delegate = models.CharField(max_length=64)
+    packed = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "delegator"], name="sync_staged_grant_delegator")]

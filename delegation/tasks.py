@@ -26,11 +26,11 @@ def run_sync(run_id: int) -> None:
     service.run_sync(run_id)
 
 
-@shared_task(name="delegation.tasks.fetch_shard")
-def fetch_shard(run_id: int, object_ids: list[str]) -> dict:
-    return shards.fetch_shard(run_id, object_ids)
+@shared_task(name="delegation.tasks.fetch_shard", ignore_result=True)
+def fetch_shard(run_id: int, number: int, object_ids: list[str]) -> None:
+    shards.fetch_shard(run_id, number, object_ids)
 
 
-@shared_task(name="delegation.tasks.apply_shards", ignore_result=True)
-def apply_shards(results: list[dict], run_id: int) -> None:
-    shards.apply_shards(run_id, results)
+@shared_task(name="delegation.tasks.apply_staged", ignore_result=True)
+def apply_staged(run_id: int) -> None:
+    service.apply_staged(run_id)

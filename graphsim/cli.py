@@ -27,6 +27,12 @@ def parse_args(argv=None):
     parser.add_argument("--port", type=int, default=8443, help="0 picks a free port")
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--voice-share",
+        type=float,
+        default=0.25,
+        help="share of generated people with Teams Phone (only they delegate); 0..1",
+    )
     parser.add_argument("--tenant-file", default=None, help="JSON tenant (format of /_sim/truth)")
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--jitter-ms", type=float, default=0.0)
@@ -63,6 +69,8 @@ def parse_args(argv=None):
         parser.error("--users must be 0..1000000")
     if not 0 <= args.fault_rate <= 1:
         parser.error("--fault-rate must be 0..1")
+    if not 0 <= args.voice_share <= 1:
+        parser.error("--voice-share must be 0..1")
     if args.throttle_rps < 0 or args.latency_ms < 0 or args.jitter_ms < 0:
         parser.error("--throttle-rps, --latency-ms and --jitter-ms must not be negative")
     return args

@@ -52,7 +52,7 @@ class Sim:
         """The tenant of the command line: the tenant file, or the demo tenant of the seed."""
         if self.args.tenant_file:
             return load_tenant_file(self.args.tenant_file, self.args.seed)
-        return build_demo(self.args.seed, self.args.users)
+        return build_demo(self.args.seed, self.args.users, self.args.voice_share)
 
     @property
     def authority(self) -> str:

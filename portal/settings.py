@@ -268,6 +268,9 @@ SYNC_SCHEDULE_MINUTES = _setting("SYNC_SCHEDULE_MINUTES", env.int, 60)
 SYNC_BATCHES_IN_FLIGHT = _setting("SYNC_BATCHES_IN_FLIGHT", env.int, 6)
 SYNC_SHARD_THRESHOLD = _setting("SYNC_SHARD_THRESHOLD", env.int, 20000)
 SYNC_SHARD_SIZE = _setting("SYNC_SHARD_SIZE", env.int, 10000)
+# Runs read the delegates of people with Teams Phone and of current delegators only; a full
+# sweep of everyone runs when the last is older than this many days (0: every run sweeps).
+SYNC_FULL_SWEEP_DAYS = _setting("SYNC_FULL_SWEEP_DAYS", env.int, 7)
 # Where the tenant grants the application role CallDelegation.Read.All, sync app-only.
 SYNC_USE_APP_ONLY = _setting("SYNC_USE_APP_ONLY", env.bool, False)
 # ReadWrite: the sync account also applies the changes helpdesk and admins make.

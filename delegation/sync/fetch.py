@@ -1,77 +1,36 @@
-"""Reading the tenant for one run: people (full listing or delta), then everyone's delegates.
+"""Reading the tenant for one run, as its coordinator: the people (the changes since the delta
+link, or the full listing), and the delegates of those the run reads (sync/targets.py).
 
-Nothing here writes the cache: it only reads Graph, and writes the run's progress and heartbeat
-(outside any transaction, so a page can poll them). The full listing runs on its own thread and
-hands people to the $batch fetcher as pages arrive, so the two overlap.
+Nothing here writes the cache: what would change it is staged as it comes (sync/staging.py),
+with the run's progress and heartbeat, outside any transaction. The full listing runs on its own
+thread; each page is compared and its people handed on from the fetcher's own loop, while the
+batches are out, so the first $batch leaves as soon as the first page is in, and memory holds a
+page and the ids seen, not the tenant.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import connections
-from django.db.models import F
-from django.utils import timezone
 
 from delegation.models import DirectoryUser, SyncCursor, SyncRun
-from delegation.sync import lock
+from delegation.sync import cache, staging
+from delegation.sync.progress import Progress
+from delegation.sync.targets import Router, Wanted, after_delta
 from portal.graph.client import GraphClient
-from portal.graph.delegations import END, DelegatesFetcher, FetchResult
+from portal.graph.delegations import END, DelegatesFetcher
 from portal.graph.directory import (
     DeltaExpired,
     PageStats,
     latest_delta_link,
     list_people,
+    person_tuple,
     read_delta,
 )
 
 DELTA_CURSOR = "users-delta"
-PROGRESS_EVERY_SECONDS = 1.0
-
-
-@dataclass
-class PeopleSnapshot:
-    """The directory as Graph showed it. Full: `people` is everyone; delta: only what changed."""
-
-    mode: str  # "full" | "delta"
-    people: dict = field(default_factory=dict)  # full: id -> person tuple
-    changed: dict = field(default_factory=dict)  # delta: id -> fields present
-    removed: set = field(default_factory=set)  # delta: ids gone
-    delta_link: str = ""
-    invalid: int = 0
-
-    def to_json(self) -> dict:
-        return {
-            "mode": self.mode,
-            "people": list(self.people.values()),
-            "changed": self.changed,
-            "removed": sorted(self.removed),
-            "delta_link": self.delta_link,
-            "invalid": self.invalid,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict) -> PeopleSnapshot:
-        return cls(
-            mode=data["mode"],
-            people={p[0]: tuple(p) for p in data["people"]},
-            changed=data["changed"],
-            removed=set(data["removed"]),
-            delta_link=data["delta_link"],
-            invalid=data["invalid"],
-        )
-
-
-@dataclass
-class Collected:
-    snapshot: PeopleSnapshot
-    fetch: FetchResult | None  # None when the delegates are left to shards
-    to_fetch: list = field(default_factory=list)  # ids for the shards
 
 
 def stored_delta_link() -> str:
@@ -79,139 +38,134 @@ def stored_delta_link() -> str:
     return cursor.values_list("value", flat=True).first() or ""
 
 
-def directory_ids() -> list[str]:
-    """People the cache holds as present in the directory (their delegates are read)."""
-    return list(
-        DirectoryUser.objects.filter(in_directory=True, removed_at__isnull=True).values_list(
-            "object_id", flat=True
-        )
-    )
-
-
-class Progress:
-    """Progress and heartbeat, at most once a second; stops the run when it lost the lock."""
-
-    def __init__(self, run_id: int, *, shared: bool = False):
-        self.run_id = run_id
-        self.shared = shared  # shards add to a common counter
-        self.total = 0
-        self.written_done = 0
-        self.last = 0.0
-
-    def __call__(self, done: int, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.last < PROGRESS_EVERY_SECONDS:
-            return
-        self.last = now
-        if self.shared:
-            alive = SyncRun.objects.filter(pk=self.run_id, status=SyncRun.Status.RUNNING).update(
-                progress_done=F("progress_done") + (done - self.written_done),
-                heartbeat_at=timezone.now(),
-            )
-        else:
-            alive = lock.beat(self.run_id, progress_done=done, progress_total=max(self.total, done))
-        self.written_done = done
-        if not alive:
-            raise lock.LockLost(f"sync #{self.run_id} no longer holds the lock")
-
-
-def fetch_delegates(
-    client: GraphClient, people: list[str], progress: Callable[[int], None]
-) -> FetchResult:
-    fetcher = DelegatesFetcher(
-        client, in_flight=settings.SYNC_BATCHES_IN_FLIGHT, on_progress=progress
-    )
-    return fetcher.fetch(people)
-
-
-def collect(run_id: int, client: GraphClient, *, allow_shards: bool) -> Collected:
-    """People, then delegates (or the ids to hand to shards)."""
+def read_tenant(run_id: int, client: GraphClient, *, sweep: str, allow_shards: bool) -> dict:
+    """Read and stage the people and the delegates this process reads; send the shards.
+    Returns what the apply needs besides the staged rows (staging.write_stage)."""
     progress = Progress(run_id)
-    # A delta only makes sense over the cache it was taken for: an emptied cache lists again.
-    link = stored_delta_link() if DirectoryUser.objects.filter(in_directory=True).exists() else ""
-    if link:
-        try:
-            changes = read_delta(client, link)
-        except DeltaExpired:
-            link = ""  # Graph forgot our place: list everyone again
-        else:
-            snapshot = PeopleSnapshot(
-                mode="delta",
-                changed=changes.changed,
-                removed=changes.removed,
-                delta_link=changes.delta_link,
-                invalid=changes.invalid,
-            )
-            ids = set(directory_ids()) - changes.removed
-            ids.update(changes.changed)
-            return _delegates_for(run_id, client, snapshot, sorted(ids), progress, allow_shards)
-    snapshot = PeopleSnapshot(mode="full", delta_link=latest_delta_link(client))
-    SyncRun.objects.filter(pk=run_id).update(users_mode="full")
-    threshold = settings.SYNC_SHARD_THRESHOLD
-    if allow_shards and len(directory_ids()) > threshold:
-        # A tenant known to be large: list everyone first, then fan out.
-        stats = PageStats()
-        for page in list_people(client, stats):
-            snapshot.people.update((p[0], p) for p in page)
-            progress.total = len(snapshot.people)
-            progress(0)
-        snapshot.invalid = stats.invalid
-        return _delegates_for(
-            run_id, client, snapshot, list(snapshot.people), progress, allow_shards
-        )
-    return Collected(snapshot, _list_and_fetch(client, snapshot, progress))
-
-
-def _delegates_for(run_id, client, snapshot, ids, progress, allow_shards) -> Collected:
-    SyncRun.objects.filter(pk=run_id).update(
-        users_mode=snapshot.mode, progress_total=len(ids), progress_done=0
-    )
-    progress.total = len(ids)
-    if allow_shards and len(ids) > settings.SYNC_SHARD_THRESHOLD:
-        return Collected(snapshot, None, ids)
-    result = fetch_delegates(client, ids, progress)
-    progress(len(result.fetched) + len(result.failed), force=True)
-    return Collected(snapshot, result)
-
-
-def _list_and_fetch(
-    client: GraphClient, snapshot: PeopleSnapshot, progress: Progress
-) -> FetchResult:
-    """The full listing on a thread, feeding the fetcher page by page."""
     source: queue.Queue = queue.Queue()
-    fetcher = DelegatesFetcher(
-        client, in_flight=settings.SYNC_BATCHES_IN_FLIGHT, on_progress=progress
-    )
-    people = snapshot.people
-    stats = PageStats()
-    failure: list[BaseException] = []
+    router = Router(run_id, source, allow_shards=allow_shards)
+    sink = staging.StagingSink(run_id)
+    fetcher = sink.fetcher(client, progress)
+    # A delta only makes sense over the cache it was taken for: an emptied cache lists again.
+    has_people = DirectoryUser.objects.filter(in_directory=True).exists()
+    link = stored_delta_link() if has_people else ""
+    meta = _read_delta(run_id, client, link, sweep, router) if link else None
+    if meta is not None:
+        progress.total = router.count
+        fetcher.run(source)
+    else:
+        meta = _list_everyone(run_id, client, sweep, router, fetcher, progress)
+    sink.flush()
+    progress.total = router.count
+    progress(fetcher.done, force=True)
+    return {
+        **meta,
+        "sweep": sweep,
+        "shards": router.shards,
+        "people": router.count,
+        "read": sink.read_count,
+    }
 
-    def list_everyone():
+
+def _read_delta(run_id, client, link, sweep: str, router: Router) -> dict | None:
+    """The changes since the last run, staged and routed; None when Graph forgot our place."""
+    try:
+        changes = read_delta(client, link)
+    except DeltaExpired:
+        return None
+    wanted = Wanted(sweep)
+    SyncRun.objects.filter(pk=run_id).update(users_mode="delta")
+    stored = cache.stored_people(list(changes.changed))
+    changed = [
+        person_tuple(fields, stored[oid].person if oid in stored else None)
+        for oid, fields in changes.changed.items()
+    ]
+    staging.stage_people(run_id, changed)
+    staging.stage_removed(run_id, sorted(changes.removed))
+    for person_id in after_delta(wanted, changed, changes.removed):
+        router.add(person_id)
+    router.close()
+    return {"mode": "delta", "delta_link": changes.delta_link, "invalid": changes.invalid}
+
+
+class _Listing:
+    """The full listing on its own thread (Graph only); its pages staged and routed by `tick`,
+    which the fetcher calls from its own loop (this process's database connection)."""
+
+    def __init__(self, run_id, client, router: Router, progress: Progress):
+        self.run_id, self.client = run_id, client
+        self.wanted: Wanted | None = None  # set once the listing is on its way
+        self.router, self.progress = router, progress
+        self.pages: queue.Queue = queue.Queue()
+        self.stats = PageStats()
+        self.failure: list[BaseException] = []
+        self.seen: set[str] = set()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._list, name="graph-users", daemon=True)
+
+    def _list(self) -> None:
         try:
-            for page in list_people(client, stats):
-                if fetcher.stop.is_set():
+            for page in list_people(self.client, self.stats):
+                if self.stop.is_set():
                     break
-                for person in page:
-                    if person[0] not in people:
-                        people[person[0]] = person
-                        source.put(person[0])
-                progress.total = len(people)
-        except BaseException as exc:  # noqa: BLE001 - handed to the run's thread below
-            failure.append(exc)
-            fetcher.stop.set()
+                self.pages.put(page)
+        except BaseException as exc:  # noqa: BLE001 - handed to the run's thread by tick()
+            self.failure.append(exc)
         finally:
-            source.put(END)
+            self.pages.put(END)
             connections.close_all()  # this thread's own connections, if a token refresh used one
 
-    lister = threading.Thread(target=list_everyone, name="graph-users", daemon=True)
-    lister.start()
+    def tick(self, fetcher: DelegatesFetcher) -> None:
+        """One page at most: the loop sends what it can between two pages."""
+        if self.stop.is_set():
+            return
+        try:
+            page = self.pages.get_nowait()
+        except queue.Empty:
+            return
+        if page is END:
+            self._end(fetcher)
+            return
+        fresh = [person for person in page if person[0] not in self.seen]
+        self.seen.update(person[0] for person in fresh)
+        staging.stage_people(self.run_id, fresh)
+        for person in fresh:
+            if self.wanted(person):
+                self.router.add(person[0])
+        self.progress.total = self.router.count
+
+    def _end(self, fetcher: DelegatesFetcher) -> None:
+        """Everyone listed: whoever the cache holds and the listing did not show has left."""
+        self.stop.set()
+        if self.failure:
+            fetcher.stop.set()
+            return
+        gone = [oid for oid in cache.present_people() if oid not in self.seen]
+        staging.stage_removed(self.run_id, gone)
+        self.router.close()
+
+
+def _list_everyone(run_id, client, sweep, router, fetcher, progress) -> dict:
+    """The full listing, with a fresh delta link taken first (so nothing changing meanwhile is
+    missed), feeding the fetcher page by page."""
+    delta_link = latest_delta_link(client)
+    SyncRun.objects.filter(pk=run_id).update(users_mode="full")
+    listing = _Listing(run_id, client, router, progress)
+    flush = fetcher.on_tick
+
+    def tick():
+        listing.tick(fetcher)
+        flush()
+
+    fetcher.on_tick = tick
+    listing.thread.start()
     try:
-        result = fetcher.run(source)
+        listing.wanted = Wanted(sweep)  # the cache's delegators, read while the first page comes
+        fetcher.run(router.source)
     finally:
+        listing.stop.set()
         fetcher.stop.set()
-        lister.join()
-    if failure:
-        raise failure[0]
-    snapshot.invalid = stats.invalid
-    progress(len(result.fetched) + len(result.failed), force=True)
-    return result
+        listing.thread.join()
+    if listing.failure:
+        raise listing.failure[0]
+    return {"mode": "full", "delta_link": delta_link, "invalid": listing.stats.invalid}

@@ -14,7 +14,6 @@ from delegation.selectors.organisation import organisation_summary
 from delegation.sync import lock
 from delegation.sync.lock import LockLost
 from portal import audit
-from portal.graph.delegations import FetchResult
 from portal.graph.errors import GraphError, TokenError
 from portal.queue import enqueue
 
@@ -26,10 +25,10 @@ REVERIFY_TASK = "delegation.changes.tasks.reverify_after_sync"
 log = logging.getLogger(__name__)
 
 
-def check_something_was_read(fetch: FetchResult) -> None:
+def check_something_was_read(read: int, failures: dict[str, int]) -> None:
     """Everyone failing means Graph is down for us, not that everyone lost their delegates."""
-    if fetch.failed and not fetch.fetched:
-        kinds = sorted(set(fetch.failed.values()))
+    if failures and not read:
+        kinds = sorted(failures)
         raise GraphError(f"no person's delegates could be read ({', '.join(kinds)})", status=503)
 
 

@@ -1,91 +1,95 @@
-"""Large tenants: the people are split into shards whose delegates many workers read at once
-(a Celery chord), and a final task applies the whole diff in one transaction, as a run in one
-process would. The people listing waits in a SyncStage row, not in a broker message.
+"""Large runs: the people to read are split into shards that workers read at once, each sent as
+soon as it is full (while the listing goes on), each staging what it reads. The last to finish,
+the coordinator or a shard, has the whole run applied in one transaction, as a run in one
+process would be (service.apply_staged). No chord: shards are sent before their number is known.
 """
 
 from __future__ import annotations
 
-import json
-import zlib
 from collections import Counter
-from sys import intern
 
-from celery import chord
-from django.conf import settings
 from django.db import transaction
 
-from delegation.models import SyncRun, SyncStage
-from delegation.sync import lock
-from delegation.sync.apply import apply_run
-from delegation.sync.fetch import Collected, PeopleSnapshot, Progress, fetch_delegates
-from delegation.sync.outcome import (
-    check_something_was_read,
-    describe_failure,
-    fail_run,
-    fail_run_with_reason,
-    record_run_finished,
-)
+from delegation.models import SyncRun, SyncShard
+from delegation.sync import staging
+from delegation.sync.outcome import describe_failure
+from delegation.sync.progress import Progress
 from portal import audit
 from portal.graph import tokens
 from portal.graph.client import GraphClient
-from portal.graph.delegations import FetchResult
-from portal.graph.errors import GraphError, TokenError
-from portal.queue import signature
+from portal.queue import enqueue
+
+APPLY_TASK = "delegation.tasks.apply_staged"
 
 
-def fan_out(run_id: int, collected: Collected, graph_stats: dict) -> int:
-    """Stage the people listing and start the chord; returns the number of shards."""
-    payload = {"snapshot": collected.snapshot.to_json(), "graph": graph_stats}
-    SyncStage.objects.update_or_create(
-        run_id=run_id, defaults={"payload": zlib.compress(json.dumps(payload).encode())}
-    )
-    ids = collected.to_fetch
-    size = max(1, settings.SYNC_SHARD_SIZE)
-    shards = [ids[i : i + size] for i in range(0, len(ids), size)]
-    lock.beat(run_id, progress_total=len(ids), progress_done=0)
-    header = [signature("delegation.tasks.fetch_shard", run_id, shard) for shard in shards]
-    audit.record(
-        "sync.fan_out",
-        "success",
-        target=f"sync run #{run_id}",
-        who="delegation sync",
-        shards=len(shards),
-        people=len(ids),
-    )
-    final = signature("delegation.tasks.apply_shards", run_id)
-    transaction.on_commit(lambda: chord(header)(final))
-    return len(shards)
+def dispatch(run_id: int, number: int, object_ids: list[str]) -> None:
+    """Record shard `number` and queue it (at once outside a transaction)."""
+    SyncShard.objects.create(run_id=run_id, number=number, people=len(object_ids))
+    enqueue("delegation.tasks.fetch_shard", run_id, number, object_ids)
 
 
-def fetch_shard(run_id: int, object_ids: list[str], *, token_provider=None) -> dict:
-    """One shard's delegates, as JSON-friendly data for the final task. Never raises: a failed
-    shard reports its error, so the final task still runs and fails the run cleanly."""
+def read_delegates(run_id: int, client: GraphClient, object_ids, progress: Progress) -> int:
+    """Read these people's delegates and stage what differs (a shard's work); returns how many
+    were read in full."""
+    sink = staging.StagingSink(run_id)
+    fetcher = sink.fetcher(client, progress)
+    fetcher.fetch(object_ids)
+    sink.flush()
+    progress(fetcher.done, force=True)
+    return sink.read_count
+
+
+def fetch_shard(run_id: int, number: int, object_ids: list[str], *, token_provider=None) -> dict:
+    """One shard. Never raises: a failure is recorded on the shard, and the run fails with it
+    when everything has come in."""
     client = None
+    error, read = "", 0
     try:
         client = GraphClient(token_provider or tokens.sync_token_provider())
         client.token()
-        progress = Progress(run_id, shared=True)
-        result = fetch_delegates(client, object_ids, progress)
-        progress(len(result.fetched) + len(result.failed), force=True)
-        return {
-            "grants": result.grants,
-            "fetched": sorted(result.fetched),
-            "failed": result.failed,
-            "graph": client.stats.snapshot(),
-            "error": "",
-        }
-    except Exception as exc:  # noqa: BLE001 - reported to the final task
-        return {
-            "grants": [],
-            "fetched": [],
-            "failed": {},
-            "graph": client.stats.snapshot() if client else {},
-            "error": describe_failure(exc),
-            "token_error": isinstance(exc, TokenError),
-        }
+        read = read_delegates(run_id, client, object_ids, Progress(run_id))
+    except Exception as exc:  # noqa: BLE001 - recorded on the shard, reported by the apply
+        error = describe_failure(exc)
     finally:
+        graph = client.stats.snapshot() if client is not None else {}
         if client is not None:
             client.close()
+    shard_finished(run_id, number, graph=graph, error=error, read=read)
+    return {"people": len(object_ids), "read": read, "error": error}
+
+
+def _pending(run_id: int) -> bool:
+    return SyncShard.objects.filter(run_id=run_id, finished=False).exists()
+
+
+def shard_finished(run_id: int, number: int, **figures) -> None:
+    """Record the shard (graph, error, read); when it is the last and the coordinator is done,
+    queue the apply."""
+    with transaction.atomic():
+        run = SyncRun.objects.select_for_update().get(pk=run_id)
+        SyncShard.objects.filter(run_id=run_id, number=number).update(finished=True, **figures)
+        coordinator_done = staging.read_stage(run_id) is not None
+        if run.status == SyncRun.Status.RUNNING and coordinator_done and not _pending(run_id):
+            enqueue(APPLY_TASK, run_id)
+
+
+def coordinator_finished(run_id: int, meta: dict) -> bool:
+    """The coordinator has read all it reads itself: stage its figures; True when no shard is
+    still reading (the coordinator applies the run now), else the last shard will."""
+    with transaction.atomic():
+        SyncRun.objects.select_for_update().get(pk=run_id)
+        staging.write_stage(run_id, meta)
+        done = not _pending(run_id)
+    if meta["shards"]:
+        audit.record(
+            "sync.fan_out",
+            "success",
+            target=f"sync run #{run_id}",
+            who="delegation sync",
+            shards=meta["shards"],
+            people=meta["people"],
+        )
+    return done
 
 
 def merge_graph_stats(parts: list[dict]) -> dict:
@@ -99,34 +103,10 @@ def merge_graph_stats(parts: list[dict]) -> dict:
     return out
 
 
-def apply_shards(run_id: int, results: list[dict]) -> SyncRun:
-    """The chord's final task: merge the shards' answers and apply them like one run."""
-    stage = SyncStage.objects.filter(run_id=run_id).first()
-    graph: dict = {}
-    try:
-        if stage is None:
-            raise lock.LockLost(f"sync #{run_id} has no staged people listing")
-        data = json.loads(zlib.decompress(bytes(stage.payload)))
-        graph = merge_graph_stats([data["graph"], *(r.get("graph") or {} for r in results)])
-        errors = [r["error"] for r in results if r.get("error")]
-        if errors:
-            return fail_run_with_reason(run_id, errors[0], graph)
-        fetch = FetchResult()
-        for result in results:
-            # Interned ids and one shard's list freed at a time: 300,000 grants stay small.
-            fetch.grants.extend((intern(a), intern(b), packed) for a, b, packed in result["grants"])
-            result["grants"] = None
-            fetch.fetched.update(result["fetched"])
-            fetch.failed.update(result["failed"])
-        check_something_was_read(fetch)
-        run = apply_run(run_id, PeopleSnapshot.from_json(data["snapshot"]), fetch, graph)
-    except (GraphError, TokenError, lock.LockLost) as exc:
-        fail_run(run_id, exc, graph)
-        return SyncRun.objects.get(pk=run_id)
-    except Exception as exc:
-        fail_run(run_id, exc, graph)
-        raise
-    finally:
-        SyncStage.objects.filter(run_id=run_id).delete()
-    record_run_finished(run)
-    return run
+def shard_outcome(run_id: int, coordinator_graph: dict) -> tuple[dict, str, int]:
+    """Everyone's Graph figures together, the first shard's error ("" when none), and how many
+    people the shards read in full."""
+    shards = list(SyncShard.objects.filter(run_id=run_id).order_by("number"))
+    graph = merge_graph_stats([coordinator_graph, *(shard.graph for shard in shards)])
+    errors = [shard.error for shard in shards if shard.error]
+    return graph, errors[0] if errors else "", sum(shard.read for shard in shards)

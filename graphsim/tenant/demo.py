@@ -1,6 +1,12 @@
 """The demo tenant, deterministic from the seed: the fixed people of the README, then generated
-colleagues with about three delegations each (every combination of actions, people at the
-limit, inactive grants, disabled accounts and names that break careless code)."""
+colleagues (every combination of actions, people at the limit, inactive grants, disabled
+accounts and names that break careless code).
+
+Licences: a share of the generated people (`voice_share`, 25 % by default) has Teams Phone,
+and only they delegate (Teams requires the licence on the delegator), about three delegates
+each; a few delegators then lose the licence and keep their grants, as Teams lets them.
+Every fixed person has Teams Phone except Adele Admin, Fay Former and Dora Disabled (the last
+two lost it)."""
 
 from __future__ import annotations
 
@@ -10,9 +16,12 @@ import uuid
 
 from graphsim.tenant.model import (
     ALL_ACTIONS,
+    BASE_ONLY,
     BASE_TIME,
     DOMAIN,
     MAX_DELEGATORS,
+    TEAMS_PHONE_REMOVED,
+    WITH_TEAMS_PHONE,
     Grant,
     User,
     actions_to_bits,
@@ -60,14 +69,22 @@ LANGUAGES = ("en-US", "de-DE", "fr-FR", "ar-SA", "he-IL")
 
 FIXED = [
     # upn local part, given, surname, roles, department, job, extra
-    ("admin", "Adele", "Admin", ["admin"], "IT", "Portal Administrator", {}),
+    ("admin", "Adele", "Admin", ["admin"], "IT", "Portal Administrator", {"plans": BASE_ONLY}),
     ("helpdesk", "Hugo", "Helpdesk", ["helpdesk"], "Support", "Helpdesk Agent", {}),
     ("manager", "Mona", "Manager", ["manager"], "Operations", "Operations Manager", {}),
     ("nobody", "Nils", "Nobody", [], "Sales", "Sales Representative", {}),
     ("boss", "Bea", "Boss", [], "Executive Office", "Chief Executive Officer", {}),
     ("assistant", "Ari", "Assistant", [], "Executive Office", "Executive Assistant", {}),
     ("deputy", "Dev", "Deputy", [], "Executive Office", "Deputy Chief Executive", {}),
-    ("former", "Fay", "Former", [], "Executive Office", "Former Assistant", {}),
+    (
+        "former",
+        "Fay",
+        "Former",
+        [],
+        "Executive Office",
+        "Former Assistant",
+        {"plans": TEAMS_PHONE_REMOVED},
+    ),
     ("noanswer", "Nora", "Noanswer", [], "Sales", "Field Sales", {"callBehavior": "noanswer"}),
     (
         "unreachable",
@@ -87,7 +104,15 @@ FIXED = [
         "Night Shift",
         {"callBehavior": "transferfail"},
     ),
-    ("disabled", "Dora", "Disabled", [], "Finance", "Former Accountant", {"accountEnabled": False}),
+    (
+        "disabled",
+        "Dora",
+        "Disabled",
+        [],
+        "Finance",
+        "Former Accountant",
+        {"accountEnabled": False, "plans": TEAMS_PHONE_REMOVED},
+    ),
 ]
 GROUPS = {
     "Portal Admins": ["admin"],
@@ -97,6 +122,8 @@ GROUPS = {
 }
 DAY = 86400
 THREE_YEARS = 94608000  # generated grants were created up to three years before BASE_TIME
+VOICE_SHARE = 0.25
+LAPSED_EVERY = 100  # one delegator in a hundred (the 4th, 104th, ...) loses Teams Phone
 
 
 def _bits(*names):
@@ -121,7 +148,7 @@ def slug(text: str) -> str:
     return text.lower() or "user"
 
 
-def build_demo(seed: int = 1, n_users: int = 200) -> Tenant:
+def build_demo(seed: int = 1, n_users: int = 200, voice_share: float = VOICE_SHARE) -> Tenant:
     tenant = Tenant(seed)
     rng = random.Random(seed)
     _add_fixed_people(tenant)
@@ -129,9 +156,22 @@ def build_demo(seed: int = 1, n_users: int = 200) -> Tenant:
     generated = max(0, n_users - len(FIXED))
     if generated:
         ids = _generate_people(tenant, rng.random, generated)
+        # Its own generator: the share of voice-enabled people leaves the rest of the tenant be.
+        voice = random.Random(f"voice:{seed}")
+        for uid in ids:
+            has_phone = voice.random() < voice_share
+            tenant.users[uid].assignedPlans = WITH_TEAMS_PHONE if has_phone else BASE_ONLY
         _DemoGrants(tenant, rng.random, ids).generate()
+        _lapse_a_few(tenant, ids)
     tenant.version = 0
     return tenant
+
+
+def _lapse_a_few(tenant: Tenant, ids: list[str]) -> None:
+    """A few delegators lose Teams Phone and keep their grants (Graph still lists them)."""
+    delegators = [uid for uid in ids if tenant.delegates_of.get(uid)]
+    for uid in delegators[3::LAPSED_EVERY]:
+        tenant.users[uid].assignedPlans = TEAMS_PHONE_REMOVED
 
 
 def _add_fixed_people(tenant: Tenant) -> None:
@@ -156,6 +196,7 @@ def _add_fixed_people(tenant: Tenant) -> None:
             "officeLocation": "HQ",
         }
         fields.update(extra)
+        fields["assignedPlans"] = fields.pop("plans", WITH_TEAMS_PHONE)
         tenant.add_user(fields, log=False)
 
 
@@ -225,6 +266,7 @@ def _colleague(tenant: Tenant, i: int, count: int, given: str, surname: str) -> 
     user.roles = ()
     user.groups = ()
     user.callBehavior = None
+    user.assignedPlans = BASE_ONLY
     user.version = 0
     return user
 
@@ -242,11 +284,13 @@ class _DemoGrants:
 
     def generate(self) -> None:
         count = len(self.ids)
+        users = self.tenant.users
         for i in range(count):
             wanted = self._how_many(i)
             if count < 2:
                 break
-            self._grants_of(i, min(wanted, count - 1))
+            if users[self.ids[i]].assignedPlans is WITH_TEAMS_PHONE:  # only they may delegate
+                self._grants_of(i, min(wanted, count - 1))
 
     def _how_many(self, i: int) -> int:
         roll = self.draw()

@@ -33,7 +33,20 @@ DEFAULT_SELECT = (
     "userPrincipalName",
     "id",
 )
-USER_PROPS = DEFAULT_SELECT + ("accountEnabled", "department")
+USER_PROPS = DEFAULT_SELECT + ("accountEnabled", "department", "assignedPlans")
+
+# Service plans as assignedPlans lists them: (servicePlanId, service). Teams Phone is MCOEV; the
+# other plans every licensed person holds, one of them (MCOSTANDARD) under the same service name,
+# so a client that tests the service alone is caught.
+TEAMS_PHONE_PLAN = ("4828c8ec-dc2e-4779-b502-87ac9ce28ab7", "MicrosoftCommunicationsOnline")
+BASE_PLANS = (
+    ("57ff2da0-773e-42df-b2af-ffb7a2317929", "TeamspaceAPI"),  # TEAMS1
+    ("0feaeb32-d00e-4d66-bd5a-43b5b83db82c", "MicrosoftCommunicationsOnline"),  # MCOSTANDARD
+    ("efb87545-963c-4e0d-99df-69c6916d9eb0", "exchange"),  # EXCHANGE_S_ENTERPRISE
+)
+PLAN_ASSIGNED = "2025-06-01T09:00:00Z"
+
+LIST_PROPS = frozenset({"businessPhones", "assignedPlans"})
 
 BASE_TIME = 1767225600  # 2026-01-01T00:00:00Z: generated grants are older than this
 
@@ -74,6 +87,24 @@ def bits_to_actions(bits: int) -> dict:
 ACTIONS_OF = [bits_to_actions(bits) for bits in range(ALL_ACTIONS + 1)]
 
 
+def _plan(plan: tuple[str, str], status: str = "Enabled") -> dict:
+    plan_id, service = plan
+    return {
+        "assignedDateTime": PLAN_ASSIGNED,
+        "capabilityStatus": status,
+        "service": service,
+        "servicePlanId": plan_id,
+    }
+
+
+# Shared, read-only lists (a 100,000-person tenant holds references, not copies): a person
+# without a licence, one with Teams Phone, and one whose Teams Phone was removed (Graph keeps a
+# removed plan in assignedPlans with capabilityStatus "Deleted").
+BASE_ONLY = tuple(_plan(plan) for plan in BASE_PLANS)
+WITH_TEAMS_PHONE = (*BASE_ONLY, _plan(TEAMS_PHONE_PLAN))
+TEAMS_PHONE_REMOVED = (*BASE_ONLY, _plan(TEAMS_PHONE_PLAN, "Deleted"))
+
+
 class User:
     __slots__ = (
         "id",
@@ -92,6 +123,7 @@ class User:
         "roles",
         "groups",
         "callBehavior",
+        "assignedPlans",
         "version",
     )
 
@@ -99,12 +131,13 @@ class User:
         out = {}
         for prop in select or DEFAULT_SELECT:
             value = getattr(self, prop)
-            out[prop] = list(value) if prop == "businessPhones" else value
+            out[prop] = list(value) if prop in LIST_PROPS else value
         return out
 
     def to_truth(self) -> dict:
         out = {prop: getattr(self, prop) for prop in USER_PROPS}
         out["businessPhones"] = list(self.businessPhones)
+        out["assignedPlans"] = list(self.assignedPlans)
         out["roles"] = list(self.roles)
         out["groups"] = list(self.groups)
         out["callBehavior"] = self.callBehavior

@@ -15,6 +15,21 @@ from graphsim.tenant.model import (
     User,
 )
 
+_PLANS: dict[tuple, dict] = {}  # one shared dict per distinct plan: big tenant files stay small
+
+
+def plans_of(value) -> tuple:
+    """assignedPlans as given (a list of plan objects) -> a tuple of shared, read-only dicts."""
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)) or not all(isinstance(p, dict) for p in value):
+        raise TenantError("assignedPlans must be a list of objects")
+    out = []
+    for plan in value:
+        key = tuple(sorted((str(k), str(v)) for k, v in plan.items()))
+        out.append(_PLANS.setdefault(key, dict(plan)))
+    return tuple(out)
+
 
 class Tenant:
     def __init__(self, seed: int = 1):
@@ -55,6 +70,7 @@ class Tenant:
         user.roles = tuple(fields.get("roles") or ())
         user.groups = tuple(fields.get("groups") or ())
         user.callBehavior = fields.get("callBehavior")
+        user.assignedPlans = plans_of(fields.get("assignedPlans"))
         user.version = 0
         return user
 
@@ -112,6 +128,8 @@ class Tenant:
                 self.by_upn[value.lower()] = user
             if name in ("businessPhones", "roles", "groups"):
                 value = tuple(value or ())
+            if name == "assignedPlans":
+                value = plans_of(value)
             if name not in User.__slots__ or name == "version":
                 raise TenantError(f"unknown user property {name}")
             setattr(user, name, value)

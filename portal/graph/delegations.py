@@ -22,9 +22,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from portal.allowed_actions import GRAPH_KEYS
 from portal.graph.client import (
@@ -96,12 +97,33 @@ def grant_from_item(item) -> tuple[str, int] | None:
 
 
 # ------------------------------------------------------------------ the fetch
+class Sink(Protocol):
+    """Where the fetcher puts each person's outcome, as it comes (in the fetcher's thread)."""
+
+    invalid_items: int
+
+    def read(self, person: str, grants: list[tuple[str, int]]) -> None:
+        """`person`'s delegates were read in full: (delegate id, packed) each."""
+
+    def fail(self, person: str, kind: str) -> None:
+        """`person`'s delegates could not be read (kind: GraphError.kind or ours)."""
+
+
 @dataclass
 class FetchResult:
+    """The default sink: everything in memory."""
+
     grants: list = field(default_factory=list)  # (delegator, delegate, packed)
     fetched: set = field(default_factory=set)  # people whose delegates were read in full
     failed: dict = field(default_factory=dict)  # person -> failure kind
     invalid_items: int = 0
+
+    def read(self, person: str, grants: list[tuple[str, int]]) -> None:
+        self.grants.extend((person, delegate, packed) for delegate, packed in grants)
+        self.fetched.add(person)
+
+    def fail(self, person: str, kind: str) -> None:
+        self.failed[person] = kind
 
 
 @dataclass(slots=True)
@@ -117,7 +139,13 @@ def delegates_url(person: str) -> str:
 
 
 class DelegatesFetcher:
-    """Reads the delegates of the people put into `people` (a queue closed by END)."""
+    """Reads the delegates of the people put into `people` (a queue closed by END).
+
+    Each person's outcome goes to `sink` as it comes; `on_tick` is called on every turn of the
+    loop (at least twice a second), in the loop's own thread and once the batches that can go
+    are out, so a caller can do its own work (feed the queue, write what came) while they are
+    in flight, without a thread of its own.
+    """
 
     def __init__(
         self,
@@ -126,6 +154,8 @@ class DelegatesFetcher:
         in_flight: int,
         max_attempts: int | None = None,
         on_progress: Callable[[int], None] | None = None,
+        on_tick: Callable[[], None] | None = None,
+        sink: Sink | None = None,
         version: str = "beta",
     ):
         self.client = client
@@ -134,10 +164,11 @@ class DelegatesFetcher:
         # must all get through (0.12 ** 10 per person), and each try is only one item.
         self.max_attempts = (client.max_retries + 4) if max_attempts is None else max_attempts
         self.on_progress = on_progress or (lambda done: None)
+        self.on_tick = on_tick or (lambda: None)
         self.version = version
         self.prefix = f"{client.base_url}/{version}"
         self.stop = threading.Event()  # set by the caller when the listing failed
-        self.result = FetchResult()
+        self.result: Sink = FetchResult() if sink is None else sink
         self._partial: dict[str, list] = {}  # person -> grants of pages read so far
         self._ready: deque[_Item] = deque()
         self._delayed: list = []  # heap of (ready_at, seq, item)
@@ -145,8 +176,19 @@ class DelegatesFetcher:
         self._pause_until = 0.0  # after a throttled answer, nothing is sent before this
         self._done = 0
         self._jitter = 1.0
+        # Shared with the workers: the ready queue's takers and the source (see run()).
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._source: queue.Queue = queue.Queue()
+        self._source_open = True
+        self._workers = 0
 
-    def fetch(self, people: Iterable[str]) -> FetchResult:
+    @property
+    def done(self) -> int:
+        """People finished so far, read or failed."""
+        return self._done
+
+    def fetch(self, people: Iterable[str]) -> Sink:
         """Convenience: the delegates of a known list of people."""
         source: queue.Queue = queue.Queue()
         for person in people:
@@ -154,66 +196,103 @@ class DelegatesFetcher:
         source.put(END)
         return self.run(source)
 
-    def run(self, source: queue.Queue) -> FetchResult:
-        open_source = True
+    def run(self, source: queue.Queue) -> Sink:
+        """Read everyone the queue names (until END). Each of `in_flight` workers sends a batch
+        and, as soon as its answer is in, the next one itself: the loop here settles answers,
+        feeds retries, and calls `on_tick`, without a slot waiting on it."""
+        self._source, self._source_open, self._workers = source, True, 0
+        answers: queue.Queue = queue.Queue()
         pool = ThreadPoolExecutor(max_workers=self.in_flight, thread_name_prefix="graph-batch")
-        in_flight: dict = {}
         try:
-            while True:
-                if self.stop.is_set():
-                    break
+            while not self.stop.is_set():
                 now = time.monotonic()
                 while self._delayed and self._delayed[0][0] <= now:
                     self._ready.append(heapq.heappop(self._delayed)[2])
-                want = BATCH_LIMIT * (self.in_flight - len(in_flight) + 1)
-                while open_source and len(self._ready) < want:
-                    try:
-                        person = source.get_nowait()
-                    except queue.Empty:
-                        break
-                    if person is END:
-                        open_source = False
-                    else:
-                        self._ready.append(_Item(person, delegates_url(person)))
-                while len(in_flight) < self.in_flight and self._ready and now >= self._pause_until:
-                    if open_source and len(self._ready) < BATCH_LIMIT:
-                        break  # people are still coming: send full batches, the fewest requests
-                    count = min(BATCH_LIMIT, len(self._ready))
-                    items = [self._ready.popleft() for _ in range(count)]
-                    in_flight[pool.submit(self._send, items)] = items
-                if not in_flight and not self._ready and not self._delayed and not open_source:
+                with self._lock:
+                    while self._workers < self.in_flight and (items := self._next_batch()):
+                        self._workers += 1
+                        pool.submit(self._work, items, answers)
+                    idle = not (self._workers or self._ready or self._delayed)
+                    idle = idle and not self._source_open
+                self.on_tick()  # with the batches already out: the caller's work overlaps them
+                if idle and answers.empty():
                     break
-                timeout = self._wait_time(open_source)
-                if in_flight:
-                    done, _ = wait(list(in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        items = in_flight.pop(future)
-                        self._settle(items, future)
-                elif open_source:
-                    try:
-                        person = source.get(timeout=timeout)
-                    except queue.Empty:
-                        continue
-                    if person is END:
-                        open_source = False
-                    else:
-                        self._ready.append(_Item(person, delegates_url(person)))
-                elif timeout:
-                    time.sleep(timeout)
+                self._collect(answers)
         finally:
-            for future in in_flight:
-                future.cancel()
+            self._closing.set()
             pool.shutdown(wait=True, cancel_futures=True)
         return self.result
 
-    def _wait_time(self, open_source: bool) -> float:
+    def _next_batch(self) -> list[_Item]:
+        """Up to 20 people to send now (the caller holds the lock); none while paused."""
+        if self._closing.is_set() or self.stop.is_set() or time.monotonic() < self._pause_until:
+            return []
+        while self._source_open and len(self._ready) < BATCH_LIMIT * (self.in_flight + 1):
+            try:
+                person = self._source.get_nowait()
+            except queue.Empty:
+                break
+            if person is END:
+                self._source_open = False
+            else:
+                self._ready.append(_Item(person, delegates_url(person)))
+        if self._source_open and len(self._ready) < BATCH_LIMIT:
+            return []  # people are still coming: send full batches, the fewest requests
+        return [self._ready.popleft() for _ in range(min(BATCH_LIMIT, len(self._ready)))]
+
+    def _work(self, items: list[_Item], answers: queue.Queue) -> None:
+        """A worker: send, hand the answer over, take the next batch at once; stop when none."""
+        while items:
+            try:
+                outcome = self._send(items)
+            except Exception as exc:  # noqa: BLE001 - settled (or raised) by the loop
+                outcome = exc
+            answers.put((items, outcome))
+            with self._lock:
+                self._pause_for(outcome)  # before this worker sends anything more
+                items = self._next_batch()
+                if not items:
+                    self._workers -= 1
+        answers.put(None)  # wakes the loop: a slot is free
+
+    def _pause_for(self, outcome) -> None:
+        """A throttled answer (or item) with Retry-After: nothing is sent before it has passed;
+        the budget is shared, sending more now only deepens the debt (contract §5)."""
+        waits = []
+        if isinstance(outcome, GraphError):
+            if outcome.status == 429 and outcome.retry_after is not None:
+                waits.append(outcome.retry_after)
+        elif not isinstance(outcome, Exception):
+            for answer in outcome[1].values():
+                if answer["status"] == 429:
+                    error = error_from_answer(429, answer["headers"], answer["body"])
+                    if error.retry_after is not None:
+                        waits.append(error.retry_after)
+        if waits:
+            self._pause_until = max(self._pause_until, time.monotonic() + max(waits))
+
+    def _collect(self, answers: queue.Queue) -> None:
+        """Settle the answers that came in, waiting a little for the first."""
+        try:
+            entry = answers.get(timeout=self._wait_time())
+        except queue.Empty:
+            return
+        while True:
+            if entry is not None:
+                self._settle(*entry)
+            try:
+                entry = answers.get_nowait()
+            except queue.Empty:
+                return
+
+    def _wait_time(self) -> float:
         now = time.monotonic()
         candidates = [0.5]
         if self._delayed:
             candidates.append(self._delayed[0][0] - now)
         if self._ready and self._pause_until > now:
             candidates.append(self._pause_until - now)
-        if open_source and not self._ready:
+        if self._source_open and len(self._ready) < BATCH_LIMIT:
             candidates.append(0.05)
         return max(0.0, min(candidates))
 
@@ -225,12 +304,14 @@ class DelegatesFetcher:
         return token, self.client.batch(requests_, version=self.version)
 
     # ------------------------------------------------------------------ answers
-    def _settle(self, items: list[_Item], future) -> None:
+    def _settle(self, items: list[_Item], outcome) -> None:
+        """outcome: what _send returned, or the exception it raised."""
         # One jitter for the whole answer: its items retried together travel together again.
         self._jitter = random.uniform(0.5, 1.0)
-        try:
-            token, answers = future.result()
-        except GraphError as exc:
+        if isinstance(outcome, Exception) and not isinstance(outcome, GraphError):
+            raise outcome
+        if isinstance(outcome, GraphError):
+            exc = outcome
             # The whole $batch failed after the client's own retries: a transient failure sends
             # the items again later (each counts an attempt); a permanent one fails them.
             for item in items:
@@ -239,6 +320,7 @@ class DelegatesFetcher:
                 else:
                     self._fail(item, exc.kind)
             return
+        token, answers = outcome
         for i, item in enumerate(items):
             answer = answers.get(str(i))
             if answer is None:
@@ -250,10 +332,7 @@ class DelegatesFetcher:
                 continue
             error = error_from_answer(status, answer["headers"], answer["body"])
             if status == 429:
-                self.client.stats.add("throttled")
-                if error.retry_after is not None:
-                    # The budget is shared: sending more now only deepens the debt (§5).
-                    self._pause_until = max(self._pause_until, time.monotonic() + error.retry_after)
+                self.client.stats.add("throttled")  # the pause: _pause_for, in the worker
             if is_retryable(status):
                 self._retry(item, error.retry_after, error.kind)
             elif status == 401 and not item.refreshed:
@@ -293,10 +372,7 @@ class DelegatesFetcher:
             # $batch wants URLs relative to the version (§4).
             self._ready.append(_Item(item.person, next_link[len(self.prefix) :]))
             return
-        person = item.person
-        grants = self._partial.pop(person, ())
-        self.result.grants.extend((person, delegate, packed) for delegate, packed in grants)
-        self.result.fetched.add(person)
+        self.result.read(item.person, self._partial.pop(item.person, []))
         self._finished()
 
     def _retry(self, item: _Item, retry_after: float | None, kind: str) -> None:
@@ -312,7 +388,7 @@ class DelegatesFetcher:
 
     def _fail(self, item: _Item, kind: str) -> None:
         self._partial.pop(item.person, None)
-        self.result.failed[item.person] = kind
+        self.result.fail(item.person, kind)
         self._finished()
 
     def _finished(self) -> None:

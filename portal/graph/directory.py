@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from portal.graph.client import GraphClient
 from portal.graph.errors import GraphError
 
-# Graph field -> position in a person tuple; object id first.
+# Field -> position in a person tuple; object id first. All are Graph's, except the last:
+# voiceEnabled is ours, read from assignedPlans (contract: People, licences).
 PERSON_FIELDS = (
     "id",
     "displayName",
@@ -23,8 +24,17 @@ PERSON_FIELDS = (
     "department",
     "jobTitle",
     "accountEnabled",
+    "voiceEnabled",
 )
-SELECT = ",".join(PERSON_FIELDS)
+SELECT = ",".join((*PERSON_FIELDS[:-1], "assignedPlans"))
+# The Teams Phone service plan (MCOEV, service MicrosoftCommunicationsOnline): what the
+# delegation cmdlets require of a delegator. Its plan id, not its service name: Skype for
+# Business Online (MCOSTANDARD) is listed under the same service.
+TEAMS_PHONE_PLAN_ID = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"
+# A plan in its grace period ("Warning") still works; "Suspended", "Deleted" and "LockedOut" do
+# not. Counting one person too many costs one $batch item; one too few could hide new grants
+# until the weekly full sweep.
+WORKING_STATUSES = frozenset({"Enabled", "Warning"})
 PAGE_SIZE = 999  # the largest $top /users accepts (contract §3)
 TEXT_LIMIT = 256  # the DirectoryUser columns' length
 # Object ids are GUIDs; accept any case, refuse anything that could smuggle a path or query.
@@ -34,7 +44,7 @@ GUIDISH = re.compile(
 # Graph's answers when a delta token is expired or unknown: start over with a full listing.
 DELTA_RESTART_CODES = frozenset({"syncStateNotFound", "syncStateInvalid", "resyncRequired"})
 
-# (object_id, display_name, upn, mail, department, job_title, account_enabled)
+# (object_id, display_name, upn, mail, department, job_title, account_enabled, voice_enabled)
 Person = tuple
 
 
@@ -51,16 +61,29 @@ def _bounded(value) -> str:
     return value[:TEXT_LIMIT] if isinstance(value, str) else ""
 
 
+def has_teams_phone(plans) -> bool | None:
+    """Whether assignedPlans holds a working Teams Phone plan; None when it is not a list."""
+    if not isinstance(plans, list):
+        return None
+    return any(
+        isinstance(plan, dict)
+        and str(plan.get("servicePlanId", "")).lower() == TEAMS_PHONE_PLAN_ID
+        and plan.get("capabilityStatus") in WORKING_STATUSES
+        for plan in plans
+    )
+
+
 def person_fields(item: dict) -> dict | None:
     """The fields an item carries, checked; None when the item is unusable (no valid id).
 
-    Absent fields stay absent: a delta page may carry only what changed.
+    Absent fields stay absent: a delta page may carry only what changed (so may an
+    assignedPlans that is not a list: what the cache knows stands).
     """
     object_id = item.get("id")
     if not is_object_id(object_id):
         return None
     out = {"id": sys.intern(object_id.lower())}
-    for name in PERSON_FIELDS[1:-1]:
+    for name in PERSON_FIELDS[1:-2]:
         if name in item:
             out[name] = _bounded(item[name])
     if "accountEnabled" in item:
@@ -68,12 +91,15 @@ def person_fields(item: dict) -> dict | None:
         if not isinstance(enabled, bool) and enabled is not None:
             return None
         out["accountEnabled"] = enabled is not False
+    voice = has_teams_phone(item.get("assignedPlans"))
+    if voice is not None:
+        out["voiceEnabled"] = voice
     return out
 
 
 def person_tuple(fields: dict, base: Person | None = None) -> Person:
     """A full person tuple: the given fields over `base` (the stored person) or defaults."""
-    defaults = base or (fields["id"], "", "", "", "", "", True)
+    defaults = base or (fields["id"], "", "", "", "", "", True, False)
     return tuple(fields.get(name, defaults[i]) for i, name in enumerate(PERSON_FIELDS))
 
 

@@ -121,6 +121,17 @@ def test_run_page_shows_its_errors(client, admin):
     assert "<script>alert" not in html and "&lt;script&gt;" in html
 
 
+def test_run_page_says_whose_delegates_were_read_and_who_delegates_without_a_licence(client, admin):
+    run = a_run(sweep="voice", unlicensed_delegators=3, unlicensed_delegator_ids=["id-7", HOSTILE])
+    html = client.get(reverse("delegation:sync_detail", args=[run.pk])).content.decode()
+    assert "People with Teams Phone and current delegators" in html
+    assert "3 people hold delegations without a working Teams Phone licence" in html
+    assert "id-7" in html and "<script>alert" not in html
+    quiet = a_run(sweep="everyone")
+    html = client.get(reverse("delegation:sync_detail", args=[quiet.pk])).content.decode()
+    assert "Everyone (full sweep)" in html
+
+
 def test_manager_cannot_see_sync_runs(client, make_user):
     client.force_login(make_user("manager"))
     run = a_run()

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from delegation.models import Delegation, DelegationChange, DirectoryUser, SyncRun
 from delegation.sync.lock import SyncAlreadyRunning
 from delegation.sync.service import request_sync, sync_now
-from tests.support.sync import assert_cache_mirrors, cache_writes, changes_of
+from tests.support.sync import assert_cache_mirrors, cache_writes, changes_of, staged_writes
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +61,7 @@ def test_a_second_sync_with_nothing_changed_writes_no_rows(tenant):
     assert run.status == SyncRun.Status.SUCCEEDED
     assert run.users_mode == "delta"
     assert cache_writes(queries.captured_queries) == []
+    assert staged_writes(queries.captured_queries) == []
     assert (run.delegations_added, run.delegations_changed, run.delegations_removed) == (0, 0, 0)
     assert (run.people_added, run.people_changed, run.people_removed) == (0, 0, 0)
 
@@ -119,6 +120,7 @@ def test_an_expired_delta_token_falls_back_to_a_full_listing_and_changes_nothing
     assert run.status == SyncRun.Status.SUCCEEDED
     assert run.users_mode == "full"
     assert cache_writes(queries.captured_queries) == []
+    assert staged_writes(queries.captured_queries) == []
 
 
 def test_delegates_spread_over_pages_are_followed_through_next_links(tenant):
@@ -243,16 +245,19 @@ def test_an_emptied_cache_is_filled_by_a_full_listing_not_a_delta(tenant):
 def test_progress_and_heartbeat_are_written_as_the_run_goes_outside_any_transaction(
     tenant, monkeypatch
 ):
-    from delegation.sync import fetch as sync_fetch
     from delegation.sync import lock as sync_lock
+    from delegation.sync import progress as sync_progress
 
-    monkeypatch.setattr(sync_fetch, "PROGRESS_EVERY_SECONDS", 0)
+    monkeypatch.setattr(sync_progress, "PROGRESS_EVERY_SECONDS", 0)
     seen = []
     real_beat = sync_lock.beat
 
     def recording_beat(run_id, **progress):
-        seen.append((progress.get("progress_done"), len(connection.savepoint_ids)))
-        return real_beat(run_id, **progress)
+        alive = real_beat(run_id, **progress)
+        # What a page polling the run sees now.
+        done = SyncRun.objects.filter(pk=run_id).values_list("progress_done", flat=True).get()
+        seen.append((done, len(connection.savepoint_ids)))
+        return alive
 
     monkeypatch.setattr(sync_lock, "beat", recording_beat)
     depth = len(connection.savepoint_ids)  # the test's own transaction

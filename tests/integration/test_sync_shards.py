@@ -1,17 +1,21 @@
-"""Large tenants fan out: shards of people read by Celery tasks, a final task applies the diff.
-The threshold is set low so graphsim's 200 people make four shards."""
+"""Large runs fan out: past the threshold, the people to read go in shards to Celery tasks as
+soon as each is full (the coordinator reads the first shard's worth itself), each shard stages
+what it reads, and the last to finish has the whole run applied in one transaction. The
+threshold is set low so graphsim's 200 people make a coordinator's share and three shards."""
 
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
 
-from delegation.models import DelegationChange, SyncRun, SyncStage
+from delegation.models import DelegationChange, SyncRun, SyncShard, SyncStage, SyncStagedGrant
 from delegation.sync.service import request_sync, sync_now
 from tests.support.processes import graphsim_env
 from tests.support.sync import assert_cache_mirrors, changes_of
 from tests.support.waiting import wait_for
 
-SHARDING = {"SYNC_SHARD_THRESHOLD": 50, "SYNC_SHARD_SIZE": 60}
+# Every run a full sweep, so each reads all 200 people: 60 itself, then shards of 60, 60, 20.
+SHARDING = {"SYNC_SHARD_THRESHOLD": 50, "SYNC_SHARD_SIZE": 60, "SYNC_FULL_SWEEP_DAYS": 0}
 CHANGE = {
     "delegations": {
         "set": [{"delegator": "nobody@contoso.test", "delegate": "boss@contoso.test"}],
@@ -29,27 +33,44 @@ def eager_celery():
     app.conf.task_always_eager = False
 
 
+@pytest.fixture
+def shard_sizes(monkeypatch):
+    """The number of people each shard was given, in the order they ran."""
+    from delegation.sync import shards as sync_shards
+
+    sizes = []
+    real_fetch_shard = sync_shards.fetch_shard
+
+    def recording(run_id, number, ids, **kwargs):
+        sizes.append(len(ids))
+        return real_fetch_shard(run_id, number, ids, **kwargs)
+
+    monkeypatch.setattr(sync_shards, "fetch_shard", recording)
+    return sizes
+
+
+def shard_like(settings) -> None:
+    for name, value in SHARDING.items():
+        setattr(settings, name, value)
+
+
 def expected_changes(tenant) -> set:
     nobody, boss, deputy = (tenant.id_of(n) for n in ("nobody", "boss", "deputy"))
     return {("added", nobody, boss), ("removed", boss, deputy)}
 
 
+def nothing_staged() -> bool:
+    return not (
+        SyncStage.objects.exists() or SyncShard.objects.exists() or SyncStagedGrant.objects.exists()
+    )
+
+
 @pytest.mark.django_db
 def test_a_sharded_run_in_eager_mode_applies_exactly_the_changes(
-    tenant, settings, eager_celery, django_capture_on_commit_callbacks, monkeypatch
+    tenant, settings, eager_celery, django_capture_on_commit_callbacks, shard_sizes
 ):
-    from delegation.sync import shards as sync_shards
-
-    shards = []
-    real_fetch_shard = sync_shards.fetch_shard
-    monkeypatch.setattr(
-        sync_shards,
-        "fetch_shard",
-        lambda run_id, ids: shards.append(len(ids)) or real_fetch_shard(run_id, ids),
-    )
-    sync_now()  # a first run in one process: the cache now knows the tenant is large
-    settings.SYNC_SHARD_THRESHOLD = SHARDING["SYNC_SHARD_THRESHOLD"]
-    settings.SYNC_SHARD_SIZE = SHARDING["SYNC_SHARD_SIZE"]
+    sync_now()  # a first run in one process
+    shard_like(settings)
     tenant.change(**CHANGE)
     tenant.sim.post("reset", {})  # counters only
 
@@ -59,12 +80,64 @@ def test_a_sharded_run_in_eager_mode_applies_exactly_the_changes(
     run.refresh_from_db()
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert run.users_mode == "delta"
-    assert shards == [60, 60, 60, 20]
+    assert shard_sizes == [60, 60, 20]
     assert changes_of(run) == expected_changes(tenant)
     assert run.progress_done == run.progress_total == run.people
     # The shards' requests are counted with the coordinator's: one delta page + 10 batches.
     assert run.graph_requests == tenant.sim.get("stats")["total"] == 1 + 10
-    assert not SyncStage.objects.exists()
+    assert nothing_staged()
+    assert_cache_mirrors(tenant.truth())
+
+
+@pytest.mark.django_db
+def test_the_first_sync_of_a_large_tenant_shards_as_the_listing_goes(
+    tenant, settings, eager_celery, django_capture_on_commit_callbacks, shard_sizes
+):
+    shard_like(settings)
+    tenant.sim.post("reset", {})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = request_sync(trigger="manual")
+
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert (run.users_mode, run.sweep) == ("full", "everyone")
+    assert shard_sizes == [60, 60, 20]
+    # The delta link, one page of people, 10 batches: the same as a run in one process.
+    assert run.graph_requests == tenant.sim.get("stats")["total"] == 1 + 1 + 10
+    assert nothing_staged()
+    assert_cache_mirrors(tenant.truth())
+
+
+@pytest.mark.django_db
+def test_a_run_below_the_threshold_stays_in_one_process_past_the_shard_size(
+    tenant, settings, eager_celery, django_capture_on_commit_callbacks, shard_sizes
+):
+    shard_like(settings)
+    settings.SYNC_SHARD_THRESHOLD = 250  # graphsim has 200 people; a shard is 60
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = request_sync(trigger="manual")
+
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert shard_sizes == [] and not SyncShard.objects.exists()
+    assert run.progress_total == 200
+    assert_cache_mirrors(tenant.truth())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_management_command_can_shard_and_waits_for_the_shards(
+    tenant, settings, eager_celery, shard_sizes, capsys
+):
+    shard_like(settings)
+
+    call_command("sync_delegations", "--shards")
+
+    run = SyncRun.objects.get()
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert shard_sizes == [60, 60, 20]
+    assert f"sync #{run.pk} succeeded mode=full" in capsys.readouterr().out
     assert_cache_mirrors(tenant.truth())
 
 
@@ -73,8 +146,7 @@ def test_a_sharded_full_listing_after_an_expired_delta_changes_nothing(
     tenant, settings, eager_celery, django_capture_on_commit_callbacks
 ):
     sync_now()
-    settings.SYNC_SHARD_THRESHOLD = SHARDING["SYNC_SHARD_THRESHOLD"]
-    settings.SYNC_SHARD_SIZE = SHARDING["SYNC_SHARD_SIZE"]
+    shard_like(settings)
     tenant.sim.post("delta/expire")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -94,8 +166,7 @@ def test_a_shard_without_a_token_fails_the_whole_run_and_changes_nothing(
     from portal.graph.errors import ReconnectNeeded
 
     sync_now()
-    settings.SYNC_SHARD_THRESHOLD = SHARDING["SYNC_SHARD_THRESHOLD"]
-    settings.SYNC_SHARD_SIZE = SHARDING["SYNC_SHARD_SIZE"]
+    shard_like(settings)
     tenant.change(**CHANGE)
     real = tokens.sync_token_provider
     calls = []
@@ -115,7 +186,7 @@ def test_a_shard_without_a_token_fails_the_whole_run_and_changes_nothing(
     assert run.status == SyncRun.Status.FAILED
     assert run.error.startswith("Reconnect needed")
     assert not DelegationChange.objects.filter(run=run).exists()
-    assert not SyncStage.objects.exists()
+    assert nothing_staged()
 
 
 @pytest.fixture
@@ -150,6 +221,6 @@ def test_a_sharded_run_on_a_real_worker_applies_exactly_the_changes(
     wait_for(finished, timeout=90)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     fan_out = AuditEvent.objects.get(action="sync.fan_out", target=f"sync run #{run.pk}")
-    assert fan_out.detail["shards"] == 4
+    assert fan_out.detail["shards"] == 3
     assert changes_of(run) == expected_changes(tenant)
     assert_cache_mirrors(tenant.truth())

@@ -3,9 +3,13 @@ comparison of the local cache with graphsim's truth."""
 
 from __future__ import annotations
 
+import re
+
 from delegation.models import Delegation, DelegationChange, DirectoryUser
 
 CACHE_TABLES = ("delegation_directoryuser", "delegation_delegation", "delegation_delegationchange")
+MANY = re.compile(r"^\d+ times: ")  # how Django's query log shows an executemany
+TEAMS_PHONE = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"  # the MCOEV service plan
 ACTIONS = (
     ("make_calls", "makeCalls"),
     ("receive_calls", "receiveCalls"),
@@ -27,10 +31,26 @@ def open_tenant(graph_settings, sim):
     sim.post("reset", {"config": True})
 
 
+def has_teams_phone(user: dict) -> bool:
+    """Whether a person of graphsim's truth has a working Teams Phone plan."""
+    return any(
+        plan["servicePlanId"] == TEAMS_PHONE and plan["capabilityStatus"] == "Enabled"
+        for plan in user["assignedPlans"]
+    )
+
+
 def cached_people() -> dict:
     rows = DirectoryUser.objects.filter(in_directory=True, removed_at__isnull=True)
     return {
-        u.object_id: (u.display_name, u.upn, u.mail, u.department, u.job_title, u.account_enabled)
+        u.object_id: (
+            u.display_name,
+            u.upn,
+            u.mail,
+            u.department,
+            u.job_title,
+            u.account_enabled,
+            u.voice_enabled,
+        )
         for u in rows
     }
 
@@ -44,6 +64,7 @@ def truth_people(truth: dict) -> dict:
             u["department"] or "",
             u["jobTitle"] or "",
             u["accountEnabled"],
+            has_teams_phone(u),
         )
         for u in truth["users"]
     }
@@ -81,12 +102,29 @@ def assert_cache_mirrors(truth: dict) -> None:
     assert cached_grants() == truth_grants(truth)
 
 
+def statements(queries) -> list[str]:
+    """The SQL run, with executemany's "<n> times: " prefix taken off."""
+    return [MANY.sub("", q["sql"]) for q in queries]
+
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "COPY")  # COPY: the sync's bulk inserts on PostgreSQL
+
+
 def cache_writes(queries) -> list[str]:
     return [
-        q["sql"]
-        for q in queries
-        if q["sql"].split(" ", 1)[0] in ("INSERT", "UPDATE", "DELETE")
-        and any(table in q["sql"] for table in CACHE_TABLES)
+        sql
+        for sql in statements(queries)
+        if sql.split(" ", 1)[0] in WRITES and any(table in sql for table in CACHE_TABLES)
+    ]
+
+
+def staged_writes(queries) -> list[str]:
+    """Rows a run staged: only what would change the cache is (delegation/sync/staging.py)."""
+    return [
+        sql
+        for sql in statements(queries)
+        if sql.split(" ", 1)[0] in ("INSERT", "COPY")
+        and '"delegation_syncstaged' in sql.split("(", 1)[0]
     ]
 
 

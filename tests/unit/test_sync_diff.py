@@ -21,8 +21,8 @@ BOB = "22222222-2222-2222-2222-222222222222"
 CAROL = "33333333-3333-3333-3333-333333333333"
 
 
-def person(oid, name="Name", enabled=True):
-    return (oid, name, f"{name}@contoso.test", "", "Sales", "", enabled)
+def person(oid, name="Name", enabled=True, voice=False):
+    return (oid, name, f"{name}@contoso.test", "", "Sales", "", enabled, voice)
 
 
 # ------------------------------------------------------------------ packing
@@ -104,7 +104,37 @@ def test_a_partial_person_keeps_the_stored_fields_it_does_not_carry():
     stored = person(ALICE, "Alice")
     merged = person_tuple({"id": ALICE, "displayName": "Alice B."}, stored)
     assert merged == (ALICE, "Alice B.", *stored[2:])
-    assert person_tuple({"id": BOB}) == (BOB, "", "", "", "", "", True)
+    assert person_tuple({"id": BOB}) == (BOB, "", "", "", "", "", True, False)
+
+
+TEAMS_PHONE = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"  # MCOEV
+SKYPE_ONLINE = "0feaeb32-d00e-4d66-bd5a-43b5b83db82c"  # MCOSTANDARD, the same service
+
+
+def plan(plan_id, status="Enabled", service="MicrosoftCommunicationsOnline"):
+    return {"servicePlanId": plan_id, "capabilityStatus": status, "service": service}
+
+
+def test_a_working_teams_phone_plan_makes_a_person_voice_enabled():
+    def voice(plans):
+        return person_fields({"id": ALICE, "assignedPlans": plans}).get("voiceEnabled")
+
+    assert voice([plan(SKYPE_ONLINE), plan(TEAMS_PHONE)]) is True
+    assert voice([plan(TEAMS_PHONE.upper(), "Warning")]) is True  # grace period: still works
+    for status in ("Deleted", "Suspended", "LockedOut"):
+        assert voice([plan(TEAMS_PHONE, status)]) is False
+    assert voice([plan(SKYPE_ONLINE)]) is False  # the service name alone is not Teams Phone
+    assert voice([]) is False
+    # Not a list of plans: not said (a delta keeps what the cache knows).
+    assert voice(None) is None and voice("MCOEV") is None
+    assert voice([None, 3, plan(TEAMS_PHONE)]) is True
+
+
+def test_a_listed_person_without_plans_is_not_voice_enabled_and_a_delta_keeps_the_stored_flag():
+    listed = person_tuple(person_fields({"id": ALICE, "displayName": "Alice"}))
+    assert listed[-1] is False
+    stored = person(ALICE, "Alice", voice=True)
+    assert person_tuple(person_fields({"id": ALICE, "jobTitle": "Lawyer"}), stored)[-1] is True
 
 
 # ------------------------------------------------------------------ people
@@ -175,10 +205,10 @@ def test_the_fast_column_values_equal_the_plain_ones():
 
     from django.db import connection
 
-    from delegation.sync.apply import _GrantColumns
+    from delegation.sync.cache import GrantColumns
     from portal.allowed_actions import FIELDS as ACTION_FIELDS
 
-    columns = _GrantColumns()
+    columns = GrantColumns()
     created = micros(datetime(2025, 3, 1, 8, 30, 15, 250000, tzinfo=UTC))
     for packed in (pack(True, 0b10101, created), pack(False, 0b01010, None), pack(True, 0, 0)):
         fields = grant_fields(packed)

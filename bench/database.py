@@ -1,0 +1,46 @@
+"""A fresh database for one benchmark: a SQLite file in a temporary directory, or, when
+`--database-url` names a PostgreSQL server, a new database there (created here, dropped after;
+the URL's role needs CREATEDB, as CI's `portal` role has)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+
+@dataclass
+class Database:
+    url: str  # DATABASE_URL
+    name: str  # Django's settings_dict["NAME"]: the file, or the database's name
+    drop: Callable[[], None]
+
+
+def is_postgres(url: str | None) -> bool:
+    return bool(url) and urlsplit(url).scheme in ("postgres", "postgresql", "pgsql")
+
+
+def vendor(url: str | None) -> str:
+    return "postgresql" if is_postgres(url) else "sqlite"
+
+
+def fresh(url: str | None, work: Path, name: str) -> Database:
+    """A new, empty database beside `url` (or a SQLite file under `work` without one)."""
+    if not is_postgres(url):
+        path = work / f"{name}.sqlite3"
+        return Database(f"sqlite:///{path}", str(path), lambda: None)
+    import psycopg
+
+    database = f"bench_{name}_{os.getpid()}"
+    libpq_url = urlunsplit(urlsplit(url)._replace(scheme="postgresql"))
+    with psycopg.connect(libpq_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{database}"')
+        admin.execute(f'CREATE DATABASE "{database}"')
+
+    def drop() -> None:
+        with psycopg.connect(libpq_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+    return Database(urlunsplit(urlsplit(url)._replace(path=f"/{database}")), database, drop)

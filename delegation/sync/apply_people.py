@@ -1,0 +1,60 @@
+"""The people part of a run's apply: the people staged (new, changed, back, or gone) compared
+with the cache again, a chunk at a time, and what still differs written. Inside the apply's
+transaction (sync/apply.py)."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from delegation.models import DirectoryUser, SyncStagedGrant
+from delegation.sync import cache, sql, staging
+from delegation.sync.cache import PERSON_COLUMNS
+from delegation.sync.diff import diff_people
+
+
+def apply_people(run_id: int, at) -> tuple[dict, list[int]]:
+    """Write the staged people; returns the counts and the pks of the people removed."""
+    when = connection.ops.adapt_datetimefield_value(at)
+    counts = {"people_added": 0, "people_changed": 0, "people_removed": 0}
+    removed: list[int] = []
+    for chunk in staging.staged_people(run_id):
+        stored = cache.stored_people([person[0] for _, person in chunk])
+        present = [person for is_present, person in chunk if is_present]
+        gone = [person[0] for is_present, person in chunk if not is_present]
+        diff = diff_people(stored, present, gone)
+        sql.insert(
+            DirectoryUser,
+            (*PERSON_COLUMNS, "in_directory", "first_seen", "updated_at"),
+            ((*person, True, when, when) for person in diff.insert),
+        )
+        sql.update(
+            DirectoryUser,
+            (*PERSON_COLUMNS[1:], "in_directory", "removed_at", "updated_at"),
+            ((*person[1:], True, None, when, pk) for pk, person in diff.update),
+        )
+        sql.update(
+            DirectoryUser, ("removed_at", "updated_at"), ((when, when, pk) for pk in diff.remove)
+        )
+        counts["people_added"] += len(diff.insert)
+        counts["people_changed"] += len(diff.update)
+        removed += diff.remove
+    counts["people_removed"] = len(removed)
+    return counts, removed
+
+
+def add_unknown_people(run_id: int, at) -> int:
+    """Delegates /users does not know: kept as "unknown person (id)" (in_directory False)."""
+    u, g = sql.table(DirectoryUser), sql.table(SyncStagedGrant)
+    g_run, g_delegate = (f"g.{sql.column(SyncStagedGrant, n)}" for n in ("run", "delegate"))
+    u_oid = f"u.{sql.column(DirectoryUser, 'object_id')}"
+    unknown = sql.select(
+        f"SELECT DISTINCT {g_delegate} FROM {g} g WHERE {g_run} = %s "  # noqa: S608 - our names
+        f"AND NOT EXISTS (SELECT 1 FROM {u} u WHERE {u_oid} = {g_delegate}) ORDER BY 1",
+        [run_id],
+    )
+    when = connection.ops.adapt_datetimefield_value(at)
+    return sql.insert(
+        DirectoryUser,
+        (*PERSON_COLUMNS, "in_directory", "first_seen", "updated_at"),
+        ((oid, "", "", "", "", "", True, False, False, when, when) for (oid,) in unknown),
+    )

@@ -1,0 +1,154 @@
+"""A sync's cost follows the people who can delegate: after a full sweep, a run reads the
+delegates of people with Teams Phone and of current delegators only; a full sweep of everyone
+comes back every SYNC_FULL_SWEEP_DAYS; a delegator without a licence is reported. Against
+graphsim over HTTPS, whose demo tenant gives a quarter of its people Teams Phone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from delegation.models import DirectoryUser, SyncRun
+from delegation.sync import sql, staging
+from delegation.sync.service import sync_now
+from tests.support.sync import TEAMS_PHONE, assert_cache_mirrors, changes_of, has_teams_phone
+
+pytestmark = pytest.mark.django_db
+
+
+def without_teams_phone(tenant, local: str) -> dict:
+    """A person's update that removes their Teams Phone, as Graph then lists it (Deleted)."""
+    user = tenant.sim.get(f"users/{local}@contoso.test")
+    plans = [
+        {**plan, "capabilityStatus": "Deleted"} if plan["servicePlanId"] == TEAMS_PHONE else plan
+        for plan in user["assignedPlans"]
+    ]
+    return {"id": user["id"], "assignedPlans": plans}
+
+
+def delegates_read(tenant) -> int:
+    return tenant.sim.get("stats")["batch_items"]
+
+
+def test_the_cache_stores_each_persons_teams_phone_licence(tenant):
+    truth = tenant.truth()
+
+    run = sync_now()
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    voice = set(
+        DirectoryUser.objects.filter(voice_enabled=True).values_list("object_id", flat=True)
+    )
+    assert voice == {u["id"] for u in truth["users"] if has_teams_phone(u)}
+    assert 0 < len(voice) < len(truth["users"]) // 2
+
+
+def test_a_run_after_a_full_sweep_reads_only_people_with_teams_phone_and_current_delegators(
+    tenant,
+):
+    first = sync_now()
+    truth = tenant.truth()
+    voice = {u["id"] for u in truth["users"] if has_teams_phone(u)}
+    delegators = {g["delegator"] for g in truth["delegations"]}
+    assert (first.sweep, first.progress_total) == ("everyone", len(truth["users"]))
+    tenant.sim.post("delta/expire")  # a full listing: the people themselves are all read again
+    tenant.sim.post("reset", {})
+
+    run = sync_now()
+
+    assert (run.status, run.sweep, run.users_mode) == ("succeeded", "voice", "full")
+    assert delegates_read(tenant) == run.progress_total == len(voice | delegators)
+    assert len(voice | delegators) < len(truth["users"]) // 3
+    # The refused delta, then the minimum: the delta link, one page of people (999 to a page)
+    # and ceil(V'/20) batches.
+    assert run.graph_requests == 1 + 1 + 1 + -(-len(voice | delegators) // 20)
+    assert_cache_mirrors(truth)
+
+
+def test_a_removed_licence_still_shows_its_grants_removal_and_the_delegator_is_reported(tenant):
+    sync_now()
+    boss, assistant = tenant.id_of("boss"), tenant.id_of("assistant")
+    tenant.change(
+        users={"update": [without_teams_phone(tenant, "boss")]},
+        delegations={
+            "remove": [{"delegator": "boss@contoso.test", "delegate": "assistant@contoso.test"}]
+        },
+    )
+
+    run = sync_now()
+
+    assert (run.status, run.sweep, run.users_mode) == ("succeeded", "voice", "delta")
+    assert changes_of(run) == {("removed", boss, assistant)}
+    assert DirectoryUser.objects.get(object_id=boss).voice_enabled is False
+    assert boss in run.unlicensed_delegator_ids
+    assert run.unlicensed_delegators == len(run.unlicensed_delegator_ids) >= 2
+    assert_cache_mirrors(tenant.truth())
+
+
+def test_a_new_delegator_without_a_licence_waits_for_the_weekly_full_sweep(tenant, settings):
+    settings.SYNC_FULL_SWEEP_DAYS = 7
+    sync_now()
+    admin, nobody = tenant.id_of("admin"), tenant.id_of("nobody")  # Adele has no Teams Phone
+    grant = {"delegator": "admin@contoso.test", "delegate": "nobody@contoso.test"}
+    tenant.change(delegations={"set": [grant]})
+
+    quick = sync_now()
+    SyncRun.objects.filter(sweep="everyone").update(finished_at=timezone.now() - timedelta(days=8))
+    weekly = sync_now()
+
+    assert (quick.sweep, quick.delegations_added) == ("voice", 0)
+    assert admin not in quick.unlicensed_delegator_ids
+    assert weekly.sweep == "everyone"
+    assert changes_of(weekly) == {("added", admin, nobody)}
+    assert admin in weekly.unlicensed_delegator_ids
+    assert_cache_mirrors(tenant.truth())
+
+
+def test_a_full_sweep_when_asked_or_set_for_every_run_or_when_the_cache_is_empty(tenant, settings):
+    assert sync_now().sweep == "everyone"  # the first run
+    assert sync_now().sweep == "voice"
+    assert sync_now(full_sweep=True).sweep == "everyone"
+    settings.SYNC_FULL_SWEEP_DAYS = 0
+    assert sync_now().sweep == "everyone"
+    settings.SYNC_FULL_SWEEP_DAYS = 7
+    DirectoryUser.objects.all().delete()
+    assert sync_now().sweep == "everyone"
+    assert_cache_mirrors(tenant.truth())
+
+
+def test_runs_applied_a_few_rows_at_a_time_mirror_the_tenant_exactly(tenant, monkeypatch):
+    monkeypatch.setattr(sql, "CHUNK", 7)
+    monkeypatch.setattr(sql, "IN_LIST", 3)
+    monkeypatch.setattr(staging, "FLUSH_PEOPLE", 5)
+    sync_now()
+    tenant.change(
+        users={
+            "add": [{"userPrincipalName": "newbie@contoso.test", "displayName": "New Bie"}],
+            "update": [without_teams_phone(tenant, "manager")],
+            "remove": ["deputy@contoso.test", "noanswer@contoso.test"],
+        },
+        delegations={
+            "set": [
+                {"delegator": "boss@contoso.test", "delegate": "nobody@contoso.test"},
+                {
+                    "delegator": "manager@contoso.test",
+                    "delegate": "helpdesk@contoso.test",
+                    "allowedActions": {"joinActiveCalls": True},
+                },
+            ]
+        },
+    )
+
+    delta = sync_now()
+    assert_cache_mirrors(tenant.truth())
+    tenant.change(users={"remove": ["nobody@contoso.test"]})
+    tenant.sim.post("delta/expire")
+    full = sync_now()
+
+    assert (delta.users_mode, delta.people_added, delta.people_removed) == ("delta", 1, 2)
+    assert (delta.delegations_added, delta.delegations_changed) == (1, 1)
+    assert (full.users_mode, full.people_removed) == ("full", 1)
+    assert full.delegations_removed == 1  # boss -> nobody, gone with nobody
+    assert_cache_mirrors(tenant.truth())
