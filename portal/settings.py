@@ -179,10 +179,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-# `make run` serves the demo as production does (DEBUG off, gunicorn, whitenoise, the same
-# headers) but on http://127.0.0.1, where no TLS proxy stands in front: a browser would drop
-# Secure cookies there, and an https redirect or HSTS would lock it out of the demo. This one
-# switch turns those three off, and only for a portal that answers on loopback names alone.
+# `make run` serves as production does but on http://127.0.0.1 with no TLS proxy in front, where
+# Secure cookies, the https redirect and HSTS would lock the browser out: this turns those three
+# off, and only for a portal that answers on loopback names alone.
 DEMO_PLAIN_HTTP = _setting("DEMO_PLAIN_HTTP", env.bool, False)
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 if DEMO_PLAIN_HTTP and not (ALLOWED_HOSTS and set(ALLOWED_HOSTS) <= _LOOPBACK_HOSTS):
@@ -204,9 +203,8 @@ if not DEBUG:
 # Addresses of the TLS-terminating proxy (the variable gunicorn reads too): from these only,
 # X-Forwarded-For names the client, for the audit log and the sign-in limits. "*" trusts all.
 FORWARDED_ALLOW_IPS = _setting("FORWARDED_ALLOW_IPS", env.list, ["127.0.0.1"])
-# Sign-in limits per client address and window: failures past the limit answer 429 (and the
-# audit log keeps one row per client, reason and window, with a count); so do starts, each of
-# which writes a session row.
+# Sign-in limits per client address and window: failures (and starts, each a session row) past
+# the limit answer 429; the audit log keeps one row per client, reason and window, with a count.
 SIGNIN_RATE_WINDOW_SECONDS = _setting("SIGNIN_RATE_WINDOW_SECONDS", env.int, 300)
 SIGNIN_FAILURE_LIMIT = _setting("SIGNIN_FAILURE_LIMIT", env.int, 20)
 SIGNIN_START_LIMIT = _setting("SIGNIN_START_LIMIT", env.int, 120)
@@ -268,8 +266,7 @@ SYNC_SCHEDULE_MINUTES = _setting("SYNC_SCHEDULE_MINUTES", env.int, 60)
 SYNC_BATCHES_IN_FLIGHT = _setting("SYNC_BATCHES_IN_FLIGHT", env.int, 6)
 SYNC_SHARD_THRESHOLD = _setting("SYNC_SHARD_THRESHOLD", env.int, 20000)
 SYNC_SHARD_SIZE = _setting("SYNC_SHARD_SIZE", env.int, 10000)
-# Runs read the delegates of people with Teams Phone and of current delegators only; a full
-# sweep of everyone runs when the last is older than this many days (0: every run sweeps).
+# Days between full sweeps of everyone's delegates (else Teams Phone people + delegators; 0: all).
 SYNC_FULL_SWEEP_DAYS = _setting("SYNC_FULL_SWEEP_DAYS", env.int, 7)
 # Where the tenant grants the application role CallDelegation.Read.All, sync app-only.
 SYNC_USE_APP_ONLY = _setting("SYNC_USE_APP_ONLY", env.bool, False)
