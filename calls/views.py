@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -12,6 +14,7 @@ from calls.forms import EndForm, RedirectForm, StartCallForm, TransferForm, new_
 from calls.services.live import call_end, call_redirect, call_transfer
 from calls.services.outcome import ActionResult, CallRefused
 from calls.services.start import call_start
+from portal.graph.directory import is_object_id
 from portal.permissions import require_capability
 from portal.roles import user_has_capability
 
@@ -33,29 +36,76 @@ def incoming(request):
 
 @require_http_methods(["GET", "POST"])
 def start(request):
-    if request.method == "POST":
-        form = StartCallForm(request.POST, user=request.user)
-        if form.is_valid():
-            try:
-                result = call_start(
-                    user=request.user,
-                    idempotency_key=form.cleaned_data["idempotency_key"],
-                    person=form.cleaned_data["person"],
-                    phone=form.cleaned_data["phone"],
-                    on_behalf_of=form.cleaned_data["on_behalf_of"],
-                    request=request,
-                )
-            except CallRefused as refused:
-                form.add_error(None, refused.reason)
-            else:
-                repeated = "This form was sent already: here is the call it started."
-                _show_result(request, result, repeated)
-                return redirect("calls:detail", pk=result.call.pk)
-    else:
-        initial = {"idempotency_key": new_key(), "on_behalf_of": request.GET.get("on_behalf_of")}
-        form = StartCallForm(initial=initial, user=request.user)
-    chosen = selectors.directory_person(request.POST.get("person") or request.GET.get("target"))
+    form = _start_form(request)
+    if not _may_place_calls(request.user, form):
+        return _cannot_place_calls(request, form)
+    if request.method == "POST" and form.is_valid():
+        placed = _place_call(request, form)
+        if placed is not None:
+            return placed
+    chosen = _chosen_person(request.POST.get("person") or request.GET.get("target"))
     return render(request, "calls/start.html", _start_context(request, form, chosen))
+
+
+def _place_call(request, form: StartCallForm):
+    """The call's page once the call is placed (or was, by this form); None when refused."""
+    data = form.cleaned_data
+    try:
+        result = call_start(
+            user=request.user,
+            idempotency_key=data["idempotency_key"],
+            person=data["person"],
+            phone=data["phone"],
+            on_behalf_of=data["on_behalf_of"],
+            request=request,
+        )
+    except CallRefused as refused:
+        form.add_error(None, refused.reason)
+        return None
+    _show_result(request, result, "This form was sent already: here is the call it started.")
+    return redirect("calls:detail", pk=result.call.pk)
+
+
+def _cannot_place_calls(request, form: StartCallForm):
+    """The page says why, without the person picker and without looking anyone up; a posted
+    form's own refusals (a grant withdrawn since the form was shown) are said too."""
+    if form.is_bound and not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+    return render(request, "calls/start.html", _start_context(request, form, None), status=403)
+
+
+def _start_form(request) -> StartCallForm:
+    if request.method == "POST":
+        return StartCallForm(request.POST, user=request.user)
+    initial = {"idempotency_key": new_key(), "on_behalf_of": request.GET.get("on_behalf_of")}
+    return StartCallForm(initial=initial, user=request.user)
+
+
+def _may_place_calls(user, form: StartCallForm | None = None) -> bool:
+    """Placing calls of one's own, or on behalf of someone whose grant allows it."""
+    if user_has_capability(user, "place_calls_any"):
+        return True
+    return bool(form.delegators if form is not None else selectors.eligible_delegators(user))
+
+
+def _chosen_person(object_id: str | None) -> PickerPerson | None:
+    # Only an object id is looked up (PostgreSQL refuses a NUL in any text parameter).
+    person = selectors.directory_person(object_id) if is_object_id(object_id) else None
+    return PickerPerson.of(person) if person else None
+
+
+class PickerPerson(NamedTuple):
+    """What the person picker shows of someone: enough to tell two namesakes apart."""
+
+    pk: int
+    object_id: str
+    label: str
+    upn: str
+
+    @classmethod
+    def of(cls, person) -> PickerPerson:
+        return cls(person.pk, person.object_id, person.label, person.upn)
 
 
 def _start_context(request, form, chosen) -> dict:
@@ -172,9 +222,13 @@ def _show_result(request, result: ActionResult, repeated: str) -> None:
 
 @require_GET
 def people(request):
-    """The person picker's results (htmx): radio buttons for the form field asked for."""
+    """The person picker's results (htmx): radio buttons for the form field asked for. Only for
+    people who may place a call, and only what the picker shows of each person."""
+    if not _may_place_calls(request.user):
+        context = {"capability": "Start calls, your own or on behalf of someone"}
+        return render(request, "portal/forbidden.html", context, status=403)
     field = request.GET.get("field")
     if field not in PICKER_FIELDS:
         field = "person"
-    found = selectors.search_people(request.GET.get("q", ""))
+    found = [PickerPerson.of(p) for p in selectors.search_people(request.GET.get("q", ""))]
     return render(request, "calls/_people.html", {"people": found, "field": field})

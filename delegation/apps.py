@@ -11,3 +11,5 @@ class DelegationConfig(AppConfig):
 
         extensions.register_landing(portal_hooks.landing)
         extensions.register_footer(portal_hooks.footer)
+        extensions.register_access_check(portal_hooks.access_refusal)
+        extensions.register_setup_facts(portal_hooks.setup_facts)

@@ -143,14 +143,26 @@ class SyncRun(models.Model):
 
 
 class DelegationChange(models.Model):
-    """One difference a sync applied: a grant added, changed or removed."""
+    """One difference the cache took in: a grant added, changed or removed, found by a sync or
+    by the re-read that verifies a change request."""
 
     class Kind(models.TextChoices):
         ADDED = "added", "Added"
         CHANGED = "changed", "Changed"
         REMOVED = "removed", "Removed"
 
-    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="changes")
+    # The sync run that found it, or (run empty) the change request whose verification did.
+    run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.CASCADE, related_name="changes"
+    )
+    change_request = models.ForeignKey(
+        "changes.ChangeRequest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="history",
+        db_index=False,  # the partial index below: the sync's rows leave it untouched
+    )
     at = models.DateTimeField(db_index=True)
     # Covered by the (delegator, at) and (delegate, at) indexes below.
     delegator = models.ForeignKey(
@@ -168,6 +180,11 @@ class DelegationChange(models.Model):
         indexes = [
             models.Index(fields=["delegator", "at"]),
             models.Index(fields=["delegate", "at"]),
+            models.Index(
+                fields=["change_request"],
+                condition=models.Q(change_request__isnull=False),
+                name="change_history_by_request",
+            ),
         ]
 
 

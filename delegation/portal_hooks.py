@@ -1,7 +1,8 @@
 """What the delegation app tells the portal's own pages (registered in `DelegationConfig.ready`).
 
-`portal` is the floor and never imports an app, so its home page and base layout ask these
-hooks through `portal.extensions` instead of querying delegations themselves.
+`portal` is the floor and never imports an app, so its home page, base layout and the check made
+at each signed-in request ask these hooks through `portal.extensions` instead of querying the
+delegation cache themselves.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.urls import reverse
 
-from delegation.models import Delegation, SyncRun
+from delegation.models import Delegation, DirectoryUser, SyncRun
 from portal.roles import user_roles
 
 
@@ -28,6 +29,24 @@ def _takes_part_in_delegation(user) -> bool:
     ).exists()
 
 
+def access_refusal(user) -> str | None:
+    """What the last sync saw of the person in Entra ID: "disabled", "removed", or None (fine,
+    or not in the cache yet). One query by the unique object id."""
+    if not user.object_id:
+        return None
+    seen = (
+        DirectoryUser.objects.filter(object_id=user.object_id)
+        .values_list("account_enabled", "in_directory", "removed_at")
+        .first()
+    )
+    if seen is None:
+        return None
+    enabled, in_directory, removed_at = seen
+    if not in_directory or removed_at is not None:
+        return "removed"
+    return None if enabled else "disabled"
+
+
 def footer(request) -> dict:
     """The last time a sync finished with data, shown in every page's footer."""
     last_sync = (
@@ -37,3 +56,9 @@ def footer(request) -> dict:
         .first()
     )
     return {"last_sync_at": last_sync}
+
+
+def setup_facts() -> dict:
+    """For the admin's setup guide: has a sync ever read the tenant, and where syncs start."""
+    done = SyncRun.objects.filter(status__in=SyncRun.READ_OK_STATUSES).exists()
+    return {"first_sync_done": done, "first_sync_url": reverse("delegation:sync_list")}

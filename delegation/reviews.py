@@ -1,24 +1,30 @@
 """Reviews of risky grants: a manager keeps or revokes one; the decision is recorded and audited.
 
-Graph exposes no write operation for call delegation (GRAPH_CONTRACT §2), so "revoke" records
-the decision and hands the reviewer the Teams PowerShell command that removes the grant.
+"Revoke" becomes a change request to remove the grant (delegation.changes), made through the
+same path as every other change: its rules, its approval policy, Graph or Teams PowerShell, and
+verification against Teams. Where the tenant applies changes with PowerShell, the page can still
+hand the reviewer the command (`revoke_command`).
 """
 
 from __future__ import annotations
 
 from django.db import transaction
 
+from delegation.changes import states
+from delegation.changes.models import ChangeRequest
+from delegation.changes.powershell import powershell_quote
+from delegation.changes.services.request import ChangeRefused, remove
 from delegation.models import Delegation, DirectoryUser, GrantReview
 from portal import allowed_actions, audit
 
-# PowerShell ends a single-quoted string at any of these, not only at the ASCII apostrophe.
-_PS_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
-
-
-def powershell_quote(value: str) -> str:
-    """A PowerShell single-quoted literal: nothing inside is expanded; each quote character
-    PowerShell knows (' and the typographic ones) is doubled, as '' is."""
-    return "'" + "".join(c * 2 if c in _PS_SINGLE_QUOTES else c for c in value) + "'"
+__all__ = [
+    "grant_snapshot",
+    "powershell_quote",
+    "record_review",
+    "revoke_command",
+    "revoke_requests",
+    "waits_for_powershell",
+]
 
 
 def _identity(person: DirectoryUser) -> str:
@@ -45,7 +51,10 @@ def grant_snapshot(grant: Delegation) -> dict:
 def record_review(
     *, grant: Delegation, decision: str, reviewer, reason: str = "", note: str = "", request=None
 ) -> GrantReview:
-    """Save the decision with the grant as it stood, and audit it."""
+    """Save the decision with the grant as it stood, and audit it. A revoke also asks for the
+    grant's removal: the returned review carries `change_request` (the ChangeRequest, or None)
+    and `change_refusals` (why no request could be made, e.g. one is already pending for this
+    pair; the decision is recorded all the same)."""
     if decision not in GrantReview.Decision.values:
         raise ValueError(f"unknown decision {decision!r}")
     review = GrantReview.objects.create(
@@ -67,4 +76,37 @@ def record_review(
         reason=reason[:64],
         review_id=review.id,
     )
+    review.change_request, review.change_refusals = None, []
+    if decision == GrantReview.Decision.REVOKE:
+        try:
+            review.change_request = remove(
+                actor=reviewer,
+                delegator_id=grant.delegator.object_id,
+                delegate_id=grant.delegate.object_id,
+                reason=_revoke_reason(reason, note),
+                idempotency_key=f"review-{review.pk}",
+                review=review,
+                request=request,
+            )
+        except ChangeRefused as refused:
+            review.change_refusals = refused.refusals
     return review
+
+
+def _revoke_reason(reason: str, note: str) -> str:
+    words = f"Revoked in a review of risky grants ({reason or 'no risk named'})."
+    return f"{words} {note}".strip()
+
+
+def revoke_requests(review_list) -> dict[int, ChangeRequest]:
+    """The removal request each of these reviews made, by review id (one query)."""
+    ids = [review.pk for review in review_list if review.decision == GrantReview.Decision.REVOKE]
+    if not ids:
+        return {}
+    found = ChangeRequest.objects.filter(review_id__in=ids).order_by("pk")
+    return {change.review_id: change for change in found}
+
+
+def waits_for_powershell(change: ChangeRequest | None) -> bool:
+    """The request can only be carried out in Teams PowerShell: the page shows the command."""
+    return change is not None and change.status == states.AWAITING_POWERSHELL

@@ -79,3 +79,19 @@ def stop(proc: subprocess.Popen, info: dict | None = None, timeout: float = 10.0
         proc.stdout.close()
     if info and info.get("_state_dir"):
         shutil.rmtree(info["_state_dir"], ignore_errors=True)
+
+
+def portal_env(info: dict) -> dict[str, str]:
+    """The settings that point a portal process at this graphsim (its ready line `info`): only
+    URLs, ids, the secret and the CA differ from Microsoft's, so this is all a portal needs."""
+    return {
+        "MS_TENANT_ID": info["tenant"],
+        "MS_CLIENT_ID": info["client_id"],
+        "MS_CLIENT_SECRET": info["client_secret"],
+        "MS_AUTHORITY": info["authority"],
+        "MS_INSTANCE_DISCOVERY": "false",
+        "GRAPH_BASE_URL": info["graph"],
+        "GRAPH_CA_BUNDLE": info["ca"],
+        "CALLS_CALLBACK_OPENID_CONFIG": info["callback_openid_config"],
+        "ACS_CONNECTION_STRING": info["acs_connection_string"],
+    }

@@ -12,6 +12,7 @@ from graphsim import acs
 from graphsim.calls.store import Calls
 from graphsim.graph.dispatch import Graph
 from graphsim.graph.paging import Opaque
+from graphsim.identity.api_client import ApiClient
 from graphsim.identity.store import IdentityStore
 from graphsim.keys import SigningKey, b64u
 from graphsim.state import Bucket, Config, Faults, Stats
@@ -36,6 +37,7 @@ class Sim:
         self.client_id = str(uuid.uuid5(ns, "client"))
         digest = hashlib.sha256(f"graphsim-secret:{args.seed}".encode()).digest()
         self.client_secret = "gs8Q~" + b64u(digest)[:35]
+        self.api_client = ApiClient(args.seed, self.client_id)
         self.opaque = Opaque(hashlib.sha256(f"graphsim-opaque:{args.seed}".encode()).digest())
         self.id_key = SigningKey(state_dir, "identity")
         self.cb_key = SigningKey(state_dir, "callbacks")
@@ -64,6 +66,9 @@ class Sim:
             "tenant": self.tenant.tenant_id,
             "client_id": self.client_id,
             "client_secret": self.client_secret,
+            "api_client_id": self.api_client.client_id,
+            "api_client_secret": self.api_client.client_secret,
+            "api_scope": self.api_client.scope,
             "ca": self.ca_path,
             "callback_openid_config": f"{self.base}/callbacks/v1/.well-known/OpenIdConfiguration",
             "callback_jwks": f"{self.base}/callbacks/v1/keys",

@@ -15,6 +15,9 @@ class User(AbstractUser):
     object_id = models.CharField(max_length=64, blank=True, default="")
     display_name = models.CharField(max_length=256, blank=True, default="")
     upn = models.CharField("user principal name", max_length=256, blank=True, default="")
+    # When Entra ID last vouched for the person: their sign-in, or a re-check with their refresh
+    # token (portal/session_checks.py). Per person, like the token cache it is checked with.
+    entra_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -62,7 +65,8 @@ class SyncAccount(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Append-only record of who did what, to what, with which outcome."""
+    """Append-only record of who did what, to what, with which outcome. The one exception: a
+    repeat collapsed into its first row (`audit.record_repeated`) updates that row's count."""
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

@@ -16,10 +16,19 @@ CAPABILITIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "see_incoming_calls": ("See and redirect incoming calls", ("helpdesk", "admin")),
     "view_organisation": ("See organisation dashboards and export", ("manager", "admin")),
     "review_grants": ("Review risky grants", ("manager", "admin")),
+    "manage_delegations": (
+        "Add, change and remove anyone's delegates; import them from CSV",
+        ("helpdesk", "admin"),
+    ),
+    "approve_delegation_changes": (
+        "Approve or reject delegation changes that wait for approval",
+        ("manager", "admin"),
+    ),
     "view_sync": ("See sync runs", ("admin",)),
     "run_sync": ("Start a sync", ("admin",)),
     "manage_sync_account": ("Connect or disconnect the sync account", ("admin",)),
     "view_audit": ("Read the audit log", ("admin",)),
+    "view_health": ("See what the health checks found", ("admin",)),
 }
 
 
@@ -28,14 +37,39 @@ def capabilities_of(role: str) -> set[str]:
 
 
 def user_has_capability(user, capability: str) -> bool:
+    """Read from this table and the person's role groups (one query, kept on the user object as
+    Django keeps its permission cache), not through Django's permission rows: the same answer,
+    since `sync_role_groups` gives each group exactly the table's permissions, in one query
+    instead of two."""
     if capability not in CAPABILITIES:
         raise KeyError(f"unknown capability {capability!r}")
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return user.has_perm(f"portal.{capability}")
+    if user.is_superuser:
+        return True
+    granted = getattr(user, "granted_capabilities", None)
+    if granted is not None:  # an API client application: its token's app roles, nothing else
+        return capability in granted
+    return not _roles_held(user).isdisjoint(CAPABILITIES[capability][1])
 
 
 def user_roles(user) -> list[str]:
     if not getattr(user, "is_authenticated", False):
         return []
-    return sorted(g.name for g in user.groups.all() if g.name in ROLES)
+    return sorted(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+
+
+def _roles_held(user) -> frozenset[str]:
+    held = getattr(user, _ROLES_CACHE, None)
+    if held is None:
+        held = frozenset(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+        setattr(user, _ROLES_CACHE, held)
+    return held
+
+
+def forget_roles(user) -> None:
+    """After the person's role groups changed: the next question reads them again."""
+    user.__dict__.pop(_ROLES_CACHE, None)
+
+
+_ROLES_CACHE = "_portal_roles_held"

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "delegation",
     "delegation.changes",
     "calls",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -75,12 +76,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # An htmx request sent to sign in takes its whole page there (around the next one).
+    "portal.middleware.HtmxSignInRedirectMiddleware",
     # Every view requires sign-in unless marked @login_not_required: a new view cannot forget.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Disabled or removed in Entra ID: the session ends at the next request, not in 8 hours.
+    "portal.middleware.SignInCheckMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "portal.middleware.UserTimezoneMiddleware",
+    "portal.middleware.PrivatePagesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -163,20 +169,45 @@ STORAGES = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = _setting("SESSION_COOKIE_AGE", env.int, 8 * 3600)
-CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the meta tag, not the cookie
+# How often a signed-in person's refresh token is redeemed to re-read their roles (and to learn
+# that Entra ID refuses them) without waiting for their next sign-in.
+SIGNIN_RECHECK_SECONDS = _setting("SIGNIN_RECHECK_SECONDS", env.int, 600)
+CSRF_COOKIE_HTTPONLY = True  # no script reads it: htmx takes the token from the page
+# A stale tab's form meets a page that says what happened, not Django's bare 403.
+CSRF_FAILURE_VIEW = "portal.views.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# `make run` serves as production does but on http://127.0.0.1 with no TLS proxy in front, where
+# Secure cookies, the https redirect and HSTS would lock the browser out: this turns those three
+# off, and only for a portal that answers on loopback names alone.
+DEMO_PLAIN_HTTP = _setting("DEMO_PLAIN_HTTP", env.bool, False)
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+if DEMO_PLAIN_HTTP and not (ALLOWED_HOSTS and set(ALLOWED_HOSTS) <= _LOOPBACK_HOSTS):
+    raise ImproperlyConfigured(
+        "DEMO_PLAIN_HTTP serves plain http: it needs ALLOWED_HOSTS of loopback names only "
+        f"({', '.join(sorted(_LOOPBACK_HOSTS))}), not {', '.join(ALLOWED_HOSTS) or 'none'}."
+    )
 if not DEBUG:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = _setting("SECURE_SSL_REDIRECT", env.bool, True)
-    SECURE_HSTS_SECONDS = _setting("SECURE_HSTS_SECONDS", env.int, 31536000)
+    _https = not DEMO_PLAIN_HTTP
+    SESSION_COOKIE_SECURE = _https
+    CSRF_COOKIE_SECURE = _https
+    SECURE_SSL_REDIRECT = _https and _setting("SECURE_SSL_REDIRECT", env.bool, True)
+    SECURE_HSTS_SECONDS = _setting("SECURE_HSTS_SECONDS", env.int, 31536000) if _https else 0
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = _setting("SECURE_HSTS_PRELOAD", env.bool, True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
+
+# Addresses of the TLS-terminating proxy (the variable gunicorn reads too): from these only,
+# X-Forwarded-For names the client, for the audit log and the sign-in limits. "*" trusts all.
+FORWARDED_ALLOW_IPS = _setting("FORWARDED_ALLOW_IPS", env.list, ["127.0.0.1"])
+# Sign-in limits per client address and window: failures (and starts, each a session row) past
+# the limit answer 429; the audit log keeps one row per client, reason and window, with a count.
+SIGNIN_RATE_WINDOW_SECONDS = _setting("SIGNIN_RATE_WINDOW_SECONDS", env.int, 300)
+SIGNIN_FAILURE_LIMIT = _setting("SIGNIN_FAILURE_LIMIT", env.int, 20)
+SIGNIN_START_LIMIT = _setting("SIGNIN_START_LIMIT", env.int, 120)
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -215,7 +246,9 @@ MS_INSTANCE_DISCOVERY = _setting("MS_INSTANCE_DISCOVERY", env.bool, True)
 MS_GROUP_ROLES = _setting("MS_GROUP_ROLES", env.dict, {})
 # Scopes asked at sign-in (MSAL adds openid, profile, offline_access itself). CallDelegation.Read
 # lets the calls pages re-check a delegation live with the person's own token.
-MS_SIGNIN_SCOPES = _setting("MS_SIGNIN_SCOPES", env.list, ["User.Read", "CallDelegation.Read"])
+# ReadWrite: a person's own token applies the changes they make to their own line.
+_CALL_DELEGATION = ["CallDelegation.Read", "CallDelegation.ReadWrite"]
+MS_SIGNIN_SCOPES = _setting("MS_SIGNIN_SCOPES", env.list, ["User.Read", *_CALL_DELEGATION])
 MS_REDIRECT_PATH = "/auth/callback"
 GRAPH_BASE_URL = env.str("GRAPH_BASE_URL", default="https://graph.microsoft.com").rstrip("/")
 GRAPH_SCOPE_PREFIX = env.str("GRAPH_SCOPE_PREFIX", default="https://graph.microsoft.com/")
@@ -234,13 +267,34 @@ SYNC_SCHEDULE_MINUTES = _setting("SYNC_SCHEDULE_MINUTES", env.int, 60)
 SYNC_BATCHES_IN_FLIGHT = _setting("SYNC_BATCHES_IN_FLIGHT", env.int, 6)
 SYNC_SHARD_THRESHOLD = _setting("SYNC_SHARD_THRESHOLD", env.int, 20000)
 SYNC_SHARD_SIZE = _setting("SYNC_SHARD_SIZE", env.int, 10000)
-# Runs read the delegates of people with Teams Phone and of current delegators only; a full
-# sweep of everyone runs when the last is older than this many days (0: every run sweeps).
+# Days between full sweeps of everyone's delegates (else Teams Phone people + delegators; 0: all).
 SYNC_FULL_SWEEP_DAYS = _setting("SYNC_FULL_SWEEP_DAYS", env.int, 7)
 # Where the tenant grants the application role CallDelegation.Read.All, sync app-only.
 SYNC_USE_APP_ONLY = _setting("SYNC_USE_APP_ONLY", env.bool, False)
-SYNC_SCOPES = _setting("SYNC_SCOPES", env.list, ["User.Read.All", "CallDelegation.Read"])
+# ReadWrite: the sync account also applies the changes helpdesk and admins make.
+SYNC_SCOPES = _setting("SYNC_SCOPES", env.list, ["User.Read.All", *_CALL_DELEGATION])
 SYNC_LOCK_TTL_SECONDS = _setting("SYNC_LOCK_TTL_SECONDS", env.int, 3600)
+
+# --- Delegation changes (add, change, remove delegates); each is explained in .env.example ----
+DELEGATION_WRITE_METHOD = _setting("DELEGATION_WRITE_METHOD", env.str, "graph")
+DELEGATION_APPROVAL_POLICY = _setting("DELEGATION_APPROVAL_POLICY", env.str, "risky")
+for _name, _allowed in (
+    ("DELEGATION_WRITE_METHOD", ("graph", "powershell")),
+    ("DELEGATION_APPROVAL_POLICY", ("none", "risky", "all")),
+):
+    if globals()[_name] not in _allowed:
+        raise ImproperlyConfigured(f"Setting {_name} must be one of {', '.join(_allowed)}")
+DELEGATION_CHANGE_MAX_END_DAYS = _setting("DELEGATION_CHANGE_MAX_END_DAYS", env.int, 365)
+DELEGATION_CHANGE_SCHEDULE_SECONDS = _setting("DELEGATION_CHANGE_SCHEDULE_SECONDS", env.int, 60)
+DELEGATION_CHANGE_MAX_ATTEMPTS = _setting("DELEGATION_CHANGE_MAX_ATTEMPTS", env.int, 5)
+DELEGATION_CHANGE_RETRY_SECONDS = _setting("DELEGATION_CHANGE_RETRY_SECONDS", env.int, 60)
+DELEGATION_CHANGE_LEASE_SECONDS = _setting("DELEGATION_CHANGE_LEASE_SECONDS", env.int, 900)
+DELEGATION_CHANGE_LEASE_WAIT_SECONDS = _setting(
+    "DELEGATION_CHANGE_LEASE_WAIT_SECONDS", env.float, 20
+)
+DELEGATION_CSV_MAX_BYTES = _setting("DELEGATION_CSV_MAX_BYTES", env.int, 5 * 1024 * 1024)
+DELEGATION_CSV_MAX_ROWS = _setting("DELEGATION_CSV_MAX_ROWS", env.int, 5000)
+DELEGATION_BATCH_STALE_SECONDS = _setting("DELEGATION_BATCH_STALE_SECONDS", env.int, 900)
 
 # --- Calls ---------------------------------------------------------------------------------
 # Public https base URL where Graph posts call notifications (our /calls/callback).
@@ -261,6 +315,12 @@ CALLS_DEFAULT_REGION = env.str("CALLS_DEFAULT_REGION", default="US")
 CALLS_KEEPALIVE_SECONDS = _setting("CALLS_KEEPALIVE_SECONDS", env.int, 15 * 60)
 # How long an incoming call rings before it can no longer be redirected (the page counts down).
 CALLS_REDIRECT_WINDOW_SECONDS = _setting("CALLS_REDIRECT_WINDOW_SECONDS", env.int, 15)
+
+# --- The automation API (/api/, Entra ID bearer tokens): docs/api.md, defaults in .env.example
+API_APP_ID_URI = env.str("API_APP_ID_URI", default="")
+API_OPENID_CONFIG = env.str("API_OPENID_CONFIG", default="")
+API_ISSUERS = _setting("API_ISSUERS", env.list, [])
+API_RATE_LIMIT_PER_MINUTE = _setting("API_RATE_LIMIT_PER_MINUTE", env.int, 120)
 
 # --- Celery --------------------------------------------------------------------------------
 # Default broker: kombu's filesystem transport. It needs no server, survives restarts (messages
@@ -307,6 +367,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": max(60.0, CALLS_KEEPALIVE_SECONDS / 3),
     },
     "portal-worker-heartbeat": {"task": "portal.tasks.worker_heartbeat", "schedule": 60.0},
+    "portal-clear-expired-sessions": {
+        "task": "portal.tasks.clear_expired_sessions",
+        "schedule": 3600.0,
+    },
+    # Ends time-boxed grants that are due, and retries changes waiting for another attempt.
+    "delegation-changes-due": {
+        "task": "delegation.changes.tasks.changes_due",
+        "schedule": float(DELEGATION_CHANGE_SCHEDULE_SECONDS),
+    },
 }
 
 # --- Logging: never tokens, codes or secrets ----------------------------------------------

@@ -14,13 +14,15 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
-from portal import audit, token_store
+from portal import audit, ratelimit, token_store
+from portal.client_ip import client_ip
 from portal.graph import tokens
 from portal.graph.errors import NotConfigured, TokenError
 from portal.models import TokenCache, User
-from portal.roles import ROLES
+from portal.roles import ROLES, forget_roles
 
 FLOWS_SESSION_KEY = "msal_flows"
 FLOW_TTL_SECONDS = 15 * 60
@@ -37,8 +39,10 @@ FAILURE_MESSAGES = {
     "claims": "The sign-in answer was not meant for this portal or this organisation.",
     "disabled": "Your account is disabled in the portal. Ask an administrator.",
     "forbidden": "Only an administrator who may manage the sync account can connect it.",
+    "throttled": "Too many sign-in attempts came from your network. Wait a few minutes, then "
+    "try again.",
 }
-FAILURE_STATUS = {"unavailable": 503, "not_configured": 503, "forbidden": 403}
+FAILURE_STATUS = {"unavailable": 503, "not_configured": 503, "forbidden": 403, "throttled": 429}
 
 
 # --- Pending flows, server-side, keyed by state ---------------------------------------------
@@ -92,6 +96,9 @@ def begin(request, *, purpose: str, scopes: list[str], next_url: str = "", **opt
     """Start an auth-code flow; returns the authority URL to send the browser to."""
     flow = tokens.start_auth_code_flow(redirect_uri(request), scopes, **options)
     remember_flow(request.session, flow, purpose=purpose, next_url=next_url)
+    if not request.user.is_authenticated:
+        # Nobody's session yet: its row goes when the flow does, not hours later.
+        request.session.set_expiry(FLOW_TTL_SECONDS)
     return flow["auth_uri"]
 
 
@@ -113,6 +120,7 @@ def person_from_claims(claims: dict) -> User:
         user.set_unusable_password()
     user.display_name = str(claims.get("name") or "")[:256]
     user.upn = str(claims.get("preferred_username") or "")[:256]
+    user.entra_checked_at = timezone.now()  # Entra ID vouched for them just now
     user.save()
     return user
 
@@ -126,6 +134,7 @@ def apply_roles(request, user: User, wanted: set[str]) -> None:
     if removed:
         user.groups.remove(*Group.objects.filter(name__in=removed))
     if added or removed:
+        forget_roles(user)
         audit.record(
             "role.change",
             "success",
@@ -148,6 +157,7 @@ def complete_sign_in(request, result: tokens.SignInResult) -> User:
         TokenCache.objects.update_or_create(user=user, defaults={"ciphertext": sealed})
     # login() cycles the session key: a session id planted before sign-in is worthless after.
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session.set_expiry(None)  # SESSION_COOKIE_AGE, not the sign-in flow's minutes
     audit.record(
         "signin", "success", request=request, actor=user, target=user.upn or user.object_id
     )
@@ -159,11 +169,46 @@ def failure_from(exc: TokenError) -> tokens.SignInFailed:
     return tokens.SignInFailed("not_configured" if exc.permanent else "unavailable", str(exc))
 
 
-def record_failure(request, failure: tokens.SignInFailed, *, purpose: str = "signin") -> None:
+def _count(request, kind: str, limit: int) -> ratelimit.Hit:
+    client = client_ip(request) or "unknown"
+    window = settings.SIGNIN_RATE_WINDOW_SECONDS
+    return ratelimit.hit(kind, client, limit=limit, window_seconds=window)
+
+
+def count_start(request) -> ratelimit.Hit:
+    """Count a sign-in start (each writes a session row) against the client's limit."""
+    return _count(request, "signin-start", settings.SIGNIN_START_LIMIT)
+
+
+def record_failure(request, failure: tokens.SignInFailed, *, purpose: str = "signin"):
+    """Audit a failure, one row per client and reason per window (a repeat counts in it); past
+    the client's limit, one "throttled" row counts the refusals. Returns the count's verdict."""
     action = "signin" if purpose == "signin" else "sync_account.connect"
-    audit.record(
-        action, "failure", request=request, target="", reason=failure.reason, error=failure.detail
-    )
+    hit = _count(request, "signin-failure", settings.SIGNIN_FAILURE_LIMIT)
+    window = {
+        "window_start": hit.window_start,
+        "window_seconds": settings.SIGNIN_RATE_WINDOW_SECONDS,
+    }
+    if hit.allowed:
+        audit.record_repeated(
+            action,
+            "failure",
+            request=request,
+            reason=failure.reason,
+            error=failure.detail,
+            **window,
+        )
+    else:
+        audit.record_repeated(action, "denied", request=request, reason="throttled", **window)
+    return hit
+
+
+def throttled_page(request, hit: ratelimit.Hit):
+    """429 with the page that says why and when to try again."""
+    context = {"message": FAILURE_MESSAGES["throttled"], "reason": "throttled", "retry_url": ""}
+    response = render(request, "portal/signin_failed.html", context, status=429)
+    response["Retry-After"] = str(hit.retry_after)
+    return response
 
 
 def sign_out(request) -> str:
@@ -181,8 +226,11 @@ def sign_out(request) -> str:
 
 
 def failure_page(request, failure: tokens.SignInFailed, next_url: str = "", purpose="signin"):
-    """A clear page that says what went wrong and offers to try again; audited, no session."""
-    record_failure(request, failure, purpose=purpose)
+    """A clear page that says what went wrong and offers to try again; audited, no session.
+    Past the client's limit of failures: 429, and one audit row counts them all."""
+    hit = record_failure(request, failure, purpose=purpose)
+    if not hit.allowed:
+        return throttled_page(request, hit)
     if purpose == "signin":
         query = {"start": "1", **({"next": next_url} if next_url else {})}
         retry_url = f"{reverse('portal:login')}?{urlencode(query)}"

@@ -3,6 +3,7 @@
 import socket
 
 from celery import shared_task
+from django.core.management import call_command
 from django.utils import timezone
 
 from portal.models import WorkerHeartbeat
@@ -14,4 +15,12 @@ def worker_heartbeat() -> str:
     WorkerHeartbeat.objects.update_or_create(
         singleton=1, defaults={"at": timezone.now(), "hostname": socket.gethostname()}
     )
+    return "ok"
+
+
+@shared_task(name="portal.tasks.clear_expired_sessions", ignore_result=True)
+def clear_expired_sessions() -> str:
+    """Session rows past their expiry (sign-ins never finished, people who never signed out)
+    are deleted: nothing else removes them from the database."""
+    call_command("clearsessions")
     return "ok"

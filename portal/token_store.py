@@ -118,3 +118,11 @@ def user_token_provider(user, scopes: list[str]) -> tokens.TokenProvider | None:
         lambda account: account.get("local_account_id") == user.object_id,
         owner="this person's token cache",
     )
+
+
+def refreshed_sign_in_claims(user, scopes: list[str]) -> dict | None:
+    """The claims of a new id token for the person, got with their stored refresh token ({} when
+    Microsoft sent none); None when the portal holds no refresh token of theirs. Raises
+    TokenError when Microsoft refuses it or cannot be reached."""
+    provider = user_token_provider(user, scopes)
+    return None if provider is None else provider.refreshed_claims()

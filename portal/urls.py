@@ -5,6 +5,7 @@ from portal.views import errors, home
 portal_patterns = [
     path("", home.home, name="home"),
     path("healthz", errors.healthz, name="healthz"),
+    path("livez", errors.livez, name="livez"),
     path("no-access", home.no_access, name="no_access"),
     path("", include("portal.auth_urls")),
 ]
@@ -13,6 +14,8 @@ urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("", include("delegation.urls")),
     path("calls/", include("calls.urls")),
+    path("changes/", include("delegation.changes.urls")),
+    path("api/", include(("api.urls", "api"), namespace="api")),
 ]
 
 handler404 = "portal.views.errors.page_not_found"

@@ -12,6 +12,15 @@ from tests.support.graphsim import GraphSim
 from tests.support.processes import start_celery_worker, start_graphsim, stop_process
 
 
+@pytest.fixture(autouse=True)
+def _empty_django_cache():
+    """Each test starts with an empty cache: rate-limit counters and cached figures of one test
+    must not decide another's outcome."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def graphsim():
     """One graphsim for the session (seed 7, 200 people). Tests that change it reset it."""

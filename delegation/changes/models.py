@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 
 from delegation.changes import snapshots, states
+from delegation.models import GrantReview
 
 
 class ChangeBatch(models.Model):
@@ -61,6 +62,15 @@ class ChangeBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} {self.status}"
+
+    @property
+    def to_apply(self) -> int:
+        return self.adds + self.changes + self.removes
+
+    @property
+    def can_apply(self) -> bool:
+        """A dry run with something to do and no refused row: an import applies all or nothing."""
+        return self.status == self.Status.PLANNED and not self.refused_rows and self.to_apply > 0
 
     @property
     def percent_done(self) -> int:
@@ -124,12 +134,26 @@ class ChangeRequest(models.Model):
         ChangeBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests"
     )
     batch_line = models.PositiveIntegerField(null=True, blank=True)  # the CSV line it came from
+    # The review decision ("revoke") this removal carries out.
+    review = models.ForeignKey(
+        GrantReview, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     approved_by_name = models.CharField(max_length=256, blank=True, default="")
     approved_at = models.DateTimeField(null=True, blank=True)
     applied_at = models.DateTimeField(null=True, blank=True)
+    # Applying: how many times a write was claimed (bounded by DELEGATION_CHANGE_MAX_ATTEMPTS),
+    # when the current claim was taken (a claim older than the lease belongs to a dead worker),
+    # when a Graph write went out whose outcome is not settled yet (set before sending: the
+    # next attempt re-reads Teams before it may send anything), and when to try again.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    applying_at = models.DateTimeField(null=True, blank=True)
+    write_sent_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Ending a time-boxed grant: how many ending requests were made (the key of the next one).
+    end_attempts = models.PositiveSmallIntegerField(default=0)
     verified_at = models.DateTimeField(null=True, blank=True)
     drifted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -145,6 +169,8 @@ class ChangeRequest(models.Model):
             models.Index(fields=["status", "ends_at"], name="change_status_ends_at"),
             # Awaiting PowerShell (and any other state's list), oldest first.
             models.Index(fields=["status", "created_at"], name="change_status_created"),
+            # Due for another attempt (requested or applying with next_attempt_at <= now).
+            models.Index(fields=["status", "next_attempt_at"], name="change_status_next_attempt"),
         ]
 
     def __str__(self) -> str:
@@ -168,3 +194,63 @@ class ChangeRequest(models.Model):
     def changed_keys(self) -> list[str]:
         """What the page shows as the diff (NetBox's ObjectChange.diff())."""
         return snapshots.changed_keys(self.before, self.after)
+
+
+class ChangeBatchRow(models.Model):
+    """One planned row of a batch (a CSV line): what the dry run found, and, once applied, the
+    change request it became and how that ended."""
+
+    class Outcome(models.TextChoices):
+        PLANNED = "", "Not applied yet"
+        DONE = "done", "Applied"
+        POWERSHELL = "powershell", "Awaiting PowerShell"
+        APPROVAL = "approval", "Awaiting approval"
+        REFUSED = "refused", "Refused"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Nothing to do"
+
+    batch = models.ForeignKey(ChangeBatch, on_delete=models.CASCADE, related_name="planned_rows")
+    line = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16, blank=True, default="")  # add|change|remove|unchanged
+    delegator_object_id = models.CharField(max_length=64, blank=True, default="")
+    delegate_object_id = models.CharField(max_length=64, blank=True, default="")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    errors = models.JSONField(default=list, blank=True)  # the dry run's words, one per problem
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True, default="")
+    outcome_words = models.TextField(blank=True, default="")
+    change_request = models.OneToOneField(
+        ChangeRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="batch_row"
+    )
+
+    class Meta:
+        ordering = ["batch", "line"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "line"], name="change_batch_row_unique_line")
+        ]
+
+    def __str__(self) -> str:
+        return f"batch #{self.batch_id} line {self.line} {self.kind or 'refused'}"
+
+    @property
+    def changed_keys(self) -> list[str]:
+        return snapshots.changed_keys(self.before, self.after)
+
+
+class PersonLock(models.Model):
+    """What serialises changes to one person's delegations.
+
+    Deciding a request (the rule check and the insert) locks the rows of both people with
+    select_for_update in one short transaction, so two requests cannot both take the 25th place
+    (on SQLite every write transaction is serialised already: BEGIN IMMEDIATE). Applying one
+    holds a lease on the delegator's row instead (`leased_by` until `leased_until`), taken and
+    given back by conditional UPDATEs: a Graph write and its re-read take seconds, too long to
+    hold a database transaction open, and a dead worker's lease simply runs out.
+    """
+
+    object_id = models.CharField(max_length=64, unique=True)
+    leased_by = models.CharField(max_length=64, blank=True, default="")
+    leased_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"lock {self.object_id} ({self.leased_by or 'free'})"

@@ -3,7 +3,8 @@
 Used when the tenant refuses Graph's writes, or chooses PowerShell: an admin runs it after
 `Connect-MicrosoftTeams`. Each request is one command in its own try/catch, so one failure is
 reported with its request id and the rest still run. People are named by object id, quoted with
-the reviews' `powershell_quote`; their names appear only in comments, made single-line first.
+`powershell_quote` (the reviews' command uses it too); their names appear only in comments, made
+single-line first.
 """
 
 from __future__ import annotations
@@ -13,9 +14,17 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from delegation.changes import snapshots
-from delegation.reviews import powershell_quote
 from portal.allowed_actions import ACTIONS
 from portal.graph.directory import is_object_id
+
+# PowerShell ends a single-quoted string at any of these, not only at the ASCII apostrophe.
+_PS_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
+
+
+def powershell_quote(value: str) -> str:
+    """A PowerShell single-quoted literal: nothing inside is expanded; each quote character
+    PowerShell knows (' and the typographic ones) is doubled, as '' is."""
+    return "'" + "".join(c * 2 if c in _PS_SINGLE_QUOTES else c for c in value) + "'"
 
 
 def comment_text(text: str) -> str:

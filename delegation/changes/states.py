@@ -1,7 +1,7 @@
 """The life of a change request, as one table of allowed moves.
 
-    requested ──► awaiting approval ──► (rejected)
-        │                │
+    requested ◄─► awaiting approval ──► (rejected)
+        │                │     (approved: back to requested, queued)
         ▼                ▼
      applying ◄──────────┘ ──► applied ──► verified ──► ending ──► ended
         │   ╲                     │          ▲  │
@@ -47,7 +47,10 @@ CHOICES = list(_WORDS.items())
 
 _MOVES: dict[str, frozenset[str]] = {
     REQUESTED: frozenset({AWAITING_APPROVAL, APPLYING, AWAITING_POWERSHELL, FAILED, CANCELLED}),
-    AWAITING_APPROVAL: frozenset({APPLYING, AWAITING_POWERSHELL, FAILED, REJECTED, CANCELLED}),
+    # Approved: back to requested, so one claim (requested -> applying) starts every apply.
+    AWAITING_APPROVAL: frozenset(
+        {REQUESTED, APPLYING, AWAITING_POWERSHELL, FAILED, REJECTED, CANCELLED}
+    ),
     # APPLYING -> REQUESTED: the write's outcome was unknown and the re-read showed nothing done,
     # so it may be sent again; never re-sent without that re-read.
     APPLYING: frozenset({APPLIED, VERIFIED, AWAITING_POWERSHELL, FAILED, REQUESTED, DRIFTED}),

@@ -4,9 +4,10 @@ pages (shared with the CSV export), and the grants a review looks at."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple
 
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import F, Q, QuerySet, Subquery
 
 from delegation.models import Delegation, DirectoryUser, GrantReview
 from delegation.selectors.people import prefix_q
@@ -62,7 +63,9 @@ SORTS = {
     "delegator": ("delegator__display_name", "id"),
     "delegate": ("delegate__display_name", "id"),
     "department": ("delegator__department", "id"),
-    "changed": ("-last_changed", "-id"),
+    # Grants no later sync saw change share the first sync's time: Graph's date orders them, as
+    # the column shows it (last_change below).
+    "changed": ("-last_changed", F("created_in_teams").desc(nulls_last=True), "-id"),
 }
 # The sorts that run from the highest value down: their column header says "descending".
 DESCENDING_SORTS = frozenset(key for key, order in SORTS.items() if order[0].startswith("-"))
@@ -85,6 +88,22 @@ def filtered_delegations(
     if active in ("yes", "no"):
         qs = qs.filter(is_active=(active == "yes"))
     return qs.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+
+
+class LastChange(NamedTuple):
+    at: datetime
+    how: str  # "changed" (the sync saw it change), "created" (Graph's date), "first seen"
+
+
+def last_change(grant: Delegation) -> LastChange:
+    """A grant's own last change. Every grant of the first sync is written with that sync's
+    time, so `last_changed` alone is the same on every row: it tells only once a later sync saw
+    the grant change. Before that, Graph's createdDateTime is the last change known, if given."""
+    if grant.last_changed > grant.first_seen:
+        return LastChange(grant.last_changed, "changed")
+    if grant.created_in_teams:
+        return LastChange(grant.created_in_teams, "created")
+    return LastChange(grant.first_seen, "first seen")
 
 
 @dataclass
@@ -121,6 +140,8 @@ def table_page(qs: QuerySet[Delegation], number: int, count: int, exact: bool = 
         .select_related("delegator", "delegate")
         .order_by(*qs.query.order_by)
     )
+    for row in rows:
+        row.last_change = last_change(row)
     return TablePage(
         rows=rows,
         number=number,

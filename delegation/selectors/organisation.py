@@ -25,6 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from delegation.models import (
     Delegation,
@@ -74,12 +75,46 @@ class Summary:
 
     @property
     def charts(self) -> dict:
-        """The three charts' figures, as organisation.js reads them (json_script)."""
+        """The three charts' figures, as organisation.js reads them (json_script), and where each
+        bar leads: the table filtered to it (None for a bar no filter can show)."""
         return {
             "byAction": self.by_action,
+            "byActionLinks": self.action_links,
             "byDepartment": self.by_department,
+            "byDepartmentLinks": self.department_links,
             "overTime": self.over_time,
         }
+
+    @property
+    def action_rows(self) -> list[tuple[str, int, str]]:
+        """(label, count, link) of each bar by action, for the table under the chart."""
+        return [(*pair, link) for pair, link in zip(self.by_action, self.action_links, strict=True)]
+
+    @property
+    def department_rows(self) -> list[tuple[str, int, str | None]]:
+        pairs = zip(self.by_department, self.department_links, strict=True)
+        return [(*pair, link) for pair, link in pairs]
+
+    @property
+    def action_links(self) -> list[str]:
+        return [table_link(action=a.field) for a in allowed_actions.ACTIONS]
+
+    @property
+    def department_links(self) -> list[str | None]:
+        return [
+            None if name in (NO_DEPARTMENT, OTHER_DEPARTMENTS) else table_link(department=name)
+            for name, _ in self.by_department
+        ]
+
+
+TABLE_ANCHOR = "all-delegations"  # the table's section: filters and pages come back to it
+NO_DEPARTMENT = "(no department)"
+OTHER_DEPARTMENTS = "Other departments"
+
+
+def table_link(**filters: str) -> str:
+    """The organisation page's table, filtered, scrolled to the table."""
+    return f"?{urlencode(filters)}#{TABLE_ANCHOR}"
 
 
 def data_version() -> str:
@@ -144,9 +179,9 @@ def _departments() -> tuple[list[tuple[str, int]], int]:
 
 
 def _top_departments(rows: list[tuple[str, int]]) -> list[tuple[str, int]]:
-    top = [(name or "(no department)", n) for name, n in rows[:TOP_DEPARTMENTS]]
+    top = [(name or NO_DEPARTMENT, n) for name, n in rows[:TOP_DEPARTMENTS]]
     rest = sum(n for _, n in rows[TOP_DEPARTMENTS:])
-    return top + ([("Other departments", rest)] if rest else [])
+    return top + ([(OTHER_DEPARTMENTS, rest)] if rest else [])
 
 
 def _risk_samples() -> dict[str, list[dict]]:

@@ -15,6 +15,12 @@ from delegation.sync import lock
 from delegation.sync.lock import LockLost
 from portal import audit
 from portal.graph.errors import GraphError, TokenError
+from portal.queue import enqueue
+
+# Delegation changes re-verify their requests against the cache a run wrote (drift, and
+# requests awaiting PowerShell that Teams now shows). By task name: the sync imports nothing
+# of delegation.changes, which is built on it.
+REVERIFY_TASK = "delegation.changes.tasks.reverify_after_sync"
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +66,8 @@ def fail_run_with_reason(run_id: int, reason: str, graph_stats: dict) -> SyncRun
 
 
 def record_run_finished(run: SyncRun) -> None:
-    """Audit how the run ended; after a run that read the tenant, warm the dashboards."""
+    """Audit how the run ended; after a run that read the tenant, queue the re-verification of
+    change requests and warm the dashboards."""
     audit.record(
         "sync.finished",
         "failure" if run.status == SyncRun.Status.FAILED else "success",
@@ -74,6 +81,7 @@ def record_run_finished(run: SyncRun) -> None:
         error=run.error,
     )
     if run.status != SyncRun.Status.FAILED:
+        enqueue(REVERIFY_TASK, run.pk)
         warm_dashboards()
 
 

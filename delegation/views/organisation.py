@@ -31,6 +31,8 @@ def organisation(request):
             "form": form,
             "page": page,
             "query": urlencode(filters),
+            "filtered": any(v for k, v in filters.items() if k != "sort"),
+            "anchor": organisation_selectors.TABLE_ANCHOR,
             "query_unsorted": urlencode({k: v for k, v in filters.items() if k != "sort"}),
             "sort": filters.get("sort", grant_selectors.DEFAULT_SORT),
             "descending_sorts": grant_selectors.DESCENDING_SORTS,

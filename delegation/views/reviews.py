@@ -33,30 +33,51 @@ def grant_reviews(request):
         "risks": grant_selectors.RISKS,
         "rows": page.rows,
         "next_after": page.next_after,
-        "recent": page.recent,
-        "revoke_command": request.session.pop("revoke_command", ""),
+        "recent": _recent_with_requests(page.recent),
     }
     return render(request, "delegation/reviews.html", context, status=status)
+
+
+def _recent_with_requests(recent) -> list[tuple]:
+    """(review, its removal request or None, the Teams PowerShell command while it waits)."""
+    made = reviews.revoke_requests(recent)
+    rows = []
+    for review in recent:
+        change = made.get(review.pk)
+        command = ""
+        if reviews.waits_for_powershell(change):
+            command = reviews.revoke_command(review.delegator, review.delegate)
+        rows.append((review, change, command))
+    return rows
 
 
 def _record(request, form):
     grant = get_object_or_404(
         grant_selectors.grants_for_user(request.user), pk=form.cleaned_data["grant"]
     )
-    decision = form.cleaned_data["decision"]
-    reviews.record_review(
+    review = reviews.record_review(
         grant=grant,
-        decision=decision,
+        decision=form.cleaned_data["decision"],
         reviewer=request.user,
         reason=form.cleaned_data["reason"],
         note=form.cleaned_data["note"],
         request=request,
     )
-    if decision == "revoke":
-        # Shown once on the next page: Graph cannot remove a grant, Teams PowerShell can.
-        request.session["revoke_command"] = reviews.revoke_command(grant.delegator, grant.delegate)
-        messages.warning(request, "Revoke recorded. Run the command below in Teams PowerShell.")
-    else:
-        messages.success(request, "Decision recorded: keep the grant.")
+    _tell(request, review)
     url = reverse("delegation:reviews") + "?" + urlencode({"risk": form.cleaned_data["reason"]})
     return redirect(url)
+
+
+def _tell(request, review) -> None:
+    change = review.change_request
+    if review.decision != "revoke":
+        messages.success(request, "Decision recorded: keep the grant.")
+    elif change is not None:
+        messages.success(
+            request,
+            f"Revoke recorded: change request #{change.pk} removes the grant "
+            f"({change.status_words.lower()}). Its state is under Recent decisions.",
+        )
+    else:
+        words = " ".join(refusal.words for refusal in review.change_refusals)
+        messages.warning(request, f"Revoke recorded, but no removal was requested: {words}")

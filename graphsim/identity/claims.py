@@ -170,3 +170,15 @@ def issue_app(sim) -> dict:
         "ext_expires_in": cfg.token_lifetime_s,
         "access_token": sign(sim, claims),
     }
+
+
+def issue_api_app(sim, client_id: str) -> dict:
+    """Client credentials for the portal's own API (GRAPH_CONTRACT §11)."""
+    cfg = sim.cfg
+    sim.stats.tokens_issued["app"] += 1
+    return {
+        "token_type": "Bearer",
+        "expires_in": cfg.token_lifetime_s,
+        "ext_expires_in": cfg.token_lifetime_s,
+        "access_token": sign(sim, sim.api_client.claims(sim, client_id)),
+    }

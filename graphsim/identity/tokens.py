@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 
 from graphsim.identity.claims import (
     granted_delegated_scopes,
+    issue_api_app,
     issue_app,
     issue_delegated,
     normalise_scopes,
@@ -57,6 +58,10 @@ async def token(sim, request: Request):
     if refused is not None:
         return refused
     grant = form.get("grant_type")
+    if grant != "client_credentials" and form["client_id"] != sim.client_id:
+        return oauth_error(
+            sim, 400, "unauthorized_client", 700016, "The client may only use client credentials."
+        )
     if grant == "authorization_code":
         return _auth_code(sim, form)
     if grant == "refresh_token":
@@ -83,7 +88,8 @@ def _client_auth(sim, request: Request, form: dict) -> JSONResponse | None:
             return oauth_error(sim, 401, "invalid_client", 7000216, "Malformed client auth.")
         cid, _, secret = decoded.partition(":")
         cid, secret = unquote(cid), unquote(secret)
-    if cid != sim.client_id:
+    expected = sim.client_secret if cid == sim.client_id else sim.api_client.secret_of(cid)
+    if expected is None:
         return oauth_error(
             sim,
             400,
@@ -104,7 +110,7 @@ def _client_auth(sim, request: Request, form: dict) -> JSONResponse | None:
             "The request body must contain the following parameter: 'client_assertion' "
             "or 'client_secret'.",
         )
-    if not secrets.compare_digest(secret, sim.client_secret):
+    if not secrets.compare_digest(secret, expected):
         return oauth_error(
             sim,
             401,
@@ -113,10 +119,17 @@ def _client_auth(sim, request: Request, form: dict) -> JSONResponse | None:
             "Invalid client secret provided. Ensure the secret being sent in the request is "
             "the client secret value, not the client secret ID.",
         )
+    form["client_id"] = cid  # the authenticated client, whichever way it authenticated
     return None
 
 
 def _client_credentials(sim, form: dict):
+    if sim.api_client.wants_our_api(form.get("scope", "")):
+        return JSONResponse(issue_api_app(sim, form["client_id"]))
+    if form["client_id"] != sim.client_id:  # the automation client may only call our API
+        return oauth_error(
+            sim, 400, "invalid_scope", 500011, "The resource principal was not found."
+        )
     if normalise_scopes(form.get("scope", "")) != [".default"]:
         return oauth_error(
             sim,

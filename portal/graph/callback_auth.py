@@ -58,8 +58,9 @@ def _fetch_keys(openid_config_url: str) -> dict:
     return keys
 
 
-def _key_for(kid: str):
-    url = settings.CALLS_CALLBACK_OPENID_CONFIG
+def signing_key(url: str, kid: str):
+    """The public key `kid` published through the OpenID configuration at `url` (cached per
+    URL; also used by api_tokens for our own API's bearer tokens)."""
     with _lock:
         keyset = _cache.setdefault(url, _KeySet())
         now = time.monotonic()
@@ -88,8 +89,9 @@ def bearer_token(authorization_header: str) -> str:
     return token.strip()
 
 
-def verify_notification_token(token: str) -> dict:
-    """The token's claims if Graph signed it for our app and tenant; CallbackAuthError if not."""
+def key_of_token(token: str, openid_config_url: str):
+    """The published key that should have signed `token` (RS256 only); CallbackAuthError if the
+    token is malformed or names no key of that OpenID configuration."""
     if len(token) > 16_384:
         raise CallbackAuthError("token too long")
     try:
@@ -98,7 +100,12 @@ def verify_notification_token(token: str) -> dict:
         raise CallbackAuthError("malformed token") from exc
     if header.get("alg") != "RS256":
         raise CallbackAuthError("unexpected algorithm")
-    key = _key_for(str(header.get("kid", "")))
+    return signing_key(openid_config_url, str(header.get("kid", "")))
+
+
+def verify_notification_token(token: str) -> dict:
+    """The token's claims if Graph signed it for our app and tenant; CallbackAuthError if not."""
+    key = key_of_token(token, settings.CALLS_CALLBACK_OPENID_CONFIG)
     try:
         claims = jwt.decode(
             token,

@@ -32,8 +32,17 @@ from portal.graph.errors import GraphError, is_retryable
 
 VERSION = "beta"
 # 400 codes that describe the request itself, not the tenant's refusal (compared lower-case).
+# Graph documents none for these writes: the limit codes are the ones graphsim answers (its
+# README); any other 400 is taken as the tenant refusing writes, so PowerShell loses nothing.
 REQUEST_PROBLEM_CODES = frozenset(
-    {"invalidrequest", "request_invalidvalue", "limitexceeded", "quotaexceeded"}
+    {
+        "invalidrequest",
+        "request_invalidvalue",
+        "limitexceeded",
+        "quotaexceeded",
+        "delegateslimitreached",
+        "delegatorslimitreached",
+    }
 )
 
 
@@ -152,6 +161,12 @@ def remove_delegate(client: GraphClient, delegator_id: str, delegate_id: str) ->
     return _send(client, "DELETE", path, retry=False)
 
 
+def snapshot_of(packed: int) -> dict[str, bool]:
+    """{is_active, five fields} of a packed grant (the sync's compact form)."""
+    is_active, bits, _ = unpack(packed)
+    return {"is_active": is_active, **{field: bool(bits & bit(field)) for field in FIELDS}}
+
+
 def snapshot_from_item(item) -> tuple[str, dict[str, bool]] | None:
     """(delegate id, {is_active, five fields}) from one delegationSettings, through the sync's
     own parser `grant_from_item`; None when the item is not one it trusts."""
@@ -159,15 +174,16 @@ def snapshot_from_item(item) -> tuple[str, dict[str, bool]] | None:
     if grant is None:
         return None
     delegate_id, packed = grant
-    is_active, bits, _ = unpack(packed)
-    return delegate_id, {"is_active": is_active, **{f: bool(bits & bit(f)) for f in FIELDS}}
+    return delegate_id, snapshot_of(packed)
 
 
-def read_delegates(client: GraphClient, delegator_id: str) -> dict[str, dict[str, bool]]:
-    """One delegator's delegates as Teams holds them now: delegate id -> snapshot. Raises
-    GraphError when the answer cannot be trusted whole: a verification must not guess."""
+def read_delegates_packed(client: GraphClient, delegator_id: str) -> dict[str, int]:
+    """One delegator's delegates as Teams holds them now: delegate id -> packed grant (the
+    sync's form, createdDateTime included, so a cache row written from it is one the next sync
+    finds unchanged). Raises GraphError when the answer cannot be trusted whole: a
+    verification must not guess."""
     _checked(delegator_id)
-    delegates: dict[str, dict[str, bool]] = {}
+    delegates: dict[str, int] = {}
     # Not client.iter_pages: it reads a missing or garbled `value` as an empty page, and an
     # empty page would "verify" a removal that never happened.
     body = client.get(delegates_url(delegator_id), version=VERSION)
@@ -176,7 +192,7 @@ def read_delegates(client: GraphClient, delegator_id: str) -> dict[str, dict[str
         if not isinstance(value, list) or len(value) > MAX_DELEGATES_PER_PAGE:
             raise GraphError("Graph answered a delegates list we cannot read", status=502)
         for item in value:
-            parsed = snapshot_from_item(item)
+            parsed = grant_from_item(item)
             if parsed is None:
                 raise GraphError("Graph answered a delegate we cannot read", status=502)
             delegates[parsed[0]] = parsed[1]
@@ -184,3 +200,10 @@ def read_delegates(client: GraphClient, delegator_id: str) -> dict[str, dict[str
         if not isinstance(link, str) or not link:
             return delegates
         body = client.get(link)  # url_for refuses a link off Graph's host
+
+
+def read_delegates(client: GraphClient, delegator_id: str) -> dict[str, dict[str, bool]]:
+    """One delegator's delegates as Teams holds them now: delegate id -> snapshot. Raises
+    GraphError when the answer cannot be trusted whole."""
+    packed = read_delegates_packed(client, delegator_id)
+    return {delegate_id: snapshot_of(grant) for delegate_id, grant in packed.items()}

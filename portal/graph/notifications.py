@@ -12,7 +12,11 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from portal.graph import untrusted_json
+
 MAX_ITEMS = 50  # Graph sends a handful; a bigger body is not a notification we understand
+MAX_BODY_BYTES = 256 * 1024
+MAX_DEPTH = 32  # a participant notification nests about 10 deep
 
 _CALL_RESOURCE = re.compile(r"/communications/calls/([^/?#]+)")
 
@@ -50,6 +54,13 @@ class CallNotification:
     @property
     def is_new_incoming_call(self) -> bool:
         return self.change_type == "created" and self.state == "incoming"
+
+
+def parse_body(raw: bytes) -> list[CallNotification]:
+    """The notifications of one delivery's raw body, read within bounds (size, depth, values
+    the database can store). Raises untrusted_json.TooLarge, or another ValueError when the
+    body is not a notification envelope we accept."""
+    return parse(untrusted_json.loads(raw, max_bytes=MAX_BODY_BYTES, max_depth=MAX_DEPTH))
 
 
 def parse(payload) -> list[CallNotification]:

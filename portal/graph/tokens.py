@@ -208,18 +208,31 @@ class DelegatedTokens:
         self.client = None
 
     def __call__(self, force_refresh: bool = False) -> str:
+        return _token_from(self._answer(force_refresh))
+
+    def refreshed_claims(self) -> dict:
+        """Redeem the refresh token now; the new id token's claims ({} if Microsoft sent none).
+        What Entra ID says of the person today (enabled, roles, groups), not at sign-in.
+        Raises TokenError, or SignInFailed for claims not meant for us."""
+        claims = self._answer(force_refresh=True).get("id_token_claims") or {}
+        return _checked_claims(claims) if claims else {}
+
+    def _answer(self, force_refresh: bool) -> dict:
+        """MSAL's answer holding a token, else its TokenError (heard by the store first); a
+        cache MSAL refreshed (it used the refresh token) is saved back."""
         with self.lock:
             try:
-                token = self._token(force_refresh)
+                result = self._result(force_refresh)
+                _token_from(result)
             except TokenError as exc:
                 self.store.failed(exc)
                 raise
-            if self.cache.has_state_changed:  # MSAL used the refresh token
+            if self.cache.has_state_changed:
                 self.cache.has_state_changed = False
                 self.store.save(self.cache.serialize())
-            return token
+            return result
 
-    def _token(self, force_refresh: bool) -> str:
+    def _result(self, force_refresh: bool) -> dict:
         if self.client is None:
             serialized = self.store.load()
             self.cache = msal.SerializableTokenCache()
@@ -237,7 +250,7 @@ class DelegatedTokens:
         )
         if not result:
             raise ReconnectNeeded(f"{self.owner} holds no usable token")
-        return _token_from(result)
+        return result
 
 
 # --- The sync account ---------------------------------------------------------------------

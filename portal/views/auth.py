@@ -27,6 +27,9 @@ def login_page(request):
         query = {"start": "1", **({"next": next_url} if next_url else {})}
         context = {"start_query": urlencode(query), "signed_out": "signed_out" in request.GET}
         return render(request, "portal/login.html", context)
+    started = signin.count_start(request)
+    if not started.allowed:
+        return signin.throttled_page(request, started)
     try:
         auth_uri = signin.begin(
             request,

@@ -21,7 +21,9 @@ def sync_account_page(request):
         act = _POST_ACTIONS.get(request.POST.get("action", ""), _unknown_action)
         return act(request)
     if "connect" in request.GET:
-        return _connect(request)
+        # A link any site could send: it only asks. The flow starts with our page's POST.
+        hint = request.GET.get("login_hint", "")[:256]
+        return render(request, "portal/sync_account_connect.html", {"login_hint": hint})
     context = {
         "account": sync_account.current(),
         "use_app_only": settings.SYNC_USE_APP_ONLY,
@@ -31,18 +33,14 @@ def sync_account_page(request):
 
 
 def _connect(request):
-    # A link (GET) in the page: CSP form-action would stop a form's redirect to Microsoft.
-    # Being a GET, another site could link an admin here (with a login_hint of the admin's
-    # own account, Microsoft may answer silently and make it the sync account): browsers say
-    # where a navigation came from, and only our own pages (or a typed address) may start it.
-    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
-        failure = tokens.SignInFailed("forbidden", "connect link followed from another site")
-        return signin.failure_page(request, failure, purpose="sync_account")
-    hint = request.GET.get("login_hint", "")[:256]
+    hint = request.POST.get("login_hint", "")[:256]
     try:
-        return redirect(sync_account.begin_connect(request, login_hint=hint))
+        auth_uri = sync_account.begin_connect(request, login_hint=hint)
     except TokenError as exc:
         return signin.failure_page(request, signin.failure_from(exc), purpose="sync_account")
+    # A page that moves on, not a redirect: CSP form-action would stop a form's redirect to
+    # Microsoft.
+    return render(request, "portal/continue_to_microsoft.html", {"auth_uri": auth_uri})
 
 
 def _disconnect(request):
@@ -65,7 +63,7 @@ def _unknown_action(request):
     return redirect("portal:sync_account")
 
 
-_POST_ACTIONS = {"disconnect": _disconnect, "test": _test}
+_POST_ACTIONS = {"connect": _connect, "disconnect": _disconnect, "test": _test}
 
 
 def finish_connect(request, entry: dict):

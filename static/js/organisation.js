@@ -7,7 +7,22 @@
   var palette = ["#0d6efd", "#6f42c1", "#d63384", "#fd7e14", "#198754", "#20c997", "#0dcaf0"];
   var charts = {};
 
-  function bar(id, pairs, label) {
+  // A bar leads to the table filtered to it (links[i]; null for a bar no filter can show).
+  function openBar(links) {
+    return function (event, elements) {
+      var link = elements.length ? links[elements[0].index] : null;
+      if (link) { window.location.assign(link); }
+    };
+  }
+
+  function pointer(links) {
+    return function (event, elements) {
+      var link = elements.length ? links[elements[0].index] : null;
+      event.native.target.style.cursor = link ? "pointer" : "default";
+    };
+  }
+
+  function bar(id, pairs, label, links) {
     var canvas = document.getElementById(id);
     if (!canvas) { return null; }
     return new window.Chart(canvas, {
@@ -19,14 +34,16 @@
       options: {
         maintainAspectRatio: false,
         indexAxis: "y",
+        onClick: openBar(links || []),
+        onHover: pointer(links || []),
         plugins: { legend: { display: false } },
         scales: { x: { beginAtZero: true, ticks: { precision: 0 } } }  // counts: no 0.5 ticks
       }
     });
   }
 
-  charts.byAction = bar("chart-by-action", data.byAction, "Active grants");
-  charts.byDepartment = bar("chart-by-department", data.byDepartment, "Grants");
+  charts.byAction = bar("chart-by-action", data.byAction, "Active grants", data.byActionLinks);
+  charts.byDepartment = bar("chart-by-department", data.byDepartment, "Grants", data.byDepartmentLinks);
   var timeCanvas = document.getElementById("chart-over-time");
   if (timeCanvas) {
     var names = Object.keys(data.overTime.series);

@@ -11,6 +11,7 @@ import os
 import pytest
 
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, FAKE_MEDIA, ConsoleErrors
+from tests.support.pagecheck import VisitLog, problems_of_visited
 from tests.support.processes import need
 
 
@@ -37,7 +38,9 @@ def media_browser(browser):
 
 
 @pytest.fixture
-def page(browser, live_server, graph_settings, transactional_db):
+def page(browser, live_server, graphsim, graph_settings, transactional_db):
+    """A tab in a fresh context. Every page of the portal and of graphsim's sign-in it loads is
+    checked again when the test ends: axe-core and 390 px (tests/support/pagecheck.py)."""
     # graphsim's certificate comes from its own CA: the browser need not trust it.
     context = browser.new_context(ignore_https_errors=True, base_url=live_server.url)
     context.set_default_timeout(15_000)
@@ -51,5 +54,11 @@ def page(browser, live_server, graph_settings, transactional_db):
         ),
     )
     tab.on("pageerror", lambda exc: tab.console_errors.append((tab.url, str(exc))))
+    visits = VisitLog((live_server.url, graphsim["graph"]))
+    visits.watch(tab)
     yield tab
-    context.close()
+    try:
+        problems = problems_of_visited(context, visits)
+    finally:
+        context.close()
+    assert problems == [], "\n".join(problems)

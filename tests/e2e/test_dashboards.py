@@ -13,6 +13,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from tests.support.factories import grant, person
+from tests.support.pagecheck import VisitLog, problems_of_visited
 from tests.support.processes import graphsim_env
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +30,8 @@ COUNT_PAINTED_PIXELS = """(id) => {
 @pytest.fixture
 def open_as(browser, live_server, transactional_db, make_user):
     """A fresh browser context signed in as a person with `role` (the session cookie of a
-    force-login: the sign-in flow itself has its own browser tests)."""
+    force-login: the sign-in flow itself has its own browser tests). Every page a tab loads is
+    checked when the test ends: axe-core and 390 px (tests/support/pagecheck.py)."""
     contexts = []
 
     def open_page(role: str):
@@ -41,7 +43,6 @@ def open_as(browser, live_server, transactional_db, make_user):
         context.add_cookies(
             [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
         )
-        contexts.append(context)
         tab = context.new_page()
         tab.errors = []
         # The browser asks for /favicon.ico on its own; the portal has none.
@@ -54,11 +55,19 @@ def open_as(browser, live_server, transactional_db, make_user):
             ),
         )
         tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+        visits = VisitLog((live_server.url,))
+        visits.watch(tab)
+        contexts.append((context, visits))
         return tab
 
     yield open_page
-    for context in contexts:
-        context.close()
+    problems = []
+    for context, visits in contexts:
+        try:
+            problems += problems_of_visited(context, visits)
+        finally:
+            context.close()
+    assert problems == [], "\n".join(problems)
 
 
 def test_people_search_shows_ranked_results_as_you_type(open_as):
@@ -79,13 +88,19 @@ def test_people_search_shows_ranked_results_as_you_type(open_as):
     assert page.errors == []
 
 
-def test_organisation_charts_are_drawn(open_as):
+def charts_of_sales_and_legal(open_as):
+    """The organisation page with its charts drawn: three grants in Sales, one in Legal."""
     for i in range(3):
         grant(person(f"Boss {i}", department="Sales"), person(f"Helper {i}"), make_calls=True)
     grant(person("Legal Boss", department="Legal"), person("Legal Helper"), receive_calls=True)
     page = open_as("manager")
     page.goto("/organisation/")
     page.wait_for_function("window.portalCharts && window.portalCharts.byDepartment")
+    return page
+
+
+def test_organisation_charts_are_drawn(open_as):
+    page = charts_of_sales_and_legal(open_as)
     by_action = page.evaluate("window.portalCharts.byAction.data.datasets[0].data")
     assert by_action[:2] == [3, 1]  # make calls, receive calls
     for canvas in ("chart-by-action", "chart-by-department", "chart-over-time"):
@@ -93,14 +108,18 @@ def test_organisation_charts_are_drawn(open_as):
     assert page.errors == []  # the strict CSP let Chart.js draw without inline code
 
 
+def filter_by_department(page, name: str) -> None:
+    page.goto("/organisation/")
+    page.get_by_role("combobox", name="Department").fill(name)
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(f"**department={name}**")
+
+
 def test_export_downloads_exactly_the_filtered_rows(open_as):
     grant(person("Sales Boss", department="Sales"), person("Sales Helper"), make_calls=True)
     grant(person("Legal Boss", department="Legal"), person("=cmd|' /C calc'!A0"), make_calls=True)
     page = open_as("manager")
-    page.goto("/organisation/")
-    page.get_by_role("combobox", name="Department").fill("Legal")
-    page.get_by_role("button", name="Filter").click()
-    page.wait_for_url("**department=Legal**")
+    filter_by_department(page, "Legal")
     with page.expect_download() as download:
         page.locator("#export-link").click()
     body = Path(download.value.path()).read_bytes()
@@ -108,6 +127,35 @@ def test_export_downloads_exactly_the_filtered_rows(open_as):
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0][0] == "Delegator"
     assert [(r[0], r[4]) for r in rows[1:]] == [("Legal Boss", "'=cmd|' /C calc'!A0")]
+
+
+def test_a_chart_bar_opens_the_table_filtered_to_it(open_as):
+    page = charts_of_sales_and_legal(open_as)
+    # The middle of the "Legal" bar (the second department), as Chart.js laid it out.
+    x, y = page.evaluate(
+        """() => { const bar = window.portalCharts.byDepartment.getDatasetMeta(0).data[1];
+        const box = document.getElementById("chart-by-department").getBoundingClientRect();
+        return [box.left + (bar.x + bar.base) / 2, box.top + bar.y]; }"""
+    )
+    page.mouse.click(x, y)
+    page.wait_for_url("**/organisation/?department=Legal#all-delegations")
+    expect(page.locator("#delegations-table tbody tr")).to_have_count(1)
+    # The page opened at the table, not at its top.
+    expect(page.locator("#table-h")).to_be_in_viewport()  # Bootstrap scrolls there smoothly
+    assert page.errors == []
+
+
+def test_filtering_keeps_the_place_and_clear_filters_shows_everything(open_as):
+    grant(person("Sales Boss", department="Sales"), person("Sales Helper"), make_calls=True)
+    page = open_as("manager")
+    filter_by_department(page, "Nowhere")
+    assert page.url.endswith("#all-delegations")
+    expect(page.locator("#table-h")).to_be_in_viewport()
+    expect(page.locator("#export-link")).to_be_disabled()
+    page.get_by_role("link", name="Clear filters").click()
+    page.wait_for_url("**/organisation/#all-delegations")
+    expect(page.locator("#delegations-table tbody tr")).to_have_count(1)
+    expect(page.locator("#export-link")).to_contain_text("Export these 1 rows")
 
 
 @pytest.fixture
@@ -158,5 +206,7 @@ def test_progress_bar_moves_during_a_real_sync(open_as, slow_tenant, celery_work
     bar = page.locator("#sync-progress-bar")
     expect(bar).to_have_attribute("max", str(run.progress_total))
     expect(bar).to_have_attribute("value", str(run.progress_total))  # it ended full
-    expect(page.locator("main dl")).not_to_contain_text("not yet")  # started, finished: reloaded
+    expect(page.locator("#run-details")).not_to_contain_text(
+        "not yet"
+    )  # started, finished: reloaded
     assert page.errors == []

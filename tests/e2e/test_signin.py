@@ -37,7 +37,7 @@ def test_cancelling_on_the_authority_page_offers_to_try_again(page, live_server)
 def test_an_admin_connects_the_sync_account_and_reads_the_audit_log(page, live_server):
     browser_login(page, live_server, "admin@contoso.test")
     page.goto(f"{live_server.url}/admin-tools/sync-account")
-    page.get_by_role("link", name="Connect the sync account").click()
+    page.get_by_role("button", name="Connect the sync account").click()
     page.wait_for_url(re.compile(r"/oauth2/v2\.0/authorize"))
     page.locator('button[name="login_hint"][value="manager@contoso.test"]').click()
     page.wait_for_url(f"{live_server.url}/admin-tools/sync-account")

@@ -9,14 +9,16 @@ _SIGNED_IN = {"anonymous": 302, "none": 200, "helpdesk": 200, "manager": 200, "a
 _ADMINS = {"anonymous": 302, "none": 403, "helpdesk": 403, "manager": 403, "admin": 200}
 
 EXPECTED = [
-    # Home only sends people on: to their delegations, or to the no-access page.
+    # Home sends people on: to their delegations, or to the no-access page. An admin sees the
+    # setup guide there until the sync account is connected and a first sync has run.
     (
         "portal:home",
         {},
         "get",
-        {"anonymous": 302, "none": 302, "helpdesk": 302, "manager": 302, "admin": 302},
+        {"anonymous": 302, "none": 302, "helpdesk": 302, "manager": 302, "admin": 200},
     ),
     ("portal:healthz", {}, "get", _HEALTH),
+    ("portal:livez", {}, "get", _PUBLIC_OK),
     ("portal:no_access", {}, "get", _SIGNED_IN),
     ("portal:login", {}, "get", _PUBLIC_OK),
     # A callback without a pending flow is a failed sign-in page for anyone.

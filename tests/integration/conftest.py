@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import production, sync
+from tests.support import changes, production, sync
 from tests.support.factories import load_demo_directory
 
 
@@ -53,3 +53,22 @@ def calls_sign_in(client, make_user, calls_tenant):
         return user
 
     return sign_in
+
+
+@pytest.fixture
+def change_tasks(monkeypatch):
+    """(task name, *args) queued by the delegation-change services, recorded instead of sent."""
+    sent: list[tuple] = []
+
+    def record(name, *args, **kwargs):
+        sent.append((name, *args))
+
+    for module in changes.CHANGE_SERVICES:
+        monkeypatch.setattr(f"delegation.changes.services.{module}.enqueue", record)
+    return sent
+
+
+@pytest.fixture
+def change_people(db):
+    """Four directory people for change requests: boss, assistant, deputy, disabled."""
+    return changes.demo_people()

@@ -235,3 +235,44 @@ def test_a_ring_me_first_call_placed_after_all_waits_again_for_its_first_leg(
     assert resp.status_code == 202
     lost.refresh_from_db()
     assert (lost.state, lost.callee_leg) == ("establishing", "waiting")
+
+
+# --- Hostile bodies from a correctly signed sender: 4xx, never 500 (issue 15) -----------------
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # RecursionError in the JSON parser
+        b'{"value": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5001,
+        b'{"value": [{"resourceUrl": "/communications/calls/x\\u0000y"}]}',  # no NUL in jsonb
+        b'{"value": [{"resourceUrl": "/communications/calls/\\ud800"}]}',  # a lone surrogate
+        b'{"value": [{"resourceData": {"resultInfo": {"code": NaN}}}]}',
+        b'{"value": [{"resourceData": {"resultInfo": {"code": 1e999}}}]}',  # infinity
+        b'{"value": [' + b'"' + b"x" * 300_000 + b'"]}',  # too large
+        b"\xff\xfe{}",
+    ],
+    ids=["deep-array", "deep-object", "nul", "surrogate", "nan", "infinity", "large", "binary"],
+)
+def test_a_hostile_body_from_a_signed_sender_is_a_client_error(
+    client, receiver, graph_key, live_call, body
+):
+    resp = client.post(
+        URL,
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token(graph_key, receiver)}",
+    )
+    assert 400 <= resp.status_code < 500
+    assert not CallEvent.objects.exists()
+
+
+def test_a_call_key_in_the_address_that_is_not_ours_is_not_looked_up(
+    client, receiver, graph_key, live_call
+):
+    # PostgreSQL refuses a NUL in a text parameter: the lookup by key answered 500 there.
+    resp = client.post(
+        f"{URL}?call=a%00b",
+        notification("unknown-call"),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token(graph_key, receiver)}",
+    )
+    assert resp.status_code == 202

@@ -61,6 +61,14 @@ def test_the_form_says_what_the_callee_sees_and_that_you_are_rung_first(client, 
     assert "Delegation portal" in notice and "On behalf of" in notice
 
 
+def test_a_delegate_who_may_only_receive_calls_is_told_why_and_offered_no_form(client, sign_in):
+    sign_in("deputy")
+    resp = client.get(reverse("calls:start"))
+    assert resp.status_code == 403
+    assert "Nobody has made you a delegate" in resp.content.decode()
+    assert 'name="on_behalf_of"' not in resp.content.decode()
+
+
 def test_the_start_link_of_the_dashboards_preselects_the_delegator_and_the_person(
     client, sign_in, people
 ):
@@ -129,3 +137,40 @@ def test_each_person_page_link_opens_a_form_that_can_be_submitted(client, sign_i
         html = client.get(link.replace("&amp;", "&")).content.decode()
         assert 'action="/calls/new"' in html
         assert f'value="{people["nobody"].object_id}" checked' in html
+
+
+# --- The person picker is for people who may place a call (issue 15) --------------------------
+@pytest.mark.parametrize("prefix", ["nobody", "deputy"])
+def test_someone_who_may_not_place_calls_cannot_search_the_directory(client, sign_in, prefix):
+    sign_in(prefix)  # no role; deputy may only receive the boss's calls
+    resp = client.get(reverse("calls:people"), {"q": "Nils"})
+    assert resp.status_code == 403
+    assert "Nils" not in resp.content.decode()
+
+
+def test_someone_who_may_not_place_calls_gets_no_picker_and_no_person_from_the_address(
+    client, sign_in, people
+):
+    sign_in("nobody", role="manager")  # managers do not place calls of their own
+    resp = client.get(reverse("calls:start"), {"target": people["boss"].object_id})
+    html = resp.content.decode()
+    assert resp.status_code == 403
+    assert "Nobody has made you a delegate" in html
+    assert people["boss"].upn not in html and "person-search" not in html
+
+
+def test_the_picker_shows_a_name_and_an_address_only(client, sign_in, people):
+    sign_in("assistant")
+    people["nobody"].department = "Secret Projects"
+    people["nobody"].save()
+    html = client.get(reverse("calls:people"), {"q": "Nils"}).content.decode()
+    assert people["nobody"].upn in html
+    assert "Secret Projects" not in html
+    chosen = client.get(reverse("calls:start"), {"target": people["nobody"].object_id})
+    assert "Secret Projects" not in chosen.content.decode()
+
+
+def test_a_target_that_is_not_an_object_id_is_not_looked_up(client, sign_in):
+    # PostgreSQL refuses NUL in a text parameter: this was a 500 there.
+    sign_in("assistant")
+    assert client.get(reverse("calls:start"), {"target": "a\x00b"}).status_code == 200

@@ -52,10 +52,11 @@ def test_unknown_url_gets_the_styled_404(client):
 
 
 @pytest.mark.django_db
-def test_healthz_is_public_and_reports_each_dependency(client, graph_settings):
+def test_healthz_reports_each_dependency_to_an_admin(client, graph_settings, make_user):
     from django.core.cache import cache
 
     cache.clear()
+    client.force_login(make_user("admin"))
     resp = client.get(reverse("portal:healthz"))
     body = resp.json()
     assert set(body["checks"]) == {"database", "broker", "graph"}
@@ -65,10 +66,11 @@ def test_healthz_is_public_and_reports_each_dependency(client, graph_settings):
 
 
 @pytest.mark.django_db
-def test_healthz_answers_503_when_graph_is_unreachable(client, settings):
+def test_healthz_answers_503_when_graph_is_unreachable(client, settings, make_user):
     from django.core.cache import cache
 
     cache.clear()
+    client.force_login(make_user("admin"))
     settings.GRAPH_BASE_URL = "https://127.0.0.1:9"  # nothing listens on the discard port
     settings.MS_AUTHORITY = "https://127.0.0.1:9/tenant"
     resp = client.get(reverse("portal:healthz"))

@@ -96,7 +96,7 @@ def test_my_delegations_takes_a_fixed_number_of_queries(
         grant(person(f"Other Boss {i}"), assistant, make_calls=True)
         grant(boss, person(f"Extra Delegate {i}"), receive_calls=True)
     signed_in(None, assistant)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(14):  # +4: the delegates panel (changes_tags)
         resp = client.get(reverse("delegation:mine"))
     assert resp.content.decode().count("on_behalf_of=") == 31
 
@@ -180,7 +180,7 @@ def test_search_takes_a_fixed_number_of_queries(client, signed_in, django_assert
     for i in range(40):
         person(f"Maria Number {i}")
     signed_in("helpdesk")
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(14):  # +4: the delegates panel (changes_tags)
         html = client.get(reverse("delegation:people"), {"q": "mar"}).content.decode()
     assert html.count("Maria Number") == 20
 
@@ -250,6 +250,6 @@ def test_person_page_takes_a_fixed_number_of_queries(
             run=run, at=timezone.now(), delegator=boss, delegate=other, kind="added"
         )
     signed_in("helpdesk")
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(15):  # +3: the delegates panel; +1: the sign-in check
         html = client.get(reverse("delegation:person", args=[boss.object_id])).content.decode()
     assert html.count("Many 24") >= 3

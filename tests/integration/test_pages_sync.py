@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from delegation.models import SyncRun
-from portal.models import SyncAccount
+from tests.support.factories import person, sync_account
 
 pytestmark = pytest.mark.django_db
 HOSTILE = '<script>alert("x")</script>'
@@ -26,20 +26,6 @@ def a_run(**fields):
     defaults = {"trigger": "schedule", "status": "succeeded", "started_at": timezone.now()}
     defaults.update(fields)
     return SyncRun.objects.create(**defaults)
-
-
-def connect_account(**fields):
-    defaults = {
-        "tenant_id": "t",
-        "object_id": "o",
-        "home_account_id": "h",
-        "display_name": "Sync Robot",
-        "upn": "robot@contoso.test",
-        "ciphertext": b"x",
-        "connected_at": timezone.now(),
-    }
-    defaults.update(fields)
-    return SyncAccount.objects.create(**defaults)
 
 
 def test_runs_are_listed_newest_first_with_their_figures(client, admin):
@@ -70,13 +56,13 @@ def test_no_runs_and_no_account_say_what_to_do(client, admin):
 
 
 def test_account_needing_reconnection_is_flagged(client, admin):
-    connect_account(status="reconnect_needed", last_error="invalid_grant")
+    sync_account(status="reconnect_needed", last_error="invalid_grant")
     html = client.get(reverse("delegation:sync_list")).content.decode()
     assert "must be reconnected" in html and "invalid_grant" in html
 
 
 def test_connected_account_is_named(client, admin):
-    connect_account(display_name=HOSTILE)
+    sync_account(display_name=HOSTILE)
     html = client.get(reverse("delegation:sync_list")).content.decode()
     assert "Connected as" in html and "robot@contoso.test" in html
     assert "<script>alert" not in html
@@ -154,6 +140,7 @@ def test_manager_cannot_see_sync_runs(client, make_user):
 
 
 def test_sync_now_starts_a_run_and_shows_it(client, admin):
+    sync_account()
     resp = client.post(reverse("delegation:sync_start"))
     run = SyncRun.objects.get()
     assert resp.status_code == 302
@@ -162,6 +149,7 @@ def test_sync_now_starts_a_run_and_shows_it(client, admin):
 
 
 def test_sync_now_while_one_runs_leads_to_the_running_one(client, admin):
+    sync_account()
     running = a_run(status="running", heartbeat_at=timezone.now())
     resp = client.post(reverse("delegation:sync_start"))
     assert resp["Location"] == reverse("delegation:sync_detail", args=[running.pk])
@@ -190,3 +178,62 @@ def test_run_page_and_progress_take_a_fixed_number_of_queries(
         client.get(reverse("delegation:sync_detail", args=[run.pk]))
     with django_assert_max_num_queries(7):
         client.get(reverse("delegation:sync_progress", args=[run.pk]))
+
+
+def test_sync_now_is_disabled_with_its_reason_while_no_sync_account_is_connected(client, admin):
+    html = client.get(reverse("delegation:sync_list")).content.decode()
+    assert 'id="sync-now" disabled aria-describedby="sync-blocked"' in html
+    assert "No sync account is connected" in html
+    resp = client.post(reverse("delegation:sync_start"), follow=True)
+    assert not SyncRun.objects.exists()  # no run that would fail at once
+    assert "No sync was started" in resp.content.decode()
+
+
+def test_sync_now_is_disabled_while_the_sync_account_needs_reconnecting(client, admin):
+    sync_account(status="reconnect_needed")
+    html = client.get(reverse("delegation:sync_list")).content.decode()
+    assert "disabled" in html and "must be reconnected" in html
+
+
+def test_sync_now_needs_no_account_with_app_only_tokens(client, admin, settings):
+    settings.SYNC_USE_APP_ONLY = True
+    html = client.get(reverse("delegation:sync_list")).content.decode()
+    assert 'id="sync-now" disabled' not in html
+    client.post(reverse("delegation:sync_start"))
+    assert SyncRun.objects.count() == 1
+
+
+def test_a_running_run_shows_when_it_started_in_the_polled_part(client, admin):
+    started = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
+    run = a_run(status="running", started_at=started, progress_total=500, progress_done=44)
+    html = client.get(reverse("delegation:sync_progress", args=[run.pk])).content.decode()
+    assert "44 of 500 people" in html
+    details = html[html.index('id="run-details"') :]
+    assert 'datetime="2026-03-01T12:00:00+00:00"' in details.split("Finished")[0]
+
+
+def test_the_run_page_says_what_each_count_means(client, admin):
+    run = a_run(graph_requests=3, throttled=12)
+    html = client.get(reverse("delegation:sync_detail", args=[run.pk])).content.decode()
+    definitions = html[html.index('id="count-definitions"') :]
+    for term in ("Requests", "Throttled answers", "Retries"):
+        assert f"<dt>{term}</dt>" in definitions
+    assert "can outnumber the requests" in definitions
+
+
+def test_unread_people_are_named_from_the_cache_and_can_be_retried(client, admin):
+    known = person("Bea Boss")
+    run = a_run(status="partial", failed_user_ids=[known.object_id, "not-cached-id"])
+    html = client.get(reverse("delegation:sync_detail", args=[run.pk])).content.decode()
+    assert f'href="/people/{known.object_id}/">Bea Boss</a>' in html
+    assert "not in the directory cache" in html and "not-cached-id" in html
+    assert 'id="retry-unread"' in html and "cannot yet read only some people" in html
+
+
+def test_retry_these_starts_a_full_run_and_says_so(client, admin):
+    sync_account()
+    failed = a_run(status="partial", failed_user_ids=["id-1"])
+    resp = client.post(reverse("delegation:sync_start"), {"retry_of": failed.pk}, follow=True)
+    new = SyncRun.objects.exclude(pk=failed.pk).get()
+    assert resp.redirect_chain[-1][0] == reverse("delegation:sync_detail", args=[new.pk])
+    assert f"including the people run #{failed.pk} could not read" in resp.content.decode()

@@ -10,7 +10,7 @@ from django.urls import reverse
 from portal.graph import tokens
 from portal.graph.errors import NotConfigured, ReconnectNeeded
 from portal.models import AuditEvent, SyncAccount, TokenCache
-from tests.support.signin import LOOPBACK, callback_location, follow_to_callback
+from tests.support.signin import LOOPBACK, authority_link, callback_location, follow_to_callback
 
 pytestmark = pytest.mark.django_db
 
@@ -19,11 +19,11 @@ BANNER = b'id="sync-account-banner"'
 
 
 def connect(client, graphsim, upn: str = SYNC_UPN):
-    resp = client.get(
-        reverse("portal:sync_account"), {"connect": "1", "login_hint": upn}, **LOOPBACK
+    resp = client.post(
+        reverse("portal:sync_account"), {"action": "connect", "login_hint": upn}, **LOOPBACK
     )
-    assert resp.status_code == 302, resp.content[:300]
-    return follow_to_callback(client, callback_location(graphsim, resp["Location"]))
+    assert resp.status_code == 200, resp.content[:300]
+    return follow_to_callback(client, callback_location(graphsim, authority_link(resp)))
 
 
 @pytest.fixture
@@ -155,10 +155,10 @@ def test_only_admins_may_connect_the_sync_account(signed_in_client):
 def test_a_sync_flow_finished_by_someone_who_lost_the_right_is_refused(admin_client, graphsim):
     from django.contrib.auth.models import Group
 
-    resp = admin_client.get(
-        reverse("portal:sync_account"), {"connect": "1", "login_hint": SYNC_UPN}, **LOOPBACK
+    resp = admin_client.post(
+        reverse("portal:sync_account"), {"action": "connect", "login_hint": SYNC_UPN}, **LOOPBACK
     )
     Group.objects.get(name="admin").user_set.clear()
-    done = follow_to_callback(admin_client, callback_location(graphsim, resp["Location"]))
+    done = follow_to_callback(admin_client, callback_location(graphsim, authority_link(resp)))
     assert done.status_code == 403
     assert not SyncAccount.objects.exists()

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 ROLES = ("anonymous", "none", "helpdesk", "manager", "admin")
-TABLES = ("access_portal", "access_delegation", "access_calls")
+TABLES = ("access_portal", "access_delegation", "access_calls", "access_changes", "access_api")
 
 
 def declared_rows() -> list[tuple]:

@@ -65,6 +65,22 @@ def grant(delegator, delegate, **fields):
     )
 
 
+def sync_account(**fields):
+    """A connected sync account row (its token cache is a placeholder: nothing decrypts it)."""
+    from portal.models import SyncAccount
+
+    defaults = {
+        "tenant_id": "t",
+        "object_id": "o",
+        "home_account_id": "h",
+        "display_name": "Sync Robot",
+        "upn": "robot@contoso.test",
+        "ciphertext": b"x",
+        "connected_at": timezone.now(),
+    }
+    return SyncAccount.objects.create(**{**defaults, **fields})
+
+
 def load_demo_directory(truth: dict) -> dict:
     """Copy graphsim's people and grants into the local cache; returns people by UPN prefix."""
     from delegation.models import Delegation, DirectoryUser

@@ -57,17 +57,7 @@ def stop_graphsim(proc, state_dir=None) -> None:
 
 def graphsim_env(info: dict) -> dict[str, str]:
     """The environment that points a portal process (worker, gunicorn) at graphsim."""
-    return {
-        "MS_TENANT_ID": info["tenant"],
-        "MS_CLIENT_ID": info["client_id"],
-        "MS_CLIENT_SECRET": info["client_secret"],
-        "MS_AUTHORITY": info["authority"],
-        "MS_INSTANCE_DISCOVERY": "false",
-        "GRAPH_BASE_URL": info["graph"],
-        "GRAPH_CA_BUNDLE": info["ca"],
-        "CALLS_CALLBACK_OPENID_CONFIG": info["callback_openid_config"],
-        "ACS_CONNECTION_STRING": info["acs_connection_string"],
-    }
+    return graphsim_launcher.portal_env(info)
 
 
 def start_celery_worker(db: dict) -> subprocess.Popen:

@@ -3,6 +3,8 @@ endpoint (over HTTPS, with `requests`), our callback."""
 
 from __future__ import annotations
 
+import html
+import re
 from urllib.parse import parse_qsl, urlsplit
 
 # graphsim accepts any loopback redirect URI; the test client's default host is "testserver".
@@ -32,6 +34,13 @@ def follow_to_callback(client, location: str):
     """Deliver the authority's redirect (our callback URL) to the Django test client."""
     parts = urlsplit(location)
     return client.get(parts.path, dict(parse_qsl(parts.query)), **LOOPBACK)
+
+
+def authority_link(page) -> str:
+    """The authority URL a "continuing to Microsoft" page moves on to (its fallback link)."""
+    found = re.search(r'id="authority-continue" href="([^"]+)"', page.content.decode())
+    assert found, "the page does not move on to the authority"
+    return html.unescape(found.group(1))
 
 
 def callback_location(graphsim: dict, authorize_url: str) -> str:

@@ -64,6 +64,8 @@ def test_an_unknown_action_name_is_refused():
         (403, "Forbidden", writes.WriteRefused),
         (400, "BadRequest", writes.WriteRefused),
         (400, "LimitExceeded", writes.WriteRejected),
+        (400, "delegatesLimitReached", writes.WriteRejected),
+        (400, "delegatorsLimitReached", writes.WriteRejected),
         (400, "invalidRequest", writes.WriteRejected),
         (404, "Request_ResourceNotFound", writes.WriteRejected),
         (409, "Conflict", writes.WriteRejected),

@@ -1,0 +1,41 @@
+"""Who may reach each change page (the URL x role table). Detail pages use fake ids: allowed
+roles get 404. Every signed-in person may manage their own delegates, so the self-service pages
+answer everyone; approvals need approve_delegation_changes, PowerShell manage_delegations."""
+
+from __future__ import annotations
+
+FAKE_OID = "00000000-0000-0000-0000-00000000dead"
+FAKE_PK = 999_999
+
+_EVERYONE = {"anonymous": 302, "none": 200, "helpdesk": 200, "manager": 200, "admin": 200}
+_NOT_FOUND = {"anonymous": 302, "none": 404, "helpdesk": 404, "manager": 404, "admin": 404}
+_APPROVERS = {"anonymous": 302, "none": 403, "helpdesk": 403, "manager": 200, "admin": 200}
+_MANAGERS = {"anonymous": 302, "none": 403, "helpdesk": 200, "manager": 403, "admin": 200}
+
+EXPECTED = [
+    ("changes:list", {}, "get", _EVERYONE),
+    ("changes:detail", {"pk": FAKE_PK}, "get", _NOT_FOUND),
+    ("changes:check", {"pk": FAKE_PK}, "post", _NOT_FOUND),
+    ("changes:cancel", {"pk": FAKE_PK}, "post", _NOT_FOUND),
+    ("changes:decide", {"pk": FAKE_PK}, "post", {**_APPROVERS, "manager": 404, "admin": 404}),
+    ("changes:approvals", {}, "get", _APPROVERS),
+    ("changes:people", {}, "get", _EVERYONE),
+    ("changes:grant", {"object_id": FAKE_OID}, "get", _NOT_FOUND),
+    ("changes:grant", {"object_id": FAKE_OID}, "post", _NOT_FOUND),
+    ("changes:remove", {"object_id": FAKE_OID}, "post", _NOT_FOUND),
+    ("changes:powershell", {}, "get", _MANAGERS),
+    ("changes:powershell_script", {}, "get", _MANAGERS),
+    # No such request: back to the PowerShell page with a message.
+    (
+        "changes:powershell_done",
+        {"pk": FAKE_PK},
+        "post",
+        {**_MANAGERS, "helpdesk": 302, "admin": 302},
+    ),
+    ("changes:import", {}, "get", _EVERYONE),
+    # An empty upload shows the form again with its error.
+    ("changes:import", {}, "post", _EVERYONE),
+    ("changes:batch", {"pk": FAKE_PK}, "get", _NOT_FOUND),
+    ("changes:batch_apply", {"pk": FAKE_PK}, "post", _NOT_FOUND),
+    ("changes:batch_progress", {"pk": FAKE_PK}, "get", _NOT_FOUND),
+]
