@@ -262,8 +262,7 @@ ACS_CONNECTION_STRING = env.str("ACS_CONNECTION_STRING", default="")
 
 # --- Delegation sync -----------------------------------------------------------------------
 SYNC_SCHEDULE_MINUTES = _setting("SYNC_SCHEDULE_MINUTES", env.int, 60)
-# 6: bench/sync.py keeps 5.98 of 6 slots busy (20,000 people, 100 ms), 1.13x its floor on 2
-# shared cores (each answer takes ~110 ms there); 8 is faster.
+# 6 keeps 5.98 slots busy in bench/sync.py (20,000 people, 100 ms): 1.12x its floor; 8 is faster.
 SYNC_BATCHES_IN_FLIGHT = _setting("SYNC_BATCHES_IN_FLIGHT", env.int, 6)
 SYNC_SHARD_THRESHOLD = _setting("SYNC_SHARD_THRESHOLD", env.int, 20000)
 SYNC_SHARD_SIZE = _setting("SYNC_SHARD_SIZE", env.int, 10000)
