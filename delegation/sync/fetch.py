@@ -101,6 +101,7 @@ class _Listing:
         self.stats = PageStats()
         self.failure: list[BaseException] = []
         self.seen: set[str] = set()
+        self.unstaged: list[tuple] = []  # the page handed on last, compared on the next tick
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._list, name="graph-users", daemon=True)
 
@@ -126,8 +127,13 @@ class _Listing:
         return False
 
     def tick(self, fetcher: DelegatesFetcher) -> None:
-        """One page at most: the loop sends what it can between two pages."""
+        """One step at most: hand a page's people on, or stage the page handed on last time; the
+        loop sends what it can in between, so a page's batches leave before it is compared."""
         if self.stop.is_set():
+            return
+        if self.unstaged:
+            staging.stage_people(self.run_id, self.unstaged)
+            self.unstaged = []
             return
         try:
             page = self.pages.get_nowait()
@@ -138,11 +144,11 @@ class _Listing:
             return
         fresh = [person for person in page if person[0] not in self.seen]
         self.seen.update(person[0] for person in fresh)
-        staging.stage_people(self.run_id, fresh)
         for person in fresh:
             if self.wanted(person):
                 self.router.add(person[0])
         self.progress.total = self.router.count
+        self.unstaged = fresh
 
     def _end(self, fetcher: DelegatesFetcher) -> None:
         """Everyone listed: whoever the cache holds and the listing did not show has left."""

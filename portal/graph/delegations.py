@@ -293,7 +293,10 @@ class DelegatesFetcher:
         if self._ready and self._pause_until > now:
             candidates.append(self._pause_until - now)
         if self._source_open and len(self._ready) < BATCH_LIMIT:
-            candidates.append(0.05)
+            # People waiting in the queue and a free slot: go round at once to send them.
+            waiting = self._source.qsize() >= BATCH_LIMIT and self._workers < self.in_flight
+            waiting = waiting and now >= self._pause_until
+            candidates.append(0.0 if waiting else 0.05)
         return max(0.0, min(candidates))
 
     def _send(self, items: list[_Item]):
