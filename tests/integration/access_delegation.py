@@ -3,19 +3,21 @@ roles get 404."""
 
 from __future__ import annotations
 
+from tests.support.access import codes
+
 FAKE_OID = "00000000-0000-0000-0000-00000000dead"
 FAKE_RUN = 999_999
 
-_PEOPLE = {"anonymous": 302, "none": 403, "helpdesk": 200, "manager": 200, "admin": 200}
-_MANAGERS = {"anonymous": 302, "none": 403, "helpdesk": 403, "manager": 200, "admin": 200}
-_ADMINS = {"anonymous": 302, "none": 403, "helpdesk": 403, "manager": 403, "admin": 200}
+_PEOPLE = codes(302, 403, 200, 200, 200)
+_MANAGERS = codes(302, 403, 403, 200, 200)
+_ADMINS = codes(302, 403, 403, 403, 200)
 
 EXPECTED = [
     (
         "delegation:mine",
         {},
         "get",
-        {"anonymous": 302, "none": 200, "helpdesk": 200, "manager": 200, "admin": 200},
+        codes(302, 200, 200, 200, 200),
     ),
     ("delegation:people", {}, "get", _PEOPLE),
     ("delegation:people_search", {}, "get", _PEOPLE),
