@@ -132,7 +132,7 @@ def test_the_person_page_offers_helpdesk_the_changes_and_says_what_teams_shows(
     page = texts(helpdesk.get(reverse("delegation:person", args=[change_people["boss"].object_id])))
     assert "Add a delegate" in page and "Remove" in page
     assert (
-        "Ari Assistant&#x27;s Teams will list Bea Boss among the change_people they act for" in page
+        "Ari Assistant&#x27;s Teams will list Bea Boss among the people they act for" in page
     )
 
 
