@@ -26,7 +26,7 @@ from delegation.reviews import record_review
 from delegation.sync.service import sync_now
 from portal.models import User
 from tests.support.changes import CALLS, Teams, connect_sync_account, key
-from tests.support.processes import graphsim_env, need
+from tests.support.processes import need, point_workers_at_graphsim
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
@@ -367,14 +367,9 @@ def test_a_batch_whose_worker_died_mid_write_is_finished_by_the_redelivered_task
 def worker_env(graphsim, monkeypatch):
     """What the worker process needs (it reads the environment): graphsim, the sync account's
     delegated token, retries without waiting."""
-    env = {
-        **graphsim_env(graphsim),
-        "SYNC_USE_APP_ONLY": "false",
-        "DELEGATION_CHANGE_RETRY_SECONDS": "0",
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return env
+    return point_workers_at_graphsim(
+        monkeypatch, graphsim, SYNC_USE_APP_ONLY="false", DELEGATION_CHANGE_RETRY_SECONDS="0"
+    )
 
 
 @pytest.mark.celery_worker

@@ -131,9 +131,7 @@ def test_the_person_page_offers_helpdesk_the_changes_and_says_what_teams_shows(
     grant(change_people["boss"], change_people["assistant"], make_calls=True, is_active=True)
     page = texts(helpdesk.get(reverse("delegation:person", args=[change_people["boss"].object_id])))
     assert "Add a delegate" in page and "Remove" in page
-    assert (
-        "Ari Assistant&#x27;s Teams will list Bea Boss among the people they act for" in page
-    )
+    assert "Ari Assistant&#x27;s Teams will list Bea Boss among the people they act for" in page
 
 
 def test_my_delegations_lets_a_person_manage_their_own_and_a_manage_settings_delegators(
