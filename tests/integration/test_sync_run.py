@@ -52,16 +52,21 @@ def test_a_delegate_unknown_to_the_directory_is_kept_as_an_unknown_person(tenant
     assert person.delegations_received.get().delegator.upn == "boss@contoso.test"
 
 
+def sync_writing_nothing() -> SyncRun:
+    """Run a sync that must succeed without writing a row to the cache or the staging."""
+    with CaptureQueriesContext(connection) as queries:
+        run = sync_now()
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert cache_writes(queries.captured_queries) == []
+    assert staged_writes(queries.captured_queries) == []
+    return run
+
+
 def test_a_second_sync_with_nothing_changed_writes_no_rows(tenant):
     sync_now()
 
-    with CaptureQueriesContext(connection) as queries:
-        run = sync_now()
-
-    assert run.status == SyncRun.Status.SUCCEEDED
+    run = sync_writing_nothing()
     assert run.users_mode == "delta"
-    assert cache_writes(queries.captured_queries) == []
-    assert staged_writes(queries.captured_queries) == []
     assert (run.delegations_added, run.delegations_changed, run.delegations_removed) == (0, 0, 0)
     assert (run.people_added, run.people_changed, run.people_removed) == (0, 0, 0)
 
@@ -114,13 +119,8 @@ def test_an_expired_delta_token_falls_back_to_a_full_listing_and_changes_nothing
     sync_now()
     tenant.sim.post("delta/expire")
 
-    with CaptureQueriesContext(connection) as queries:
-        run = sync_now()
-
-    assert run.status == SyncRun.Status.SUCCEEDED
+    run = sync_writing_nothing()
     assert run.users_mode == "full"
-    assert cache_writes(queries.captured_queries) == []
-    assert staged_writes(queries.captured_queries) == []
 
 
 def test_delegates_spread_over_pages_are_followed_through_next_links(tenant):
