@@ -7,11 +7,9 @@ drift after a sync; a CSV import applied exactly under injected faults."""
 from __future__ import annotations
 
 import io
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from delegation.changes import states
@@ -27,6 +25,7 @@ from delegation.sync.service import sync_now
 from portal.models import User
 from tests.support.changes import CALLS, Teams, connect_sync_account, key
 from tests.support.processes import need, point_workers_at_graphsim
+from tests.support.threads import at_once
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
@@ -197,20 +196,8 @@ def test_two_changes_to_one_delegator_at_once_are_applied_one_after_the_other(
     helpdesk = make_user("helpdesk")
     first = ask(helpdesk, teams, "boss", "nobody")
     second = ask(helpdesk, teams, "boss", "assistant", None)
-    start, done = threading.Barrier(2), []
-
-    def work(change):
-        start.wait()
-        try:
-            done.append(apply_change(change.pk).status)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(c,)) for c in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    done = []
+    at_once(lambda change: done.append(apply_change(change.pk).status), first, second)
     assert done == [states.VERIFIED, states.VERIFIED]
     assert teams.grant("boss", "nobody") == CALLS and teams.grant("boss", "assistant") is None
     assert cached(teams, "boss", "nobody") and not cached(teams, "boss", "assistant")

@@ -3,11 +3,9 @@ apply task change_tasks by name; approval, rejection, cancellation; refusals sav
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from delegation.changes import states
@@ -26,6 +24,7 @@ from tests.support.changes import (
     person_user,
 )
 from tests.support.factories import grant, person
+from tests.support.threads import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -312,22 +311,15 @@ def test_two_requests_for_the_last_place_of_one_delegator_at_once_make_one(make_
     boss, first, second = person("Bea Boss"), person("First"), person("Second")
     fill_delegates(boss, 24)
     helpdesk = make_user("helpdesk")
-    outcomes, start = [], threading.Barrier(2)
+    outcomes = []
 
     def submit(delegate):
-        start.wait()
         try:
             outcomes.append(ask(helpdesk, boss, delegate).status)
         except ChangeRefused as exc:
             outcomes.append(exc.codes[0])
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=submit, args=(d,)) for d in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(submit, first, second)
     assert sorted(outcomes) == ["delegator_full", "requested"]
     assert ChangeRequest.objects.count() == 1
 

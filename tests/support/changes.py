@@ -101,11 +101,10 @@ class Teams:
 
     def writes(self, method: str) -> int:
         """Answers graphsim gave to this write verb (any status), since the last reset."""
-        routes = self.sim.get("stats")["routes"]
-        return sum(
-            sum(by_status.values())
-            for route, by_status in routes.items()
-            if route.startswith(f"{method} /beta/") and "/communications/callSettings/" in route
+        return self.sim.requests_where(
+            lambda route: (
+                route.startswith(f"{method} /beta/") and "/communications/callSettings/" in route
+            )
         )
 
     def set(self, delegator: str, delegate: str, **actions) -> None:
