@@ -5,7 +5,7 @@ the live re-check); an application needs the app role Calls.Initiate to write at
 from __future__ import annotations
 
 from django import forms
-from ninja import Path, Query, Router
+from ninja import Path, Query, Router, Status
 
 from api import idempotency, pagination, schemas
 from api.auth import require
@@ -75,7 +75,7 @@ def start_call(request, body: schemas.CallIn, idempotency_key: str = idempotency
         )
     except CallRefused as refused:
         raise _refused(refused) from refused
-    return 201, schemas.call_out(result.call, result.note)
+    return Status(201, schemas.call_out(result.call, result.note))
 
 
 def _start_arguments(request, body: schemas.CallIn) -> dict:
@@ -128,7 +128,7 @@ def _acted(request, call: Call, service, key: str, **arguments):
     except CallRefused as refused:
         raise _refused(refused) from refused
     call.refresh_from_db()
-    return 202, schemas.call_action_out(result.action, call)
+    return Status(202, schemas.call_action_out(result.action, call))
 
 
 @router.post("/calls/{call_id}/transfer", response=responses({202: schemas.CallAction}, 404, 409))
