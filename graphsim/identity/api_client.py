@@ -15,7 +15,8 @@ import uuid
 
 from graphsim.keys import b64u
 
-# The app roles the portal's registration defines; graphsim grants all of them to the client.
+# The app roles the portal's registration defines; graphsim grants those of the setting
+# `api_client_roles` (all by default) to the client.
 API_ROLES = ("Delegation.Read.All", "Delegation.ReadWrite.All", "Calls.Initiate")
 # The delegated scope the portal's registration exposes (consented for the tenant).
 USER_SCOPE = "access_as_user"
@@ -58,7 +59,7 @@ class ApiClient:
             "azp": client_id,
             "appid": client_id,
             "idtyp": "app",
-            "roles": list(API_ROLES) if client_id == self.client_id else [],
+            "roles": self._granted(sim) if client_id == self.client_id else [],
         }
 
     def delegated_claims(self, sim, user, client_id: str, scopes: list[str]) -> dict:
@@ -78,6 +79,10 @@ class ApiClient:
         if user.roles:
             claims["roles"] = list(user.roles)
         return claims
+
+    @staticmethod
+    def _granted(sim) -> list[str]:
+        return [role for role in API_ROLES if role in sim.cfg.api_client_roles]
 
     def _common(self, sim, now: int) -> dict:
         return {

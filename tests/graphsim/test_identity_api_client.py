@@ -109,3 +109,13 @@ def test_the_automation_client_gets_no_graph_token_for_a_person_and_no_unknown_a
         back = dict(parse_qsl(urlsplit(answer.headers["location"]).query))
         result = app.acquire_token_by_auth_code_flow(flow, back)
         assert result["error"] == "invalid_scope", result
+
+
+def test_the_automation_client_holds_the_app_roles_an_admin_granted_it(sim):
+    sim.faults(api_client_roles=["Calls.Initiate"])
+    result = _automation_client(sim).acquire_token_for_client([sim.info["api_scope"]])
+    claims = jwt.decode(result["access_token"], options={"verify_signature": False})
+    assert claims["roles"] == ["Calls.Initiate"]
+    sim.faults(api_client_roles=[])
+    result = _automation_client(sim).acquire_token_for_client([sim.info["api_scope"]])
+    assert jwt.decode(result["access_token"], options={"verify_signature": False})["roles"] == []
