@@ -10,8 +10,8 @@ import pytest
 from calls.models import Call, CallAction
 from portal.models import AuditEvent
 from tests.support import api as api_support
-from tests.support.api import bearer, idempotency_key
-from tests.support.calls import placed_calls, wait_state
+from tests.support.api import bearer, idempotency_key, person_token
+from tests.support.calls import in_graphsim, placed_calls, wait_state
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -112,3 +112,33 @@ def test_without_the_app_role_calls_initiate_an_application_writes_no_call(
     assert answer.status_code == 403 and answer.json()["codes"] == ["not_allowed"]
     assert client.get("/api/calls", **bearer(token)).json()["items"] == []
     assert placed_calls(sim) == 0
+
+
+def test_a_delegate_calls_on_behalf_of_their_delegator_with_their_own_token(
+    client, calls_tenant, graphsim, sim, signed_in_client
+):
+    signed_in_client("assistant@contoso.test")  # the portal holds their Microsoft token
+    token = person_token(graphsim, "assistant@contoso.test")
+    boss = calls_tenant["boss"].object_id
+    answer = start(client, token, calls_tenant, on_behalf_of_object_id=boss)
+    assert answer.status_code == 201, answer.content
+    made = answer.json()
+    assert (made["mode"], made["on_behalf_of_object_id"]) == ("ring_me_first", boss)
+    assert made["note"] == ""  # the grant was confirmed live with their own token
+    call = Call.objects.get(pk=made["id"])
+    wait_for(lambda: Call.objects.get(pk=call.pk).graph_id != "")
+    placed = in_graphsim(sim, Call.objects.get(pk=call.pk))
+    assert placed["targets"][0]["identity"]["user"]["id"] == calls_tenant["assistant"].object_id
+    assert placed["subject"] == "On behalf of Bea Boss"
+
+
+def test_a_person_whose_delegator_does_not_let_them_call_is_refused(
+    client, calls_tenant, graphsim, sim, signed_in_client
+):
+    signed_in_client("nobody@contoso.test")
+    token = person_token(graphsim, "nobody@contoso.test")
+    boss = calls_tenant["boss"].object_id
+    for body in ({"on_behalf_of_object_id": boss}, {}):
+        answer = start(client, token, calls_tenant, to="deputy", **body)
+        assert answer.status_code == 403 and answer.json()["codes"] == ["call_refused"]
+    assert placed_calls(sim) == 0 and not Call.objects.exists()
