@@ -1,7 +1,7 @@
 """Who may reach each API URL with a browser session: nobody. The API takes Entra ID bearer
 tokens only, so every role's session cookie (and no cookie) is 401, never a login redirect;
 the schema and its documentation page are public. Access per app role and per portal role with
-a token: docs/api.md and tests/integration/test_api_auth.py."""
+a token: docs/api.md and tests/integration/test_api_access.py."""
 
 from __future__ import annotations
 
