@@ -111,3 +111,89 @@ def grant_out(g) -> dict:
         "first_seen": g.first_seen,
         "last_changed": g.last_changed,
     }
+
+
+class CallIn(Schema):
+    person_object_id: str | None = Field(None, pattern=OBJECT_ID, description="Whom to call")
+    phone: str | None = Field(None, max_length=32, description="Or a phone number to call")
+    on_behalf_of_object_id: str | None = Field(
+        None, pattern=OBJECT_ID, description="The delegator whose grant lets the caller call"
+    )
+    ring_me_first: bool | None = Field(
+        None,
+        description="Ring the caller's own Teams first, then put them through (a person's "
+        "default, as the call page does); an application has no line of its own: false.",
+    )
+
+
+class TransferIn(Schema):
+    target_object_id: str = Field(pattern=OBJECT_ID)
+    replaces_call_id: int | None = Field(
+        None, ge=1, le=2**62, description="The caller's consultation call (a consultative transfer)"
+    )
+
+
+class Call(Schema):
+    id: int
+    direction: str
+    state: str
+    state_label: str
+    mode: str
+    target_kind: str
+    target_object_id: str
+    target_phone: str
+    target_display: str
+    on_behalf_of_object_id: str | None
+    started_by_name: str
+    result: str
+    error: str
+    note: str = ""
+    created_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+
+
+class CallAction(Schema):
+    id: int
+    kind: str
+    outcome: str
+    message: str
+    target_object_ids: list[str]
+    created_at: datetime
+    finished_at: datetime | None
+    call: Call
+
+
+def call_out(call, note: str = "") -> dict:
+    return {
+        "id": call.pk,
+        "direction": call.direction,
+        "state": call.state,
+        "state_label": call.state_label,
+        "mode": call.mode,
+        "target_kind": call.target_kind,
+        "target_object_id": call.target_object_id,
+        "target_phone": call.target_phone,
+        "target_display": call.target_label,
+        "on_behalf_of_object_id": call.on_behalf_of.object_id if call.on_behalf_of_id else None,
+        "started_by_name": str(call.started_by) if call.started_by_id else "",
+        "result": call.result_label,
+        "error": call.error,
+        "note": note,
+        "created_at": call.created_at,
+        "answered_at": call.answered_at,
+        "ended_at": call.ended_at,
+    }
+
+
+def call_action_out(action, call) -> dict:
+    return {
+        "id": action.pk,
+        "kind": action.kind,
+        "outcome": action.outcome,
+        "message": action.message,
+        "target_object_ids": [t.get("id", "") for t in action.targets],
+        "created_at": action.created_at,
+        "finished_at": action.finished_at,
+        "call": call_out(call),
+    }

@@ -68,6 +68,7 @@ CALLS_REDIRECT_WINDOW_SECONDS = _setting("CALLS_REDIRECT_WINDOW_SECONDS", env.in
 API_APP_ID_URI = env.str("API_APP_ID_URI", default="")
 API_OPENID_CONFIG = env.str("API_OPENID_CONFIG", default="")
 API_ISSUERS = _setting("API_ISSUERS", env.list, [])
+API_DELEGATED_SCOPE = env.str("API_DELEGATED_SCOPE", default="access_as_user")
 API_RATE_LIMIT_PER_MINUTE = _setting("API_RATE_LIMIT_PER_MINUTE", env.int, 120)
 
 # --- Scheduled tasks (Celery beat); periods come from the settings above --------------------

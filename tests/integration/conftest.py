@@ -69,6 +69,12 @@ def change_tasks(monkeypatch):
 
 
 @pytest.fixture
+def teams(graph_settings, graphsim, sim, signed_in_client, settings):
+    """graphsim with the sync account connected (manager@, delegated) and the cache synced."""
+    yield from changes.open_teams(sim, graphsim, signed_in_client, settings)
+
+
+@pytest.fixture
 def change_people(db):
     """Four directory people for change requests: boss, assistant, deputy, disabled."""
     return changes.demo_people()

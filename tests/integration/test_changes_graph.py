@@ -23,28 +23,13 @@ from delegation.models import Delegation, DelegationChange
 from delegation.reviews import record_review
 from delegation.sync.service import sync_now
 from portal.models import User
-from tests.support.changes import CALLS, Teams, connect_sync_account, key
-from tests.support.processes import need, point_workers_at_graphsim
+from tests.support.changes import CALLS, key
+from tests.support.processes import point_workers_at_graphsim
 from tests.support.threads import at_once
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
 WRITES = "/beta/{who}/communications/callSettings/{kind}"
-
-
-@pytest.fixture
-def teams(graph_settings, graphsim, sim, signed_in_client, settings):
-    """graphsim with the sync account connected (manager@, delegated) and the cache synced."""
-    need("delegation_writes" in sim.get("config"), "this graphsim takes no delegate writes yet")
-    settings.SYNC_USE_APP_ONLY = False
-    settings.DELEGATION_CHANGE_RETRY_SECONDS = 0
-    settings.DELEGATION_CHANGE_LEASE_WAIT_SECONDS = 10
-    connect_sync_account(signed_in_client("admin@contoso.test"), graphsim)
-    run = sync_now()
-    assert run.status == "succeeded", run.error
-    sim.post("reset", {})  # counters only
-    yield Teams(sim)
-    sim.post("reset", {"config": True})
 
 
 def ask(actor, teams, delegator, delegate, after=CALLS, **kw):
