@@ -5,11 +5,13 @@ a token: docs/api.md and tests/integration/test_api_access.py."""
 
 from __future__ import annotations
 
+from tests.support.access import everyone
+
 OID = "00000000-0000-4000-8000-000000000001"
-_NO_SESSION = {"anonymous": 401, "none": 401, "helpdesk": 401, "manager": 401, "admin": 401}
+_NO_SESSION = everyone(401)
 # django-ninja's root pattern and any path under /api/ that names nothing: a 404 problem.
-_NO_ROOT = {"anonymous": 404, "none": 404, "helpdesk": 404, "manager": 404, "admin": 404}
-_PUBLIC = {"anonymous": 200, "none": 200, "helpdesk": 200, "manager": 200, "admin": 200}
+_NO_ROOT = everyone(404)
+_PUBLIC = everyone(200)
 
 EXPECTED = [
     ("api:openapi-json", {}, "get", _PUBLIC),
