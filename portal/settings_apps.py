@@ -44,6 +44,10 @@ DELEGATION_CSV_MAX_BYTES = _setting("DELEGATION_CSV_MAX_BYTES", env.int, 5 * 102
 DELEGATION_CSV_MAX_ROWS = _setting("DELEGATION_CSV_MAX_ROWS", env.int, 5000)
 DELEGATION_BATCH_STALE_SECONDS = _setting("DELEGATION_BATCH_STALE_SECONDS", env.int, 900)
 
+# --- Risk rules and reviews (delegation/risk, reviews/); each is explained in .env.example -----
+REVIEW_INACTIVE_DAYS = _setting("REVIEW_INACTIVE_DAYS", env.int, 90)
+REVIEW_NEAR_LIMIT = _setting("REVIEW_NEAR_LIMIT", env.int, 23)
+
 # --- Calls ---------------------------------------------------------------------------------
 # Public https base URL where Graph posts call notifications (our /calls/callback).
 CALLS_CALLBACK_BASE_URL = env.str("CALLS_CALLBACK_BASE_URL", default="")
