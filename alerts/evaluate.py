@@ -61,12 +61,17 @@ def drift_alerts(drifted: list[int]) -> list[rules.Alert]:
 
 
 def evaluate_run(run_id: int, drifted: list[int] | tuple = ()) -> Digest | None:
-    """The run's digest (made once: a repeated task finds it), or None when nothing was found."""
+    """The run's digest (made once: a repeated task finds it), or None when nothing was found
+    or the run is the first (the baseline)."""
     existing = Digest.objects.filter(run_id=run_id).first()
     if existing is not None:
         return existing
-    run = SyncRun.objects.filter(pk=run_id, status__in=SyncRun.READ_OK_STATUSES).first()
-    if run is None:
+    read_ok = SyncRun.objects.filter(status__in=SyncRun.READ_OK_STATUSES)
+    run = read_ok.filter(pk=run_id).first()
+    # The first run loads the tenant as it was: that is where the portal starts (the review
+    # pages show its risks), not something that changed.
+    baseline = read_ok.order_by("finished_at", "id").values_list("id", flat=True).first()
+    if run is None or baseline == run_id:
         return None
     changes = list(
         DelegationChange.objects.filter(run_id=run_id, kind__in=risk.SYNC_FOUND)
