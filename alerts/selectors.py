@@ -3,7 +3,8 @@ whatever the number of digests or findings."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, F, OuterRef, Prefetch, Window
+from django.db.models.functions import RowNumber
 
 from alerts import rules
 from alerts.models import Delivery, Digest, DigestRead, Finding
@@ -29,23 +30,20 @@ def unread_count(user) -> int:
 
 def digests_page(user, page: int = 1) -> dict:
     """Newest first: each digest with its first findings, its deliveries and whether this
-    person has read it (three queries)."""
+    person has read it (four queries)."""
     page = max(1, page)
     read = DigestRead.objects.filter(digest=OuterRef("pk"), user=user)
     start = (page - 1) * PAGE_SIZE
     digests = list(
         Digest.objects.select_related("run")
         .annotate(read=Exists(read))
-        .prefetch_related(
-            Prefetch("findings", queryset=Finding.objects.order_by("id")[:ROWS_SHOWN]),
-            Prefetch("deliveries", queryset=Delivery.objects.order_by("id")),
-        )
+        .prefetch_related(Prefetch("deliveries", queryset=Delivery.objects.order_by("id")))
         .order_by("-created", "-id")[start : start + PAGE_SIZE + 1]
     )
+    shown = _first_findings([d.pk for d in digests[:PAGE_SIZE]])
     for digest in digests:
-        digest.more = digest.findings_count - len(digest.findings.all())
-        for finding in digest.findings.all():
-            finding.label = rules.LABELS.get(finding.rule, finding.rule)
+        digest.shown = shown.get(digest.pk, [])
+        digest.more = digest.findings_count - len(digest.shown)
         digest.rule_counts = [
             (rules.LABELS.get(r, r), digest.counts[r]) for r in rules.ORDER if r in digest.counts
         ]
@@ -55,3 +53,19 @@ def digests_page(user, page: int = 1) -> dict:
         "has_next": len(digests) > PAGE_SIZE,
         "unread": unread_count(user),
     }
+
+
+def _first_findings(digest_ids: list[int]) -> dict[int, list[Finding]]:
+    """The first ROWS_SHOWN findings of each digest, in one query however long they are."""
+    position = Window(RowNumber(), partition_by=F("digest_id"), order_by=F("id").asc())
+    rows = (
+        Finding.objects.filter(digest_id__in=digest_ids)
+        .annotate(position=position)
+        .filter(position__lte=ROWS_SHOWN)
+        .order_by("digest_id", "id")
+    )
+    out: dict[int, list[Finding]] = {}
+    for finding in rows:
+        finding.label = rules.LABELS.get(finding.rule, finding.rule)
+        out.setdefault(finding.digest_id, []).append(finding)
+    return out
