@@ -22,6 +22,7 @@ def message(context: dict, recipients: list[str]) -> EmailMultiAlternatives:
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=recipients,
+        headers={"Auto-Submitted": "auto-generated"},  # RFC 3834: no out-of-office replies
     )
     mail.attach_alternative(html, "text/html")
     return mail

@@ -156,8 +156,9 @@ def test_requesting_a_sync_queues_its_task_after_commit(
             assert run.status == SyncRun.Status.QUEUED
     finally:
         app.conf.task_always_eager = False
-    # The run's task; then, queued by the finished run, the re-verification of change requests.
-    assert len(callbacks) == 2
+    # The run's task; then, queued by the finished run, the re-verification of change requests;
+    # the signal it sends once done (sync_applied), and the alerts' evaluation that queues.
+    assert len(callbacks) == 4
     run.refresh_from_db()
     assert run.status == SyncRun.Status.SUCCEEDED and run.triggered_by == admin
     assert Delegation.objects.exists()
