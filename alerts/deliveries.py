@@ -28,7 +28,7 @@ MAX_WAIT = timedelta(hours=6)
 log = logging.getLogger(__name__)
 
 
-def _key(address: str) -> str:
+def address_key(address: str) -> str:
     return hashlib.sha256(address.encode()).hexdigest()
 
 
@@ -55,7 +55,7 @@ def plan(digest: Digest) -> list[Delivery]:
             digest=digest,
             channel=channel,
             target=shown[:512],
-            target_key=_key(address),
+            target_key=address_key(address),
             rules=wanted,
             next_try_at=now,
         )
@@ -70,7 +70,7 @@ def plan(digest: Digest) -> list[Delivery]:
 
 def _address(delivery: Delivery) -> str | None:
     for channel, address, _, _ in channels():
-        if channel == delivery.channel and _key(address) == delivery.target_key:
+        if channel == delivery.channel and address_key(address) == delivery.target_key:
             return address
     return None
 

@@ -8,6 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from alerts.deliveries import address_key
+from alerts.delivery.teams import redact
 from alerts.models import Delivery, Digest, Finding
 from delegation.models import SyncRun
 
@@ -101,12 +103,9 @@ def test_only_an_admin_is_offered_retry_now_for_a_failed_delivery(client, make_u
 def test_retry_now_sends_a_failed_delivery_again(
     client, make_user, settings, teams_webhook, tasks_inline, django_capture_on_commit_callbacks
 ):
-    from alerts.deliveries import _key
-    from alerts.delivery.teams import redact
-
     settings.ALERT_TEAMS_WEBHOOK_URLS = [teams_webhook.url]
     delivery = failed_delivery(redact(teams_webhook.url))
-    Delivery.objects.filter(pk=delivery.pk).update(target_key=_key(teams_webhook.url))
+    Delivery.objects.filter(pk=delivery.pk).update(target_key=address_key(teams_webhook.url))
     client.force_login(make_user("admin"))
 
     with django_capture_on_commit_callbacks(execute=True):
