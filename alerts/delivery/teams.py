@@ -90,7 +90,10 @@ def retry_after(value: str | None, now: datetime | None = None) -> float | None:
 
 def post(url: str, payload: dict, *, ca_bundle: str = "", timeout: float = 10.0) -> Result:
     """One POST. 2xx: sent. 429 and 5xx: retry later, after Retry-After when given. Any other
-    answer: permanent (the card or the address is wrong)."""
+    answer: permanent (the card or the address is wrong). Never over plain HTTP: the URL is a
+    secret."""
+    if not url.lower().startswith("https://"):
+        return Result(False, error=f"not an https URL: {redact(url)}", permanent=True)
     with requests.Session() as session:
         session.trust_env = False  # no proxy or CA from the environment: our settings only
         try:

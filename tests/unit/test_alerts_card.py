@@ -64,3 +64,8 @@ def test_the_secret_part_of_a_webhook_url_is_never_shown():
         assert "S3CR3T" not in shown and "sig=" not in shown
     assert teams.redact(WEBHOOK) == "https://contoso.webhook.office.com/webhookb2/…"
     assert teams.redact(WORKFLOW) == "https://prod-12.westus.logic.azure.com/workflows/…"
+
+
+def test_a_webhook_over_plain_http_is_never_posted_to():
+    result = teams.post("http://127.0.0.1:9/webhookb2/x/IncomingWebhook/S3CR3TSIGNATURE/y", {})
+    assert result.permanent and not result.ok and "S3CR3T" not in result.error
