@@ -5,6 +5,8 @@ five), the drifted requests (one), then the digest, its rows and deliveries writ
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -93,7 +95,7 @@ def _record(run: SyncRun, found: list[rules.Alert]) -> Digest | None:
         with transaction.atomic():
             digest = Digest.objects.create(run=run, findings_count=len(found), counts=counts)
             Finding.objects.bulk_create(
-                (Finding(digest=digest, **alert.__dict__) for alert in found),
+                (Finding(digest=digest, **asdict(alert)) for alert in found),
                 batch_size=INSERT_BATCH,
             )
             made = deliveries.plan(digest)
