@@ -67,6 +67,6 @@ class DelegationFilterForm(forms.Form):
 
 class ReviewForm(forms.Form):
     grant = forms.IntegerField(widget=forms.HiddenInput)
-    reason = forms.ChoiceField(choices=[(code, risk.title) for code, risk in RISKS.items()])
+    reason = forms.ChoiceField(choices=[(code, risk.label) for code, risk in RISKS.items()])
     decision = forms.ChoiceField(choices=GrantReview.Decision.choices)
     note = forms.CharField(required=False, max_length=1000, widget=forms.Textarea)

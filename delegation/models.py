@@ -23,6 +23,19 @@ class DirectoryUser(models.Model):
     # Teams Phone (the MCOEV plan) working, as the directory's assignedPlans say: only such a
     # person can be a delegator, so the sync reads only their delegates (and current delegators').
     voice_enabled = models.BooleanField("Teams Phone licence", default=False)
+    # The manager as the directory names them, by object id: the column holds the id as Graph
+    # gives it, so the sync writes it as read and a manager the cache does not (yet) hold costs
+    # no constraint failure; a join on it finds them once they are there.
+    manager = models.ForeignKey(
+        "self",
+        to_field="object_id",
+        db_constraint=False,
+        db_index=False,  # read through joins only; an index would slow the sync's writes
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="reports",
+    )
     in_directory = models.BooleanField(default=True)
     removed_at = models.DateTimeField(null=True, blank=True)
     first_seen = models.DateTimeField()
@@ -264,6 +277,7 @@ class SyncStagedPerson(models.Model):
     job_title = models.CharField(max_length=256, blank=True, default="")
     account_enabled = models.BooleanField(default=True)
     voice_enabled = models.BooleanField(default=False)
+    manager_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 - None: none
 
     class Meta:
         constraints = [

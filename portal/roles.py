@@ -24,6 +24,8 @@ CAPABILITIES: dict[str, tuple[str, tuple[str, ...]]] = {
         "Approve or reject delegation changes that wait for approval",
         ("manager", "admin"),
     ),
+    "view_alerts": ("Read the alert digests sent after each sync", ("manager", "admin")),
+    "retry_alert_delivery": ("Send an alert digest again after its delivery failed", ("admin",)),
     "view_sync": ("See sync runs", ("admin",)),
     "run_sync": ("Start a sync", ("admin",)),
     "manage_sync_account": ("Connect or disconnect the sync account", ("admin",)),

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "delegation.changes",
     "calls",
     "api",
+    "alerts",
 ]
 
 MIDDLEWARE = [

@@ -44,6 +44,34 @@ DELEGATION_CSV_MAX_BYTES = _setting("DELEGATION_CSV_MAX_BYTES", env.int, 5 * 102
 DELEGATION_CSV_MAX_ROWS = _setting("DELEGATION_CSV_MAX_ROWS", env.int, 5000)
 DELEGATION_BATCH_STALE_SECONDS = _setting("DELEGATION_BATCH_STALE_SECONDS", env.int, 900)
 
+# --- Risk rules and reviews (delegation/risk, reviews/); each is explained in .env.example -----
+REVIEW_INACTIVE_DAYS = _setting("REVIEW_INACTIVE_DAYS", env.int, 90)
+REVIEW_NEAR_LIMIT = _setting("REVIEW_NEAR_LIMIT", env.int, 23)
+
+# --- Alerts after each sync (alerts/); each is explained in .env.example ----------------------
+# Email through Django's email framework: console in the demo, SMTP in production (EMAIL_URL,
+# e.g. smtp+tls://user:password@mail.example.com:587).
+globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="delegation-portal@localhost")
+EMAIL_TIMEOUT = _setting("EMAIL_TIMEOUT", env.int, 30)
+ALERT_RULES_ON = _setting(
+    "ALERT_RULES_ON",
+    env.list,
+    ["manage_settings", "disabled_account", "outside_department", "many_delegates", "drift"],
+)
+ALERT_MANY_DELEGATES = _setting("ALERT_MANY_DELEGATES", env.int, 20)  # "past N delegates"
+ALERT_EMAIL_TO = _setting("ALERT_EMAIL_TO", env.list, [])
+ALERT_EMAIL_RULES = _setting("ALERT_EMAIL_RULES", env.list, ALERT_RULES_ON)
+ALERT_TEAMS_WEBHOOK_URLS = _setting("ALERT_TEAMS_WEBHOOK_URLS", env.list, [])
+ALERT_TEAMS_RULES = _setting("ALERT_TEAMS_RULES", env.list, ALERT_RULES_ON)
+ALERT_WEBHOOK_CA_BUNDLE = env.str("ALERT_WEBHOOK_CA_BUNDLE", default="")  # "": the system's
+ALERT_WEBHOOK_TIMEOUT_SECONDS = _setting("ALERT_WEBHOOK_TIMEOUT_SECONDS", env.float, 10)
+ALERT_DELIVERY_MAX_ATTEMPTS = _setting("ALERT_DELIVERY_MAX_ATTEMPTS", env.int, 8)
+ALERT_DELIVERY_RETRY_SECONDS = _setting("ALERT_DELIVERY_RETRY_SECONDS", env.int, 30)
+ALERT_DELIVERY_SCHEDULE_SECONDS = _setting("ALERT_DELIVERY_SCHEDULE_SECONDS", env.int, 30)
+ALERT_MAX_ROWS = _setting("ALERT_MAX_ROWS", env.int, 50)  # rows in an email; the card shows 15
+ALERT_PORTAL_URL = env.str("ALERT_PORTAL_URL", default="http://127.0.0.1:8000").rstrip("/")
+
 # --- Calls ---------------------------------------------------------------------------------
 # Public https base URL where Graph posts call notifications (our /calls/callback).
 CALLS_CALLBACK_BASE_URL = env.str("CALLS_CALLBACK_BASE_URL", default="")
@@ -85,5 +113,10 @@ APP_BEAT_SCHEDULE = {
     "delegation-changes-due": {
         "task": "delegation.changes.tasks.changes_due",
         "schedule": float(DELEGATION_CHANGE_SCHEDULE_SECONDS),
+    },
+    # Sends alert deliveries that wait for another attempt (a receiver that failed, Retry-After).
+    "alerts-deliveries-due": {
+        "task": "alerts.tasks.deliveries_due",
+        "schedule": float(ALERT_DELIVERY_SCHEDULE_SECONDS),
     },
 }

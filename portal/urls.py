@@ -16,6 +16,7 @@ urlpatterns = [
     path("calls/", include("calls.urls")),
     path("changes/", include("delegation.changes.urls")),
     path("api/", include(("api.urls", "api"), namespace="api")),
+    path("alerts/", include("alerts.urls")),
 ]
 
 handler404 = "portal.views.errors.page_not_found"

@@ -1,5 +1,5 @@
-"""Reads over the grants themselves: the risks, the organisation table's filters, sorts and
-pages (shared with the CSV export), and the grants a review looks at."""
+"""Reads over the grants themselves: the organisation table's filters, sorts and pages (shared
+with the CSV export), and the grants a review looks at (the risk rules: delegation/risk)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from typing import NamedTuple
 from django.db.models import F, Q, QuerySet, Subquery
 
 from delegation.models import Delegation, DirectoryUser, GrantReview
+from delegation.risk.queries import rule_q
+from delegation.risk.rules import RULES
 from delegation.selectors.people import prefix_q
 from portal import allowed_actions
 from portal.roles import user_has_capability
@@ -18,41 +20,10 @@ PAGE_SIZE = 50
 COUNT_CAP = 10_000  # the table counts at most this many rows; past it, it says "more than"
 
 
-@dataclass(frozen=True)
-class Risk:
-    """A kind of grant a manager should look at twice."""
-
-    title: str
-    why: str  # why it matters, in the pages' words
-    q: Q  # the filter on Delegation that finds such grants
-
-
-DEFAULT_RISK = "manage_settings"  # what the reviews page shows when no known risk is asked for
-RISKS: dict[str, Risk] = {
-    "manage_settings": Risk(
-        "May manage call and delegate settings",
-        "can add further delegates and change the delegator's call forwarding",
-        Q(is_active=True, manage_settings=True),
-    ),
-    "join_active_calls": Risk(
-        "May join active calls",
-        "can join the delegator's calls while they are in progress",
-        Q(is_active=True, join_active_calls=True),
-    ),
-    "disabled_or_removed": Risk(
-        "Granted to or by a disabled, removed or unknown person",
-        "the account can no longer be held to account for what it does",
-        Q(delegate__account_enabled=False)
-        | Q(delegate__in_directory=False)
-        | Q(delegator__account_enabled=False)
-        | Q(delegator__in_directory=False),
-    ),
-    "inactive": Risk(
-        "Inactive but still present",
-        "a dormant grant that can be switched back on without anyone noticing",
-        Q(is_active=False),
-    ),
-}
+# The risk rules (one definition: delegation/risk); the reviews page shows this one when no
+# known rule is asked for.
+DEFAULT_RISK = "manage_outside"
+RISKS = RULES
 
 
 # --- the table (and the CSV export, which shares its query) ----------------------------------
@@ -181,7 +152,7 @@ def review_page(user, risk: str | None, after: int | None = None) -> ReviewPage:
     decisions: 3 queries."""
     risk = risk if risk in RISKS else DEFAULT_RISK
     grants = list(
-        grants_for_user(user).filter(RISKS[risk].q, id__gt=after or 0).order_by("id")[:PAGE_SIZE]
+        grants_for_user(user).filter(rule_q(risk), id__gt=after or 0).order_by("id")[:PAGE_SIZE]
     )
     latest = latest_reviews([(g.delegator_id, g.delegate_id) for g in grants])
     return ReviewPage(

@@ -56,5 +56,5 @@ def add_unknown_people(run_id: int, at) -> int:
     return sql.insert(
         DirectoryUser,
         (*PERSON_COLUMNS, "in_directory", "first_seen", "updated_at"),
-        ((oid, "", "", "", "", "", True, False, False, when, when) for (oid,) in unknown),
+        ((oid, "", "", "", "", "", True, False, None, False, when, when) for (oid,) in unknown),
     )

@@ -27,6 +27,7 @@ def a_tenant(me):
     grant(helper, person("Dev Deputy"), manage_settings=True, join_active_calls=True)
     long = person("Maximiliane-Alexandra Oberhuber-Wittgenstein-Zu-Lichtenberg", department="Legal")
     grant(long, person('<script>alert(1)</script> O\'Brien & "Co"'), receive_calls=True)
+    an_alert_digest(long.display_name)
     SyncRun.objects.create(
         trigger="manual",
         status="partial",
@@ -44,6 +45,36 @@ def a_tenant(me):
     return {"boss": boss, "running": running}
 
 
+def an_alert_digest(name: str) -> None:
+    """A digest on the notifications page: a long name, an escaped one, a failed delivery."""
+    from alerts.models import Delivery, Digest, Finding
+    from delegation.models import SyncRun
+
+    run = SyncRun.objects.create(trigger="schedule", status="succeeded", finished_at=timezone.now())
+    digest = Digest.objects.create(run=run, findings_count=2, counts={"outside_department": 2})
+    for delegate in ("Dev Deputy", '<script>alert(1)</script> O\'Brien & "Co"'):
+        sentence = "The delegate is in Legal; the delegator in Executive Office of the Chief."
+        Finding.objects.create(
+            digest=digest,
+            rule="outside_department",
+            delegator_id="x",
+            delegator=name,
+            delegate_id="y",
+            delegate=delegate,
+            sentence=sentence,
+        )
+    Delivery.objects.create(
+        digest=digest,
+        channel="teams",
+        target="https://contoso.webhook.office.com/webhookb2/…",
+        target_key="k",
+        state="failed",
+        attempts=8,
+        rules=["outside_department"],
+        last_error="HTTP 503 from https://contoso.webhook.office.com/webhookb2/…",
+    )
+
+
 PAGES = {
     "none": ["/me/delegations", "/no-access", "/calls/"],
     "helpdesk": ["/", "/me/delegations", "/people/", "/people/?q=bea", "/calls/", "/calls/new"],
@@ -52,6 +83,7 @@ PAGES = {
         "/organisation/",
         "/organisation/?department=Legal",
         "/organisation/reviews",
+        "/alerts/",
     ],
     "admin": [
         "/",
@@ -60,6 +92,7 @@ PAGES = {
         "/admin-tools/audit",
         "/organisation/",
         "/people/",
+        "/alerts/",
     ],
 }
 

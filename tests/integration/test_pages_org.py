@@ -64,11 +64,14 @@ def test_totals_and_risk_counts_describe_the_tenant(client, manager, tenant):
     resp = client.get(reverse("delegation:organisation"))
     summary = resp.context["summary"]
     assert summary.totals["grants"] == 5 and summary.totals["active"] == 4
+    # The risk rules (delegation/risk): settings within Sales and a grant inactive only since
+    # today are not flagged; the grant to a disabled account is.
     assert summary.risk_counts == {
-        "manage_settings": 1,
-        "join_active_calls": 1,
+        "manage_outside": 0,
         "disabled_or_removed": 1,
-        "inactive": 1,
+        "inactive": 0,
+        "near_limit": 0,
+        "outside_portal": 0,
     }
     assert dict(summary.by_action)["Make calls"] == 1  # the inactive one does not count
 
@@ -275,22 +278,27 @@ def test_export_is_refused_to_helpdesk(client, make_user):
 
 
 # --- reviews ----------------------------------------------------------------------------------
+def outside(i=0, **fields):
+    """A grant of call settings to someone of another department, outside the chain."""
+    helper = person(f"Helper {i}", department="Legal")
+    return grant(person(f"Boss {i}"), helper, manage_settings=True, **fields)
+
+
 def test_reviews_list_the_grants_with_the_chosen_risk(client, manager, tenant):
-    resp = client.get(reverse("delegation:reviews"), {"risk": "join_active_calls"})
-    assert [g.pk for g, _ in resp.context["rows"]] == [tenant["join"].pk]
+    resp = client.get(reverse("delegation:reviews"), {"risk": "disabled_or_removed"})
+    assert [g.pk for g, _ in resp.context["rows"]] == [tenant["disabled"].pk]
 
 
 def test_reviews_of_an_unknown_risk_show_the_default_one(client, manager, tenant):
+    crossing = outside()
     resp = client.get(reverse("delegation:reviews"), {"risk": "no_such_risk"})
     assert resp.context["risk"] == selectors_grants.DEFAULT_RISK
-    assert [g.pk for g, _ in resp.context["rows"]] == [tenant["settings"].pk]
+    assert [g.pk for g, _ in resp.context["rows"]] == [crossing.pk]
 
 
 def test_reviews_page_on_by_grant_id(client, manager, monkeypatch):
     monkeypatch.setattr(selectors_grants, "PAGE_SIZE", 2)
-    grants = [
-        grant(person(f"Boss {i}"), person(f"Helper {i}"), manage_settings=True) for i in range(3)
-    ]
+    grants = [outside(i) for i in range(3)]
     first = client.get(reverse("delegation:reviews")).context
     assert [g.pk for g, _ in first["rows"]] == [g.pk for g in grants[:2]]
     assert first["next_after"] == grants[1].pk
@@ -303,21 +311,22 @@ def test_reviews_page_on_by_grant_id(client, manager, monkeypatch):
 def test_reviews_read_a_cursor_that_is_not_a_row_id_as_the_first_page(
     client, manager, tenant, after
 ):
+    crossing = outside()
     resp = client.get(reverse("delegation:reviews"), {"after": after})
     assert resp.status_code == 200
-    assert [g.pk for g, _ in resp.context["rows"]] == [tenant["settings"].pk]
+    assert [g.pk for g, _ in resp.context["rows"]] == [crossing.pk]
 
 
 def test_a_review_page_lists_nothing_for_someone_who_may_not_review(make_user, tenant):
-    page = selectors_grants.review_page(make_user("helpdesk"), "manage_settings")
+    page = selectors_grants.review_page(make_user("helpdesk"), "manage_outside")
     assert page.rows == [] and page.recent == [] and page.next_after is None
 
 
 def test_keeping_a_grant_records_the_review_and_audits_it(client, manager, tenant):
-    g = tenant["settings"]
+    g = outside()
     resp = client.post(
         reverse("delegation:reviews"),
-        {"grant": g.pk, "reason": "manage_settings", "decision": "keep", "note": "needed"},
+        {"grant": g.pk, "reason": "manage_outside", "decision": "keep", "note": "needed"},
     )
     assert resp.status_code == 302
     review = GrantReview.objects.get()
@@ -330,10 +339,10 @@ def test_keeping_a_grant_records_the_review_and_audits_it(client, manager, tenan
 
 
 def test_revoking_a_grant_requests_its_removal_and_links_the_request(client, manager, tenant):
-    g = tenant["settings"]
+    g = outside()
     resp = client.post(
         reverse("delegation:reviews"),
-        {"grant": g.pk, "reason": "manage_settings", "decision": "revoke"},
+        {"grant": g.pk, "reason": "manage_outside", "decision": "revoke"},
         follow=True,
     )
     html = resp.content.decode()
@@ -350,10 +359,10 @@ def test_revoking_a_grant_requests_its_removal_and_links_the_request(client, man
 def test_a_revoke_waiting_for_powershell_shows_the_teams_powershell_command(
     client, manager, tenant
 ):
-    g = tenant["settings"]
+    g = outside()
     client.post(
         reverse("delegation:reviews"),
-        {"grant": g.pk, "reason": "manage_settings", "decision": "revoke"},
+        {"grant": g.pk, "reason": "manage_outside", "decision": "revoke"},
     )
     ChangeRequest.objects.filter(review__isnull=False).update(status="awaiting_powershell")
     html = client.get(reverse("delegation:reviews")).content.decode()
@@ -385,7 +394,7 @@ def test_reviews_page_takes_a_fixed_number_of_queries(
     client, manager, django_assert_max_num_queries
 ):
     for i in range(30):
-        g = grant(person(f"Boss {i}"), person(f"Helper {i}"), manage_settings=True)
+        g = outside(i)
         GrantReview.objects.create(delegator=g.delegator, delegate=g.delegate, decision="keep")
     with django_assert_max_num_queries(9):
         resp = client.get(reverse("delegation:reviews"))

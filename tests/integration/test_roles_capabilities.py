@@ -25,4 +25,5 @@ def test_capabilities_cost_one_query_per_request(make_user, django_assert_num_qu
             "view_organisation",
             "review_grants",
             "approve_delegation_changes",
+            "view_alerts",
         ]

@@ -31,9 +31,10 @@ def test_first_sync_mirrors_people_and_delegations_exactly(tenant):
     assert DelegationChange.objects.filter(run=run, kind="added").count() == len(
         truth["delegations"]
     )
-    # One page of people, ceil(N/20) batches, and one request for the delta cursor.
-    batches = -(-len(truth["users"]) // 20)
-    assert run.graph_requests == 1 + batches + 1
+    # Pages of people (100 each: the listing expands the manager), ceil(N/20) batches, and one
+    # request for the delta cursor.
+    pages, batches = -(-len(truth["users"]) // 100), -(-len(truth["users"]) // 20)
+    assert run.graph_requests == pages + batches + 1
     assert tenant.sim.get("stats")["total"] == run.graph_requests
     assert run.progress_done == run.progress_total == len(truth["users"])
 
@@ -155,8 +156,9 @@ def test_requesting_a_sync_queues_its_task_after_commit(
             assert run.status == SyncRun.Status.QUEUED
     finally:
         app.conf.task_always_eager = False
-    # The run's task; then, queued by the finished run, the re-verification of change requests.
-    assert len(callbacks) == 2
+    # The run's task; then, queued by the finished run, the re-verification of change requests;
+    # the signal it sends once done (sync_applied), and the alerts' evaluation that queues.
+    assert len(callbacks) == 4
     run.refresh_from_db()
     assert run.status == SyncRun.Status.SUCCEEDED and run.triggered_by == admin
     assert Delegation.objects.exists()

@@ -50,6 +50,7 @@ def cached_people() -> dict:
             u.job_title,
             u.account_enabled,
             u.voice_enabled,
+            u.manager_id,
         )
         for u in rows
     }
@@ -65,6 +66,7 @@ def truth_people(truth: dict) -> dict:
             u["jobTitle"] or "",
             u["accountEnabled"],
             has_teams_phone(u),
+            u.get("manager"),
         )
         for u in truth["users"]
     }
