@@ -2,21 +2,17 @@
 (`{"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive",
 "content": <card>}]}`), over HTTPS with the certificate verified.
 
-Not Microsoft Graph, so not in portal/graph/: an address an admin configured, reached with a
-plain `requests` session (the one exemption tests/architecture allows, for this module). The URL
-carries its signature: only `redact(url)` is ever logged, stored or shown.
+The address is Microsoft's, so the POST itself goes through the seam (`portal.graph.webhooks`);
+this module builds the card and says what an answer means. The URL carries its signature: only
+`redact(url)` is ever logged, stored or shown.
 """
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-import requests
-
 from alerts.delivery.result import Result
+from portal.graph import webhooks
 
 CARD_VERSION = "1.4"  # what Incoming Webhooks and Workflows both render
 CARD_ROWS = 15  # a card is capped near 28 KB: the rest is on the portal's page
@@ -68,45 +64,20 @@ def _plain(text: str) -> str:
     return text
 
 
-def retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header (seconds or an HTTP date), bounded; None if absent."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    if math.isnan(seconds):
-        return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
-
-
 def post(url: str, payload: dict, *, ca_bundle: str = "", timeout: float = 10.0) -> Result:
     """One POST. 2xx: sent. 429 and 5xx: retry later, after Retry-After when given. Any other
     answer: permanent (the card or the address is wrong). Never over plain HTTP: the URL is a
     secret."""
     if not url.lower().startswith("https://"):
         return Result(False, error=f"not an https URL: {redact(url)}", permanent=True)
-    with requests.Session() as session:
-        session.trust_env = False  # no proxy or CA from the environment: our settings only
-        try:
-            answer = session.post(
-                url, json=payload, timeout=timeout, verify=ca_bundle or True, allow_redirects=False
-            )
-        except requests.RequestException as exc:
-            return Result(False, error=f"{type(exc).__name__}: could not reach {redact(url)}")
-    status = answer.status_code
+    answer = webhooks.post_json(url, payload, ca_bundle=ca_bundle, timeout=timeout)
+    if answer.status is None:
+        return Result(False, error=f"{answer.error}: could not reach {redact(url)}")
+    status = answer.status
     if 200 <= status < 300:
         return Result(True, status=status)
     # Teams answers errors in a short text body; it never echoes the URL.
-    words = f"HTTP {status} from {redact(url)}: {answer.text[:200]}".strip()
+    words = f"HTTP {status} from {redact(url)}: {answer.text}".strip()
     if status in RETRYABLE or status >= 500:
-        return Result(False, status, words, retry_after(answer.headers.get("Retry-After")))
+        return Result(False, status, words, answer.retry_after)
     return Result(False, status, words, permanent=True)

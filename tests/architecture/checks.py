@@ -22,9 +22,6 @@ SIMULATOR = "graphsim"  # meets the portal over HTTP only
 # What portal/graph/ may take from the rest of the portal: its package, settings, the one table.
 SEAM_MAY_IMPORT = frozenset({FLOOR, f"{FLOOR}.settings", f"{FLOOR}.allowed_actions"})
 MICROSOFT_CLIENTS = frozenset({"msal", "requests", "azure", "msgraph"})
-# Modules outside the seam that may use one of those libraries, and which: the Teams alert
-# sender posts to a webhook URL an admin configured (not Graph, no Microsoft identity).
-CLIENT_EXEMPTIONS = {"alerts.delivery.teams": frozenset({"requests"})}
 MAX_MODULE_LINES = 400
 MAX_VIEW_LINES = 25
 
@@ -255,19 +252,15 @@ def seam_imports_portal(graph: ImportGraph, seam: str = GRAPH_SEAM) -> list[tupl
 
 
 def microsoft_clients_outside_seam(
-    graph: ImportGraph,
-    seam: str = GRAPH_SEAM,
-    exempt: Iterable[str] = (SIMULATOR,),
-    modules_may_use: dict[str, frozenset[str]] = CLIENT_EXEMPTIONS,
+    graph: ImportGraph, seam: str = GRAPH_SEAM, exempt: Iterable[str] = (SIMULATOR,)
 ) -> list[tuple[str, str]]:
-    """(module, library) for each msal/requests/azure/msgraph import outside portal/graph/,
-    but the libraries `modules_may_use` names for that one module."""
+    """(module, library) for each msal/requests/azure/msgraph import outside portal/graph/."""
     allowed = [seam, *exempt]
     return sorted(
         (source, library)
         for source, libraries in graph.external.items()
         if not any(_in(source, package) for package in allowed)
-        for library in libraries & MICROSOFT_CLIENTS - modules_may_use.get(source, frozenset())
+        for library in libraries & MICROSOFT_CLIENTS
     )
 
 

@@ -157,19 +157,6 @@ def test_microsoft_clients_outside_portal_graph_are_found(tmp_path):
     ]
 
 
-def test_the_alert_sender_may_use_requests_and_nothing_else_and_nobody_beside_it(tmp_path):
-    files = dict(CLEAN)
-    files["alerts/__init__.py"] = ""
-    files["alerts/delivery/__init__.py"] = ""
-    files["alerts/delivery/teams.py"] = "import requests\nimport msal\n"
-    files["alerts/delivery/email.py"] = "import requests\n"
-    graph = graph_of(make_tree(tmp_path, files))
-    assert checks.microsoft_clients_outside_seam(graph) == [
-        ("alerts.delivery.email", "requests"),
-        ("alerts.delivery.teams", "msal"),
-    ]
-
-
 def test_a_module_over_400_lines_is_found_with_its_length(tmp_path):
     files = dict(CLEAN)
     files["graphsim/tenant.py"] = "x = 1\n" * 401

@@ -4,7 +4,6 @@ data kept as text, bounded; Retry-After read in both forms; the webhook's secret
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from alerts.delivery import teams
 
@@ -47,15 +46,6 @@ def test_names_stay_text_never_markdown_links_or_emphasis():
     row = teams.card("t", [], ROWS, 0, "https://p/")["attachments"][0]["content"]["body"][2]
     assert r"Bea \*Boss\*" in row["text"]
     assert r"\[Ari\]\(https://evil.example\)" in row["text"]
-
-
-def test_retry_after_in_seconds_or_as_a_date_and_bounded():
-    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-    assert teams.retry_after("120") == 120
-    assert teams.retry_after("Mon, 30 Nov 2026 12:01:30 GMT", now) == 90
-    assert teams.retry_after("Mon, 30 Nov 2026 11:00:00 GMT", now) == 0
-    assert teams.retry_after("999999999") == teams.MAX_RETRY_AFTER
-    assert teams.retry_after("soon") is None and teams.retry_after(None) is None
 
 
 def test_the_secret_part_of_a_webhook_url_is_never_shown():
