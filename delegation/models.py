@@ -142,6 +142,10 @@ class SyncRun(models.Model):
     delegations_added = models.PositiveIntegerField(default=0)
     delegations_changed = models.PositiveIntegerField(default=0)
     delegations_removed = models.PositiveIntegerField(default=0)
+    # The first sync of an empty cache finds grants that existed before the portal looked:
+    # recorded as the baseline (how many), not as additions (no DelegationChange rows), so
+    # history and charts start from what the portal saw change (sync/apply.py).
+    baseline_grants = models.PositiveIntegerField(default=0)
     graph_requests = models.PositiveIntegerField(default=0)
     throttled = models.PositiveIntegerField(default=0)
     retries = models.PositiveIntegerField(default=0)
