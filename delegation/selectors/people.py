@@ -62,10 +62,20 @@ def _starts_with(column: str, prefix: str) -> Q:
     return Q(**{f"{column}__gte": prefix, f"{column}__lt": upper, f"{column}__startswith": prefix})
 
 
+def _folded_starts_with(prefix: str) -> Q:
+    """The folded column starts with `prefix`: the range alone, exact because the column
+    compares bytes (SQLite's BINARY, PostgreSQL's "C"). No LIKE beside it: on PostgreSQL a LIKE
+    lets the planner pick the trigram index and sort every match (30 ms for "zoe" at 100,000
+    people) rather than walk the B-tree in order and stop at the limit (a millisecond)."""
+    if ord(prefix[-1]) >= 0x10FFFF:  # no next character: the LIKE alone
+        return Q(**{f"{FOLDED}__startswith": prefix})
+    return Q(**{f"{FOLDED}__gte": prefix, f"{FOLDED}__lt": prefix[:-1] + chr(ord(prefix[-1]) + 1)})
+
+
 def _name_prefix_q(folded: str) -> Q:
     # One range on the folded column: its index walks it in order and the query stops at the
     # limit, however many thousands of people share the prefix.
-    return _starts_with(FOLDED, folded)
+    return _folded_starts_with(folded)
 
 
 def prefix_q(term: str) -> Q:
@@ -79,7 +89,8 @@ def prefix_q(term: str) -> Q:
 
 def _exact_q(term: str, folded: str) -> Q:
     variants = _case_variants(term)
-    return _starts_with(FOLDED, folded + SEPARATOR) | Q(upn__in=variants) | Q(mail__in=variants)
+    name = _folded_starts_with(folded + SEPARATOR)
+    return name | Q(upn__in=variants) | Q(mail__in=variants)
 
 
 def contains_q(folded: str) -> Q:
