@@ -11,9 +11,12 @@ from delegation.models import DirectoryUser
 from delegation.selectors.grants import filtered_delegations
 from delegation.selectors.people import search_people
 from delegation.sync.service import sync_now
+from tests.support import api as api_support
+from tests.support.api import bearer
 from tests.support.factories import grant, person
 
 pytestmark = pytest.mark.django_db
+api_token = api_support.api_token  # a fixture
 FOUND = [
     ("Zoë Jensen", ["zoe", "ZOE", "Zoë", "zoë jen"]),
     ("Karin Ångström", ["angstrom", "ÅNGSTRÖM", "karin ang"]),
@@ -62,6 +65,12 @@ def test_every_search_page_folds(client, make_user, accented):
         html = client.get(url, {"q": "angstrom"}).content.decode()
         assert "Karin Ångström" in html, url
         assert "Bob Stone" not in html, url
+
+
+def test_the_api_people_endpoint_folds(client, api_token, accented):
+    response = client.get("/api/people", {"q": "STRASSE"}, **bearer(api_token))
+    assert response.status_code == 200, response.content
+    assert [p["display_name"] for p in response.json()["items"]] == ["Ulla Straße"]
 
 
 def test_the_grants_table_filter_folds(accented):
