@@ -80,7 +80,8 @@ def _name_prefix_q(folded: str) -> Q:
 
 def prefix_q(term: str) -> Q:
     """Name (folded), UPN or mail starts with the term: each an index range."""
-    q = _name_prefix_q(fold(term)) if fold(term) else Q(pk__in=[])
+    folded = fold(term)
+    q = _name_prefix_q(folded) if folded else Q(pk__in=[])
     for column in ADDRESS_FIELDS:
         for variant in _case_variants(term):
             q |= _starts_with(column, variant)
