@@ -49,6 +49,7 @@ class SyncRun(Schema):
     started_at: datetime | None
     finished_at: datetime | None
     people: int
+    baseline_grants: int  # the first sync's grants, recorded as found rather than as added
     delegations_added: int
     delegations_changed: int
     delegations_removed: int
