@@ -51,6 +51,10 @@ def test_the_api_answers_every_generated_request_as_its_schema_says(
     monkeypatch.setattr("calls.services.start.enqueue", lambda *a: None)
     monkeypatch.setattr("calls.services.live.enqueue", lambda *a: None)
     token = bearer(api_token)["HTTP_AUTHORIZATION"]
+    if case.query:
+        # requests sends no parameter whose value is None or an empty list: leave out what would
+        # not be sent, or a case "with an unknown parameter" reaches the API without it.
+        case.query = {k: v for k, v in case.query.items() if v is not None and v != []}
     # Left out: "schema-valid input is accepted": an opaque cursor this API did not make is a
     # 400 problem, and a call to a person not in the directory a 422, which no schema can say.
     case.call_and_validate(
