@@ -14,7 +14,14 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 ROLES = ("anonymous", "none", "helpdesk", "manager", "admin")
-TABLES = ("access_portal", "access_delegation", "access_calls", "access_changes", "access_api")
+TABLES = (
+    "access_portal",
+    "access_delegation",
+    "access_calls",
+    "access_changes",
+    "access_api",
+    "access_reviews",
+)
 
 
 def declared_rows() -> list[tuple]:
