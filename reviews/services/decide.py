@@ -90,7 +90,7 @@ def _audit(out: Decided, user, decision: str, request) -> None:
             actor=user,
             target=f"campaign {out.items[0].campaign_id}",
             decision=decision,
-            items=[item.pk for item in out.items],
+            item_ids=[item.pk for item in out.items],
         )
     if out.refused:
         audit.record(
@@ -98,6 +98,6 @@ def _audit(out: Decided, user, decision: str, request) -> None:
             "denied",
             request=request,
             actor=user,
-            items=sorted(out.refused),
+            item_ids=sorted(out.refused),
             reason=sorted(set(out.refused.values())),
         )

@@ -62,7 +62,7 @@ def start_campaign(
         scope=scope,
         scope_value=campaign.scope_value,
         reviewers=reviewers,
-        items=campaign.items_total,
+        item_count=campaign.items_total,
     )
     return campaign
 

@@ -34,7 +34,7 @@ def campaign_list(request):
 @require_http_methods(["GET", "POST"])
 @require_capability(CAPABILITY)
 def start(request):
-    form = StartForm(request.POST if request.method == "POST" else None)
+    form = StartForm(request.POST if request.method == "POST" else None, initial=_asked(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         campaign = start_campaign(
@@ -50,9 +50,18 @@ def start(request):
         )
         messages.success(request, f"Campaign started: {campaign.items_total} grants to review.")
         return redirect("reviews:campaign", pk=campaign.pk)
-    departments = DirectoryUser.objects.exclude(department="").values_list("department", flat=True)
-    context = {"form": form, "departments": sorted(set(departments[:5000]))[:500]}
+    context = {"form": form, "departments": _departments()}
     return render(request, "reviews/start.html", context, status=400 if form.errors else 200)
+
+
+def _asked(request) -> dict:
+    """A scope the link asked for (the risky-grants page: "start a campaign over these")."""
+    return {k: v for k, v in request.GET.items() if k in ("scope", "risk", "department")}
+
+
+def _departments() -> list[str]:
+    names = DirectoryUser.objects.exclude(department="").values_list("department", flat=True)
+    return sorted(set(names.distinct()[:500]))
 
 
 @require_GET
