@@ -9,6 +9,15 @@
       box.checked = event.target.checked;
     });
   });
+  // A refused decision answers 400 or 403 with the words to show: swap them in (htmx leaves
+  // error answers unswapped by default).
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (event.detail.elt.id === "queue-form" && (status === 400 || status === 403)) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
   document.addEventListener("htmx:beforeRequest", function () {
     var active = document.activeElement;
     focused = active && active.id ? active.id : null;

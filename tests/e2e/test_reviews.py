@@ -121,3 +121,14 @@ def test_a_decision_on_one_row_keeps_the_page_where_it_was(reviewer_tab):
     assert abs(last.bounding_box()["y"] - before) < 10
     focused = page.evaluate("document.activeElement.id")
     assert focused.startswith("keep-") and focused == button.get_attribute("id")
+
+
+def test_a_refused_decision_says_why_in_the_page(reviewer_tab):
+    page = reviewer_tab
+    page.goto("/reviews/mine")
+    first = page.locator("#queue-form tbody tr").first
+    item_id = int(first.get_attribute("id").removeprefix("item-"))
+    CampaignItem.objects.filter(pk=item_id).update(reviewer=None)  # reassigned meanwhile
+    first.get_by_role("button", name="Keep").click()
+    expect(page.locator("#queue-status")).to_contain_text("not in your reviews")
+    assert CampaignItem.objects.get(pk=item_id).decision == ""

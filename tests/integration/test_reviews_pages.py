@@ -173,3 +173,16 @@ def test_a_closed_campaign_takes_no_more_decisions(client, reviewer):
     assert resp.status_code == 403
     again = client.post(reverse("reviews:close", args=[campaign.pk]), follow=True)
     assert "already closed" in again.content.decode()
+
+
+def test_a_reviewer_without_a_role_lands_on_their_reviews_and_sees_the_link(client, make_user):
+    directory = person("Nina Named", department="Audit")
+    nina = person_user(make_user, directory)  # no role
+    manager = make_user("manager")
+    campaign_over(2, directory, manager)
+    client.force_login(nina)
+    resp = client.get(reverse("portal:home"))
+    assert resp.status_code == 302 and resp["Location"] == reverse("reviews:queue")
+    html = client.get(reverse("reviews:queue")).content.decode()
+    assert 'href="/reviews/mine"' in html and "2 left to review" in html
+    assert client.get(reverse("reviews:campaigns")).status_code == 403
