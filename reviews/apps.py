@@ -10,4 +10,3 @@ class ReviewsConfig(AppConfig):
         from reviews import portal_hooks
 
         extensions.register_landing(portal_hooks.landing)
-        extensions.register_footer(portal_hooks.footer)

@@ -1,5 +1,6 @@
 """What the reviews app tells the portal's own pages (registered in `ReviewsConfig.ready`): a
-reviewer with nothing else lands on their reviews, and the navigation shows how many wait."""
+reviewer with nothing else lands on their reviews. (The navigation shows "My reviews" to
+everyone signed in, as it shows "Changes": no query on every page to decide it.)"""
 
 from __future__ import annotations
 
@@ -13,10 +14,3 @@ def landing(user) -> str | None:
         return reverse("reviews:queue")
     return None
 
-
-def footer(request) -> dict:
-    """Grants waiting for this person's review (one indexed query), for the navigation."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {}
-    return {"reviews_waiting": selectors.pending_count(user)}
