@@ -13,4 +13,3 @@ def landing(user) -> str | None:
     if selectors.pending_count(user):
         return reverse("reviews:queue")
     return None
-
