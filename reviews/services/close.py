@@ -1,19 +1,23 @@
 """Closing a campaign: what nobody reviewed is kept or revoked as the campaign says, then each
 revoke becomes a removal change request through delegation.changes (its rules, approval policy,
 Graph or Teams PowerShell, and verification against Teams); each item shows that request's
-state as its outcome."""
+state as its outcome. The requests are made by a task (REMOVALS_TASK) once the close commits:
+a campaign may hold thousands of revokes, more than a web request should wait for."""
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from delegation.changes.services.request import ChangeRefused, remove
 from delegation.models import GrantReview
 from portal import audit
+from portal.queue import enqueue
 from reviews.models import Campaign, CampaignItem
 
 CHUNK = 500
+REMOVALS_TASK = "reviews.tasks.request_removals"
 
 
 class AlreadyClosed(Exception):
@@ -21,7 +25,7 @@ class AlreadyClosed(Exception):
 
 
 def close_campaign(*, actor, campaign_id: int, request=None) -> Campaign:
-    """Close it (once: a second close raises AlreadyClosed), then request the removals."""
+    """Close it (once: a second close raises AlreadyClosed), then queue the removals."""
     now = timezone.now()
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
@@ -39,8 +43,27 @@ def close_campaign(*, actor, campaign_id: int, request=None) -> Campaign:
         unreviewed=automatic,
         unreviewed_become=campaign.when_unreviewed,
     )
-    request_removals(campaign, actor, request=request)
+    queue_removals(campaign, actor)
     return campaign
+
+
+def queue_removals(campaign: Campaign, actor) -> None:
+    """Have a worker request the removals, as `actor` (who closed the campaign)."""
+    enqueue(REMOVALS_TASK, campaign.pk, actor.pk if actor is not None else None)
+
+
+def removals_left(campaign: Campaign) -> int:
+    """Revoked items with neither a removal request nor a refusal yet."""
+    return CampaignItem.objects.filter(
+        campaign=campaign, decision="revoke", change_request__isnull=True, refusal=""
+    ).count()
+
+
+def request_removals_by_id(campaign_id: int, actor_id: int | None) -> int:
+    """The task's service: the campaign and its closer by id."""
+    campaign = Campaign.objects.get(pk=campaign_id)
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    return request_removals(campaign, actor)
 
 
 def _decide_the_unreviewed(campaign: Campaign, now) -> int:

@@ -68,7 +68,11 @@ def _departments() -> list[str]:
 @require_capability(CAPABILITY)
 def campaign(request, pk: int):
     found = _campaign(pk)
-    context = {"campaign": found, "progress": selectors.progress(found)}
+    context = {
+        "campaign": found,
+        "progress": selectors.progress(found),
+        "removals_left": close_service.removals_left(found) if found.closed_at else 0,
+    }
     return render(request, "reviews/campaign.html", context)
 
 
@@ -83,6 +87,17 @@ def close(request, pk: int):
     else:
         messages.success(request, "Campaign closed: the revoked grants are being removed.")
     return redirect("reviews:report", pk=found.pk)
+
+
+@require_POST
+@require_capability(CAPABILITY)
+def removals(request, pk: int):
+    """Ask again for the removals a closed campaign still lacks (say a worker was down)."""
+    found = _campaign(pk)
+    if found.status == found.Status.CLOSED:
+        close_service.queue_removals(found, request.user)
+        messages.info(request, "The removals still missing are being requested.")
+    return redirect("reviews:campaign", pk=found.pk)
 
 
 @require_GET

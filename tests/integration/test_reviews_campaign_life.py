@@ -52,7 +52,9 @@ def item_of(campaign, delegator: str, delegate: str) -> CampaignItem:
     )
 
 
-def test_a_campaign_from_start_to_verified_removals(teams, make_user, client, change_tasks):
+def test_a_campaign_from_start_to_verified_removals(
+    teams, make_user, client, change_tasks, tasks_inline, django_capture_on_commit_callbacks
+):
     mona = person_user(make_user, directory("manager"), role="manager")
     hugo = person_user(make_user, directory("helpdesk"), role="helpdesk")
     in_scope = Delegation.objects.filter(delegator__department="Executive Office").count()
@@ -105,8 +107,10 @@ def test_a_campaign_from_start_to_verified_removals(teams, make_user, client, ch
     assert reverse("reviews:queue") in email.body
     assert remind.send_reminders() == 0
 
-    # Close: the unreviewed are revoked; each revoke becomes a removal request.
-    close_campaign(actor=mona, campaign_id=campaign.pk)
+    # Close: the unreviewed are revoked; each revoke becomes a removal request (a task, run
+    # here at commit as a worker would).
+    with django_capture_on_commit_callbacks(execute=True):
+        close_campaign(actor=mona, campaign_id=campaign.pk)
     orphan = items.get(delegate__in_directory=False)
     automatic = items.filter(automatic=True)
     assert automatic.count() == in_scope - 3

@@ -186,3 +186,23 @@ def test_a_reviewer_without_a_role_lands_on_their_reviews_and_sees_the_link(clie
     html = client.get(reverse("reviews:queue")).content.decode()
     assert 'href="/reviews/mine"' in html and "2 left to review" in html
     assert client.get(reverse("reviews:campaigns")).status_code == 403
+
+
+def test_removals_a_closed_campaign_still_lacks_can_be_asked_again(
+    client, reviewer, change_tasks, tasks_inline, django_capture_on_commit_callbacks
+):
+    directory, user = reviewer
+    campaign = campaign_over(2, directory, user)
+    item = CampaignItem.objects.order_by("pk").first()
+    client.force_login(user)
+    client.post(reverse("reviews:decide"), {"single": f"{item.pk}:revoke", "note": "gone"})
+    client.post(reverse("reviews:close", args=[campaign.pk]))  # its task never ran (no commit)
+    page = client.get(reverse("reviews:campaign", args=[campaign.pk])).content.decode()
+    assert "1 revoked grant still waits for a removal request" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("reviews:removals", args=[campaign.pk]))
+    item.refresh_from_db()
+    assert item.change_request.kind == "remove" and item.change_request.review_id == item.review_id
+    assert "gone" in item.change_request.reason
+    page = client.get(reverse("reviews:campaign", args=[campaign.pk])).content.decode()
+    assert "still wait" not in page
