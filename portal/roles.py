@@ -16,6 +16,10 @@ CAPABILITIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "see_incoming_calls": ("See and redirect incoming calls", ("helpdesk", "admin")),
     "view_organisation": ("See organisation dashboards and export", ("manager", "admin")),
     "review_grants": ("Review risky grants", ("manager", "admin")),
+    "run_review_campaigns": (
+        "Start, follow and close review campaigns; read their reports",
+        ("manager", "admin"),
+    ),
     "manage_delegations": (
         "Add, change and remove anyone's delegates; import them from CSV",
         ("helpdesk", "admin"),

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "portal",
     "delegation",
     "delegation.changes",
+    "reviews",
     "calls",
     "api",
     "alerts",

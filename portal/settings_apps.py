@@ -47,6 +47,9 @@ DELEGATION_BATCH_STALE_SECONDS = _setting("DELEGATION_BATCH_STALE_SECONDS", env.
 # --- Risk rules and reviews (delegation/risk, reviews/); each is explained in .env.example -----
 REVIEW_INACTIVE_DAYS = _setting("REVIEW_INACTIVE_DAYS", env.int, 90)
 REVIEW_NEAR_LIMIT = _setting("REVIEW_NEAR_LIMIT", env.int, 23)
+REVIEW_REMIND_DAYS = _setting("REVIEW_REMIND_DAYS", env.int, 3)
+REVIEW_REMIND_HOURS = _setting("REVIEW_REMIND_HOURS", env.int, 6)
+REVIEW_PORTAL_URL = env.str("REVIEW_PORTAL_URL", default="")
 
 # --- Alerts after each sync (alerts/); each is explained in .env.example ----------------------
 # Email through Django's email framework: console in the demo, SMTP in production (EMAIL_URL,
@@ -118,5 +121,10 @@ APP_BEAT_SCHEDULE = {
     "alerts-deliveries-due": {
         "task": "alerts.tasks.deliveries_due",
         "schedule": float(ALERT_DELIVERY_SCHEDULE_SECONDS),
+    },
+    # Review campaigns due soon: one reminder a day to each reviewer with grants left.
+    "reviews-reminders": {
+        "task": "reviews.tasks.send_reminders",
+        "schedule": REVIEW_REMIND_HOURS * 3600.0,
     },
 }

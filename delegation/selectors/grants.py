@@ -10,8 +10,8 @@ from typing import NamedTuple
 from django.db.models import F, Q, QuerySet, Subquery
 
 from delegation.models import Delegation, DirectoryUser, GrantReview
-from delegation.risk.queries import rule_q
-from delegation.risk.rules import RULES
+from delegation.risk.queries import findings_for_grants, rule_q
+from delegation.risk.rules import RULES, Finding
 from delegation.selectors.people import prefix_q
 from portal import allowed_actions
 from portal.roles import user_has_capability
@@ -136,6 +136,7 @@ def grants_for_user(user) -> QuerySet[Delegation]:
 class ReviewRow(NamedTuple):
     grant: Delegation
     latest: GrantReview | None  # the latest decision on this delegator and delegate, if any
+    findings: list[Finding]  # what each risk rule says of it
 
 
 @dataclass
@@ -148,16 +149,20 @@ class ReviewPage:
 
 def review_page(user, risk: str | None, after: int | None = None) -> ReviewPage:
     """One page of the grants with `risk` that `user` may review, in id order after the grant
-    id `after` (keyset paging: fast at any depth), each with its latest review, and the recent
-    decisions: 3 queries."""
+    id `after` (keyset paging: fast at any depth), each with its latest review and what the
+    rules say of it, and the recent decisions: a fixed number of queries."""
     risk = risk if risk in RISKS else DEFAULT_RISK
     grants = list(
         grants_for_user(user).filter(rule_q(risk), id__gt=after or 0).order_by("id")[:PAGE_SIZE]
     )
     latest = latest_reviews([(g.delegator_id, g.delegate_id) for g in grants])
+    findings = findings_for_grants(grants) if grants else {}
     return ReviewPage(
         risk=risk,
-        rows=[ReviewRow(g, latest.get((g.delegator_id, g.delegate_id))) for g in grants],
+        rows=[
+            ReviewRow(g, latest.get((g.delegator_id, g.delegate_id)), findings[g.pk])
+            for g in grants
+        ],
         next_after=grants[-1].id if len(grants) == PAGE_SIZE else None,
         recent=recent_reviews() if user_has_capability(user, "review_grants") else [],
     )

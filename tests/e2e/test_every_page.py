@@ -5,11 +5,14 @@ axe-core violation at desktop width or at 390 px, and nothing scrolls sideways a
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from reviews.services.start import start_campaign
 from tests.support.factories import grant, person
 from tests.support.pagecheck import DESKTOP, PHONE, page_problems
 
@@ -42,7 +45,17 @@ def a_tenant(me):
     running = SyncRun.objects.create(
         trigger="manual", status="running", started_at=timezone.now(), progress_total=500
     )
-    return {"boss": boss, "running": running}
+    campaign = start_campaign(
+        actor=me,
+        name="Year-end review",
+        scope="all",
+        scope_value="",
+        reviewers="named",
+        named=[helper],
+        due_on=timezone.localdate() + timedelta(days=7),
+        when_unreviewed="keep",
+    )
+    return {"boss": boss, "running": running, "campaign": campaign}
 
 
 def an_alert_digest(name: str) -> None:
@@ -84,6 +97,10 @@ PAGES = {
         "/organisation/?department=Legal",
         "/organisation/reviews",
         "/alerts/",
+        "/reviews/mine",
+        "/reviews/mine?status=all&risk=manage_outside",
+        "/reviews/campaigns/",
+        "/reviews/campaigns/new",
     ],
     "admin": [
         "/",
@@ -121,6 +138,8 @@ def test_every_page_passes_axe_core_and_fits_390_pixels(
     pages += [f"/sync/{made['running'].pk}/", f"/sync/{made['running'].pk - 1}/"] * (
         role == "admin"
     )
+    campaign = f"/reviews/campaigns/{made['campaign'].pk}/"
+    pages += [campaign, f"{campaign}report"] * (role == "manager")
     tab = context.new_page()
     problems = []
     try:
@@ -152,8 +171,8 @@ def test_the_review_note_field_is_usable_on_a_phone(
     context = signed_in_context(browser, live_server, me, PHONE)
     try:
         tab = context.new_page()
-        tab.goto("/organisation/reviews")
-        note = tab.get_by_label("Note on this decision").first
+        tab.goto("/reviews/mine")  # decisions moved from the risky-grants page to campaigns
+        note = tab.get_by_label("Note (one for every decision you make here)")
         assert note.bounding_box()["width"] >= 300  # was about 10 px
     finally:
         context.close()

@@ -17,10 +17,9 @@ from delegation.changes.models import ChangeRequest
 from delegation.changes.services import batch as batches
 from delegation.changes.services import due, script, verify
 from delegation.changes.services.apply import apply_change
-from delegation.changes.services.request import request_change
+from delegation.changes.services.request import remove, request_change
 from delegation.changes.snapshots import snapshot
-from delegation.models import Delegation, DelegationChange
-from delegation.reviews import record_review
+from delegation.models import Delegation, DelegationChange, GrantReview
 from delegation.sync.service import sync_now
 from portal.models import User
 from tests.support.changes import CALLS, key
@@ -191,8 +190,19 @@ def test_two_changes_to_one_delegator_at_once_are_applied_one_after_the_other(
 # --- a review's revoke ----------------------------------------------------------------------------
 def test_a_revoke_decision_is_removed_through_graph_and_verified(teams, make_user, change_tasks):
     grant = cached(teams, "boss", "assistant")
-    review = record_review(grant=grant, decision="revoke", reviewer=make_user("manager"))
-    change = applied(review.change_request)
+    manager = make_user("manager")
+    review = GrantReview.objects.create(
+        delegator=grant.delegator, delegate=grant.delegate, decision="revoke", reviewer=manager
+    )
+    change = applied(
+        remove(
+            actor=manager,
+            delegator_id=teams.id("boss"),
+            delegate_id=teams.id("assistant"),
+            idempotency_key=key(),
+            review=review,
+        )
+    )
     assert (change.kind, change.status, change.method) == ("remove", states.VERIFIED, "graph")
     assert change.review_id == review.pk
     assert teams.grant("boss", "assistant") is None and cached(teams, "boss", "assistant") is None
