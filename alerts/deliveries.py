@@ -93,7 +93,7 @@ def content(delivery: Delivery) -> dict:
         "facts": facts,
         "rows": rows,
         "more": max(0, total - len(rows)),
-        "link": f"{settings.ALERT_PORTAL_URL}/alerts/#digest-{digest.pk}",
+        "link": f"{settings.PORTAL_URL}/alerts/#digest-{digest.pk}",
     }
 
 

@@ -44,12 +44,15 @@ DELEGATION_CSV_MAX_BYTES = _setting("DELEGATION_CSV_MAX_BYTES", env.int, 5 * 102
 DELEGATION_CSV_MAX_ROWS = _setting("DELEGATION_CSV_MAX_ROWS", env.int, 5000)
 DELEGATION_BATCH_STALE_SECONDS = _setting("DELEGATION_BATCH_STALE_SECONDS", env.int, 900)
 
+# The portal's address as people reach it, for the links in emails and Teams cards (reminders,
+# alert digests); not the calls' callback address, which Microsoft reaches.
+PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000").rstrip("/")
+
 # --- Risk rules and reviews (delegation/risk, reviews/); each is explained in .env.example -----
 REVIEW_INACTIVE_DAYS = _setting("REVIEW_INACTIVE_DAYS", env.int, 90)
 REVIEW_NEAR_LIMIT = _setting("REVIEW_NEAR_LIMIT", env.int, 23)
 REVIEW_REMIND_DAYS = _setting("REVIEW_REMIND_DAYS", env.int, 3)
 REVIEW_REMIND_HOURS = _setting("REVIEW_REMIND_HOURS", env.int, 6)
-REVIEW_PORTAL_URL = env.str("REVIEW_PORTAL_URL", default="")
 
 # --- Alerts after each sync (alerts/); each is explained in .env.example ----------------------
 # Email through Django's email framework: console in the demo, SMTP in production (EMAIL_URL,
@@ -73,7 +76,6 @@ ALERT_DELIVERY_MAX_ATTEMPTS = _setting("ALERT_DELIVERY_MAX_ATTEMPTS", env.int, 8
 ALERT_DELIVERY_RETRY_SECONDS = _setting("ALERT_DELIVERY_RETRY_SECONDS", env.int, 30)
 ALERT_DELIVERY_SCHEDULE_SECONDS = _setting("ALERT_DELIVERY_SCHEDULE_SECONDS", env.int, 30)
 ALERT_MAX_ROWS = _setting("ALERT_MAX_ROWS", env.int, 50)  # rows in an email; the card shows 15
-ALERT_PORTAL_URL = env.str("ALERT_PORTAL_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Calls ---------------------------------------------------------------------------------
 # Public https base URL where Graph posts call notifications (our /calls/callback).

@@ -47,7 +47,7 @@ def _remind(campaign: Campaign) -> int:
     )
     counts = dict(waiting)
     people = DirectoryUser.objects.filter(pk__in=list(counts)).only("display_name", "mail", "upn")
-    link = settings.REVIEW_PORTAL_URL.rstrip("/") + reverse("reviews:queue")
+    link = settings.PORTAL_URL + reverse("reviews:queue")
     sent = 0
     for person in people:
         address = person.mail or person.upn

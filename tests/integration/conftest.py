@@ -105,5 +105,5 @@ def alert_channels(settings, smtp_inbox, teams_webhook, tasks_inline):
     """Alerts sent by email through the SMTP server and to the webhook, tasks run at commit."""
     settings.ALERT_EMAIL_TO = ["security@contoso.test", "it@contoso.test"]
     settings.ALERT_TEAMS_WEBHOOK_URLS = [teams_webhook.url]
-    settings.ALERT_PORTAL_URL = "https://portal.contoso.test"
+    settings.PORTAL_URL = "https://portal.contoso.test"
     return {"inbox": smtp_inbox, "webhook": teams_webhook}
