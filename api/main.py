@@ -11,7 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from api import problems, strict
 from api.auth import EntraBearer
-from api.endpoints import calls, changes, directory, sync
+from api.endpoints import calls, changes, directory, reviews, sync
 
 logger = logging.getLogger(__name__)
 DESCRIPTION = (
@@ -48,6 +48,7 @@ api.add_router("", directory.router)
 api.add_router("", sync.router)
 api.add_router("", changes.router)
 api.add_router("", calls.router)
+api.add_router("", reviews.router)
 
 
 @api.exception_handler(problems.ApiProblem)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from ninja import Field, Schema
 from pydantic import create_model
@@ -198,3 +198,40 @@ def call_action_out(action, call) -> dict:
         "finished_at": action.finished_at,
         "call": call_out(call),
     }
+
+
+class Campaign(Schema):
+    id: int
+    name: str
+    scope: str  # all, department or risk
+    scope_value: str  # the department or the risk rule's id
+    reviewers: str  # manager (the delegator's) or named
+    due_on: date
+    when_unreviewed: str  # keep or revoke, when the campaign closes
+    status: str  # open or closed
+    started_at: datetime
+    closed_at: datetime | None
+    items_total: int
+    decided: int  # items with a decision, by a reviewer or at closing
+
+
+class ReviewerProgress(Schema):
+    reviewer: PersonRef | None  # None: the items nobody could be assigned
+    assigned: int
+    kept: int
+    revoked: int
+
+
+class CampaignDetail(Campaign):
+    reviewers_progress: list[ReviewerProgress]
+
+
+def campaign_of(c, decided: int) -> dict:
+    fields = ("id", "name", "scope", "scope_value", "reviewers", "due_on", "when_unreviewed")
+    more = ("status", "started_at", "closed_at", "items_total")
+    return {**{f: getattr(c, f) for f in (*fields, *more)}, "decided": decided}
+
+
+def reviewer_progress(p) -> dict:
+    who = person_ref(p.reviewer) if p.reviewer else None
+    return {"reviewer": who, "assigned": p.total, "kept": p.kept, "revoked": p.revoked}

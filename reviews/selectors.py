@@ -145,6 +145,26 @@ def campaigns() -> list[Campaign]:
     )
 
 
+CAMPAIGNS_PAGE_SIZE = 25
+
+
+def campaigns_page(before_id: int | None = None) -> tuple[list[Campaign], int | None]:
+    """Newest campaigns first with their decided count, keyset-paged on id (the API's list);
+    returns the page and the id to continue before (None on the last page)."""
+    qs = Campaign.objects.annotate(decided=Count("items", filter=~Q(items__decision="")))
+    if before_id:
+        qs = qs.filter(id__lt=before_id)
+    rows = list(qs.order_by("-id")[: CAMPAIGNS_PAGE_SIZE + 1])
+    more = len(rows) > CAMPAIGNS_PAGE_SIZE
+    rows = rows[:CAMPAIGNS_PAGE_SIZE]
+    return rows, rows[-1].id if more else None
+
+
+def decided_count(campaign: Campaign) -> int:
+    """Items with a decision, a reviewer's or the one closing made."""
+    return CampaignItem.objects.filter(campaign=campaign).exclude(decision="").count()
+
+
 def campaign(pk: int) -> Campaign | None:
     return Campaign.objects.select_related("started_by", "closed_by").filter(pk=pk).first()
 

@@ -33,5 +33,7 @@ EXPECTED = [
     ("api:get_call", {"call_id": 1}, "get", _NO_SESSION),
     ("api:transfer_call", {"call_id": 1}, "post", _NO_SESSION),
     ("api:end_call", {"call_id": 1}, "post", _NO_SESSION),
+    ("api:list_review_campaigns", {}, "get", _NO_SESSION),
+    ("api:get_review_campaign", {"campaign_id": 1}, "get", _NO_SESSION),
     ("api:not_found", {"rest": "no/such/thing"}, "get", _NO_ROOT),
 ]

@@ -6,11 +6,14 @@ pages do; writes the services refuse answer 403."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import jwt
 import pytest
 
 from calls.models import Call
 from portal.models import User
+from reviews.services.start import start_campaign
 from tests.support.api import bearer, client_credentials_token, idempotency_key, person_token
 from tests.support.changes import CALLS, made
 from tests.support.factories import load_demo_directory, make_user
@@ -24,6 +27,7 @@ CALLERS = ("app", *APP_ROLES, "person", "helpdesk", "manager", "admin")
 PEOPLE = (403, 200, 200, 403, 403, 200, 200, 200)
 ALL = (200,) * 8
 ACT_ON_CALL = (403, 403, 403, 202, 404, 202, 404, 202)
+CAMPAIGNS = (403, 200, 200, 403, 403, 403, 200, 200)
 EXPECTED = {
     ("get", "/api/people"): PEOPLE,
     ("get", "/api/people/{object_id}"): PEOPLE,
@@ -41,6 +45,8 @@ EXPECTED = {
     ("get", "/api/calls/{call_id}"): (404, 404, 404, 200, 404, 200, 404, 200),
     ("post", "/api/calls/{call_id}/transfer"): ACT_ON_CALL,
     ("post", "/api/calls/{call_id}/end"): ACT_ON_CALL,
+    ("get", "/api/review-campaigns"): CAMPAIGNS,
+    ("get", "/api/review-campaigns/{campaign_id}"): CAMPAIGNS,
 }
 
 
@@ -95,9 +101,20 @@ def world(graph_settings, settings, truth) -> dict:
         state="established",
         state_rank=20,
     )
+    campaign = start_campaign(
+        actor=make_user("manager"),
+        name="Year-end review",
+        scope="all",
+        scope_value="",
+        reviewers="manager",
+        named=[],
+        due_on=date.today() + timedelta(days=7),
+        when_unreviewed="keep",
+    )
     return {
         "people": people,
         "params": {
+            "campaign_id": campaign.pk,
             "object_id": people["boss"].object_id,
             "request_id": waiting.pk,
             "call_id": call.pk,
