@@ -5,16 +5,13 @@ axe-core violation at desktop width or at 390 px, and nothing scrolls sideways a
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
-from reviews.services.start import start_campaign
+from tests.support.browser import signed_in_context
 from tests.support.factories import grant, person
 from tests.support.pagecheck import DESKTOP, PHONE, page_problems
+from tests.support.reviews import campaign as a_campaign
 
 pytestmark = pytest.mark.e2e
 
@@ -45,16 +42,7 @@ def a_tenant(me):
     running = SyncRun.objects.create(
         trigger="manual", status="running", started_at=timezone.now(), progress_total=500
     )
-    campaign = start_campaign(
-        actor=me,
-        name="Year-end review",
-        scope="all",
-        scope_value="",
-        reviewers="named",
-        named=[helper],
-        due_on=timezone.localdate() + timedelta(days=7),
-        when_unreviewed="keep",
-    )
+    campaign = a_campaign(me, named=[helper])
     return {"boss": boss, "running": running, "campaign": campaign}
 
 
@@ -114,24 +102,13 @@ PAGES = {
 }
 
 
-def signed_in_context(browser, live_server, user, viewport):
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(base_url=live_server.url, viewport=viewport)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
-    )
-    return context
-
-
 @pytest.mark.parametrize("role", list(PAGES))
 def test_every_page_passes_axe_core_and_fits_390_pixels(
     role, browser, live_server, transactional_db, make_user
 ):
     me = make_user(None if role == "none" else role)
     made = a_tenant(me)
-    context = signed_in_context(browser, live_server, me, DESKTOP)
+    context = signed_in_context(browser, live_server.url, me, viewport=DESKTOP, timeout_ms=30_000)
     pages = PAGES[role] + (
         [f"/people/{made['boss'].object_id}/"] if role in ("helpdesk", "admin") else []
     )
@@ -153,7 +130,7 @@ def test_every_page_passes_axe_core_and_fits_390_pixels(
 
 
 def test_the_sign_in_page_passes_axe_core_and_fits_390_pixels(browser, live_server, db):
-    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
+    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP, timeout_ms=30_000)
     tab = context.new_page()
     try:
         tab.goto("/auth/login")
@@ -168,7 +145,7 @@ def test_the_review_note_field_is_usable_on_a_phone(
 ):
     me = make_user("manager")
     a_tenant(me)
-    context = signed_in_context(browser, live_server, me, PHONE)
+    context = signed_in_context(browser, live_server.url, me, viewport=PHONE, timeout_ms=30_000)
     try:
         tab = context.new_page()
         tab.goto("/reviews/mine")  # decisions moved from the risky-grants page to campaigns

@@ -3,20 +3,17 @@ note; a decision swaps its row in place, so the page does not jump and focus sta
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from delegation.models import Delegation
 from reviews.models import CampaignItem
-from reviews.services.start import start_campaign
+from tests.support.browser import signed_in_context
 from tests.support.changes import person_user
 from tests.support.factories import person
 from tests.support.pagecheck import VisitLog, problems_of_visited
+from tests.support.reviews import campaign as a_campaign
 
 pytestmark = pytest.mark.e2e
 
@@ -40,24 +37,8 @@ def reviewer_tab(browser, live_server, transactional_db, make_user):
         )
         for i in range(53)
     )
-    start_campaign(
-        actor=user,
-        name="Year-end review",
-        scope="all",
-        scope_value="",
-        reviewers="named",
-        named=[directory],
-        due_on=timezone.localdate() + timedelta(days=5),
-        when_unreviewed="keep",
-    )
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(15_000)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
-    )
+    a_campaign(user, named=[directory], due_in_days=5)
+    context = signed_in_context(browser, live_server.url, user)
     tab = context.new_page()
     tab.errors = []
     tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))

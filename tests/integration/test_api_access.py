@@ -6,18 +6,16 @@ pages do; writes the services refuse answer 403."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import jwt
 import pytest
 
 from calls.models import Call
 from portal.models import User
-from reviews.services.start import start_campaign
 from tests.support.api import bearer, client_credentials_token, idempotency_key, person_token
 from tests.support.changes import CALLS, made
 from tests.support.factories import load_demo_directory, make_user
 from tests.support.graphsim import GraphSim
+from tests.support.reviews import campaign
 
 pytestmark = pytest.mark.django_db
 APP_ROLES = ("Delegation.Read.All", "Delegation.ReadWrite.All", "Calls.Initiate")
@@ -101,20 +99,11 @@ def world(graph_settings, settings, truth) -> dict:
         state="established",
         state_rank=20,
     )
-    campaign = start_campaign(
-        actor=make_user("manager"),
-        name="Year-end review",
-        scope="all",
-        scope_value="",
-        reviewers="manager",
-        named=[],
-        due_on=date.today() + timedelta(days=7),
-        when_unreviewed="keep",
-    )
+    a_campaign = campaign(make_user("manager"))
     return {
         "people": people,
         "params": {
-            "campaign_id": campaign.pk,
+            "campaign_id": a_campaign.pk,
             "object_id": people["boss"].object_id,
             "request_id": waiting.pk,
             "call_id": call.pk,

@@ -4,12 +4,9 @@ removals applied through Graph and verified, and a sync that finds Teams as the 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
 
 from delegation.changes import states
 from delegation.changes.models import ChangeRequest
@@ -21,9 +18,9 @@ from reviews import rules
 from reviews.models import Campaign, CampaignItem
 from reviews.services import decide, remind
 from reviews.services.close import close_campaign
-from reviews.services.start import start_campaign
 from tests.support.changes import Teams, connect_sync_account, person_user
 from tests.support.processes import need
+from tests.support.reviews import campaign as a_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -60,14 +57,13 @@ def test_a_campaign_from_start_to_verified_removals(
     in_scope = Delegation.objects.filter(delegator__department="Executive Office").count()
 
     # Start: the Executive Office's grants, all to Mona; what nobody reviews is revoked.
-    campaign = start_campaign(
-        actor=mona,
+    campaign = a_campaign(
+        mona,
+        named=[directory("manager")],
+        due_in_days=2,
         name="Executive Office, Q4",
         scope="department",
         scope_value="Executive Office",
-        reviewers="named",
-        named=[directory("manager")],
-        due_on=timezone.localdate() + timedelta(days=2),
         when_unreviewed="revoke",
     )
     items = CampaignItem.objects.filter(campaign=campaign)
@@ -154,16 +150,7 @@ def test_a_campaign_from_start_to_verified_removals(
 def test_nobody_decides_on_a_grant_they_hold_or_gave_even_if_assigned(teams, make_user):
     mona_dir = directory("manager")
     mona = person_user(make_user, mona_dir, role="manager")
-    campaign = start_campaign(
-        actor=mona,
-        name="Everything",
-        scope="all",
-        scope_value="",
-        reviewers="named",
-        named=[mona_dir],
-        due_on=timezone.localdate(),
-        when_unreviewed="keep",
-    )
+    campaign = a_campaign(mona, named=[mona_dir], due_in_days=0, name="Everything")
     hers = CampaignItem.objects.get(
         campaign=campaign, delegator=mona_dir, delegate=directory("helpdesk")
     )

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from delegation.models import Delegation
 from reviews.models import Campaign, CampaignItem
-from reviews.services.start import start_campaign
 from tests.support.changes import person_user
 from tests.support.factories import grant, person
+from tests.support.reviews import campaign as a_campaign
 
 pytestmark = pytest.mark.django_db
 HOSTILE = '<script>alert("x")</script>'
@@ -41,16 +41,7 @@ def campaign_over(n: int, reviewer_dir, actor, **kwargs) -> Campaign:
         )
         for i, p in enumerate(people)
     )
-    return start_campaign(
-        actor=actor,
-        name=kwargs.pop("name", f"Campaign of {n}"),
-        scope="all",
-        scope_value="",
-        reviewers="named",
-        named=[reviewer_dir],
-        due_on=timezone.localdate() + timedelta(days=7),
-        when_unreviewed="keep",
-    )
+    return a_campaign(actor, named=[reviewer_dir], name=kwargs.pop("name", f"Campaign of {n}"))
 
 
 def queries_for_queue_page(client) -> int:
