@@ -130,7 +130,7 @@ def test_every_page_passes_axe_core_and_fits_390_pixels(
 
 
 def test_the_sign_in_page_passes_axe_core_and_fits_390_pixels(browser, live_server, db):
-    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP, timeout_ms=30_000)
+    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
     tab = context.new_page()
     try:
         tab.goto("/auth/login")
