@@ -3,10 +3,12 @@ load on a trivial view of the same server (the framework's floor on this machine
 
     .venv/bin/python bench/web.py [--sessions 20] [--seconds 30] [--users 500]
 
-Starts graphsim and the web process the way `make run` does (scripts/dev.py: the web line of
-Procfile.demo, DEBUG off, gunicorn, whitenoise), in a run folder of its own on free ports of
-127.0.0.1; fills the directory cache with one real sync (app-only); signs `--sessions` people in
-through graphsim's sign-in (helpdesk, manager, admin, assistant in turn) and places a few calls.
+Starts graphsim, the web process and a Celery worker the way `make run` does (scripts/dev.py:
+the web and worker lines of Procfile.demo, DEBUG off, gunicorn, whitenoise, the filesystem
+broker in the run folder), in a run folder of its own on free ports of 127.0.0.1; fills the
+directory cache with one real sync (app-only); signs `--sessions` people in through graphsim's
+sign-in (helpdesk, manager, admin, assistant in turn) and places a few calls (the worker places
+them with Graph; the bench waits until graphsim has them, so the callbacks name real call ids).
 Then two rounds of `--seconds`, each session a closed loop (its next request when the last one
 answered), every request to 127.0.0.1 only:
 1. the mix, each session in turn through its role's pages: dashboards (my delegations, the
@@ -68,8 +70,9 @@ def free_port() -> int:
 
 
 # --- The server, as `make run` starts it -----------------------------------------------------
-def start_portal(run_dir: Path, info: dict, port: int, develop: bool) -> subprocess.Popen:
-    """A synced cache, then the web process of `make run` (or `make run-dev`), answering."""
+def start_portal(run_dir: Path, info: dict, port: int, develop: bool) -> list[subprocess.Popen]:
+    """A synced cache, then the web and worker processes of `make run` (or `make run-dev`), the
+    web one answering."""
     values = dev.portal_env(info, run_dir, port, develop=develop)
     values |= {
         "SYNC_USE_APP_ONLY": "true",  # the cache filled by one sync, without connecting an account
@@ -88,15 +91,21 @@ def start_portal(run_dir: Path, info: dict, port: int, develop: bool) -> subproc
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    web = subprocess.Popen(
-        dev.web_command(dev.DEV_PROCFILE if develop else dev.DEMO_PROCFILE),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_until_up(f"http://{HOST}:{port}", web)
-    return web
+    procfile = dev.DEV_PROCFILE if develop else dev.DEMO_PROCFILE
+    started = []
+    for process in ("worker", "web"):
+        with open(run_dir / f"{process}.log", "wb") as log:  # the worker's, to say why if it fails
+            started.append(
+                subprocess.Popen(
+                    dev.process_command(procfile, process),
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL if process == "web" else log,
+                    stderr=subprocess.DEVNULL if process == "web" else subprocess.STDOUT,
+                )
+            )
+    wait_until_up(f"http://{HOST}:{port}", started[-1])
+    return started
 
 
 def sim_hooks(info: dict, hook: str, body: dict) -> dict:
@@ -155,6 +164,20 @@ def place_calls(base: str, helpdesk: requests.Session, truth: dict) -> list[int]
         assert resp.status_code == 302, (resp.status_code, resp.text[:300])
         calls.append(int(resp.headers["Location"].rstrip("/").rsplit("/", 1)[1]))
     return calls
+
+
+def placed_calls(info: dict, run_dir: Path, count: int, worker: subprocess.Popen) -> list[str]:
+    """Graph's ids of the calls the worker has placed, once graphsim has all `count` of them."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            break
+        placed = requests.get(f"{info['sim']}/calls", verify=info["ca"], timeout=30).json()
+        if len(placed["value"]) >= count:
+            return [call["id"] for call in placed["value"]]
+        time.sleep(0.2)
+    log = (run_dir / "worker.log").read_text(errors="replace")[-2000:]
+    raise SystemExit(f"the worker did not place the {count} calls within 60 s\n{log}")
 
 
 def callback_token(info: dict, run_dir: Path) -> str:
@@ -342,16 +365,15 @@ def main() -> int:
     port = free_port()
     os.environ["GRAPHSIM_USERS"] = str(args.users)
     sim, info = launcher.start(*dev.graphsim_args(run_dir, port))
-    web = None
+    processes = []
     try:
-        web = start_portal(run_dir, info, port, args.dev)
+        processes = start_portal(run_dir, info, port, args.dev)
         base = f"http://{HOST}:{port}"
         truth = requests.get(f"{info['sim']}/truth", verify=info["ca"], timeout=60).json()
         roles = [ROLES[i % len(ROLES)] for i in range(args.sessions)]
         sessions = [sign_in(base, info, f"{role}@contoso.test") for role in roles]
         calls = place_calls(base, sessions[0], truth)
-        placed = requests.get(f"{info['sim']}/calls", verify=info["ca"], timeout=30).json()
-        graph_ids = [call["id"] for call in placed["value"]]
+        graph_ids = placed_calls(info, run_dir, len(calls), processes[0])
         callbacks = Callbacks(base, callback_token(info, run_dir), graph_ids)
         plan = [pages_for(role, calls) for role in roles]
         mix = run_round(base, sessions, plan, args.seconds, callbacks)
@@ -359,12 +381,14 @@ def main() -> int:
         floor = run_round(base, sessions, floor_plan, args.seconds, callbacks)
         return report(mix, floor, args.seconds, args.sessions, args.dev)
     finally:
-        if web is not None and web.poll() is None:
-            web.terminate()
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
             try:
-                web.wait(timeout=20)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                web.kill()
+                process.kill()
         launcher.stop(sim)
         shutil.rmtree(run_dir, ignore_errors=True)
 
