@@ -65,16 +65,10 @@ def parse_args(argv=None):
 def configure_django(info: dict, work: Path) -> None:
     os.environ.update(
         {
+            **launcher.portal_env(info),
             "DEBUG": "true",
             "DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}",
             "PORTAL_RUN_DIR": str(work / "run"),
-            "MS_TENANT_ID": info["tenant"],
-            "MS_CLIENT_ID": info["client_id"],
-            "MS_CLIENT_SECRET": info["client_secret"],
-            "MS_AUTHORITY": info["authority"],
-            "MS_INSTANCE_DISCOVERY": "false",
-            "GRAPH_BASE_URL": info["graph"],
-            "GRAPH_CA_BUNDLE": info["ca"],
             "SYNC_USE_APP_ONLY": "true",
             "DELEGATION_CHANGE_RETRY_SECONDS": "0",
             "LOG_LEVEL": "ERROR",
