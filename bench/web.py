@@ -17,9 +17,10 @@ answered), every request to 127.0.0.1 only:
 2. the floor: GET /livez with the same session cookies (every middleware, no page).
 Prints requests/s, p50/p95/p99 and errors per page and overall, and the ratios of the two
 rounds. A GET whose kept-alive connection the server closed as it left is sent again once, as a
-browser does, and counted on a `retried` line (never hidden). The last line: `web rps=R
-p95_ms=P errors=E floor_rps=F floor_p95_ms=G rps_ratio=F/R p95_ratio=P/G worst_page=NAME
-worst_p50_ratio=X`.
+browser does, and counted on a `retried` line (never hidden). The `cpu` lines give the web
+processes' CPU time a request in each round (what the closed loop's latency comes down to on a
+busy machine). The last line: `web rps=R p95_ms=P errors=E floor_rps=F floor_p95_ms=G
+rps_ratio=F/R p95_ratio=P/G worst_page=NAME worst_p50_ratio=X`.
 """
 
 from __future__ import annotations
@@ -237,6 +238,7 @@ class Recorder:
         self.errors: dict[str, int] = {}
         self.error_kinds: dict[tuple[str, str], int] = {}  # (page, status or exception)
         self.retried: dict[tuple[str, str], int] = {}  # (page, why): GETs sent twice
+        self.cpu_s = 0.0  # the web processes' CPU time during the round
 
     def add(self, name: str, ms: float, error: str = "", retried: str = "") -> None:
         with self.lock:
@@ -294,8 +296,8 @@ def run_round(base, sessions, plan, seconds, callbacks) -> Recorder:
                 else:
                     resp = browser.get(f"{base}{path}", allow_redirects=False, timeout=60)
                     status, expected = resp.status_code, 200
-                if resp.raw.retries and resp.raw.retries.history:
-                    retried = repr(resp.raw.retries.history[-1].error)[-90:]
+                    if resp.raw.retries and resp.raw.retries.history:
+                        retried = str(resp.raw.retries.history[-1].error)[:90]
                 error = "" if status == expected else str(status)
             except requests.RequestException as exc:
                 error = f"{type(exc).__name__} ({str(exc)[-90:]})"
@@ -313,6 +315,22 @@ def run_round(base, sessions, plan, seconds, callbacks) -> Recorder:
 
 
 # --- Figures ------------------------------------------------------------------------------------
+def cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of a process and its children alive now (Linux /proc; 0 elsewhere):
+    the web process and its gunicorn workers."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if root in (pid, ppid):
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def quantile(values: list[float], q: float) -> float:
     if len(values) == 1:
         return values[0]
@@ -361,6 +379,11 @@ def report(mix: Recorder, floor: Recorder, seconds: float, sessions: int, develo
             f"{label:14} {row['n']:6d} {row['rps']:7.1f} {row['p50']:8.1f} {row['p95']:8.1f} "
             f"{row['p99']:8.1f} {errs:6d}"
         )
+    for label, recorder, row in (("mix", mix, total), ("floor", floor, floor_all)):
+        print(
+            f"cpu ({label}): the web processes used {recorder.cpu_s:.1f} s of CPU in "
+            f"{seconds:.0f} s, {recorder.cpu_s * 1000 / max(row['n'], 1):.1f} ms a request"
+        )
     for (name, kind), count in sorted(mix.error_kinds.items()):
         print(f"error: {name} answered {kind} {count} times")
     for label, recorder in (("mix", mix), ("floor", floor)):
@@ -393,9 +416,13 @@ def main() -> int:
         graph_ids = placed_calls(info, run_dir, len(calls), processes[0])
         callbacks = Callbacks(base, callback_token(info, run_dir), graph_ids)
         plan = [pages_for(role, calls) for role in roles]
+        web = processes[-1].pid
+        before = cpu_seconds(web)
         mix = run_round(base, sessions, plan, args.seconds, callbacks)
         floor_plan = [[("livez", "/livez")]] * len(sessions)
+        between = cpu_seconds(web)
         floor = run_round(base, sessions, floor_plan, args.seconds, callbacks)
+        mix.cpu_s, floor.cpu_s = between - before, cpu_seconds(web) - between
         return report(mix, floor, args.seconds, args.sessions, args.dev)
     finally:
         for process in processes:
