@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(PY) bench/sync.py --users 1000
 	$(PY) bench/pages.py
 	$(PY) bench/web.py
+	$(PY) bench/campaigns.py
 
 clean:
 	rm -rf .run staticfiles .pytest_cache

@@ -12,7 +12,7 @@ from portal.models import User
 from portal.permissions import sync_role_groups
 from portal.roles import CAPABILITIES
 
-READ = ("view_people", "view_organisation", "view_sync")
+READ = ("view_people", "view_organisation", "view_sync", "run_review_campaigns")
 # App role (defined by our app registration) -> the portal capabilities it gives an application.
 APP_ROLE_CAPABILITIES: dict[str, tuple[str, ...]] = {
     "Delegation.Read.All": READ,

@@ -9,9 +9,9 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from api import problems
+from api import problems, strict
 from api.auth import EntraBearer
-from api.endpoints import changes, directory, sync
+from api.endpoints import calls, changes, directory, reviews, sync
 
 logger = logging.getLogger(__name__)
 DESCRIPTION = (
@@ -43,9 +43,12 @@ api = PortalApi(
     openapi_url="/schema",
     docs_url=None,
 )
+api.add_decorator(strict.refuse_unknown_query, mode="view")
 api.add_router("", directory.router)
 api.add_router("", sync.router)
 api.add_router("", changes.router)
+api.add_router("", calls.router)
+api.add_router("", reviews.router)
 
 
 @api.exception_handler(problems.ApiProblem)

@@ -178,7 +178,7 @@ def pages(ids: dict) -> list[tuple[str, str]]:
             "organisation_filtered",
             reverse("delegation:organisation") + "?department=Department+07&action=make_calls",
         ),
-        ("reviews", reverse("delegation:reviews") + "?risk=manage_settings"),
+        ("reviews", reverse("delegation:reviews") + "?risk=manage_outside"),
         ("sync_list", reverse("delegation:sync_list")),
         ("sync_detail", reverse("delegation:sync_detail", args=[ids["run"]])),
         ("sync_progress", reverse("delegation:sync_progress", args=[ids["run"]])),

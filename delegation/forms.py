@@ -7,8 +7,7 @@ import re
 
 from django import forms
 
-from delegation.models import GrantReview
-from delegation.selectors.grants import RISKS, SORTS
+from delegation.selectors.grants import SORTS
 from portal import allowed_actions
 
 SORT_LABELS = {
@@ -63,10 +62,3 @@ class DelegationFilterForm(forms.Form):
         data = {k: v for k, v in self.cleaned_data.items() if k != "page"}
         data["person"] = " ".join((data.get("person") or "").split())
         return {k: v for k, v in data.items() if v}, self.cleaned_data.get("page") or 1
-
-
-class ReviewForm(forms.Form):
-    grant = forms.IntegerField(widget=forms.HiddenInput)
-    reason = forms.ChoiceField(choices=[(code, risk.title) for code, risk in RISKS.items()])
-    decision = forms.ChoiceField(choices=GrantReview.Decision.choices)
-    note = forms.CharField(required=False, max_length=1000, widget=forms.Textarea)

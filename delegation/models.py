@@ -5,6 +5,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from delegation.folding import SOURCES, person_folded
+
+
+class FoldedField(models.TextField):
+    """A person's searched columns folded (delegation/folding.py), refreshed from the row each
+    time Django writes it (save, create, bulk_create): no code path can forget it. The sync's
+    own SQL writes it alongside the columns (sync/apply_people.py)."""
+
+    def pre_save(self, model_instance, add):
+        value = person_folded(*(getattr(model_instance, name) for name in SOURCES))
+        setattr(model_instance, self.attname, value)
+        return value
+
 
 class DirectoryUser(models.Model):
     """A person of the tenant, as Graph's /users lists them.
@@ -23,13 +36,31 @@ class DirectoryUser(models.Model):
     # Teams Phone (the MCOEV plan) working, as the directory's assignedPlans say: only such a
     # person can be a delegator, so the sync reads only their delegates (and current delegators').
     voice_enabled = models.BooleanField("Teams Phone licence", default=False)
+    # The manager as the directory names them, by object id: the column holds the id as Graph
+    # gives it, so the sync writes it as read and a manager the cache does not (yet) hold costs
+    # no constraint failure; a join on it finds them once they are there.
+    manager = models.ForeignKey(
+        "self",
+        to_field="object_id",
+        db_constraint=False,
+        db_index=False,  # read through joins only; an index would slow the sync's writes
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="reports",
+    )
     in_directory = models.BooleanField(default=True)
     removed_at = models.DateTimeField(null=True, blank=True)
     first_seen = models.DateTimeField()
     updated_at = models.DateTimeField()
+    # What the people search compares with (selectors/people.py): the name first, so its index
+    # range serves "the name starts with". On PostgreSQL the column collates as "C" (bytes, as
+    # on SQLite) and has a trigram index for substrings (migration 0009).
+    search_folded = FoldedField(blank=True, default="", editable=False)
 
     class Meta:
         indexes = [
+            models.Index(fields=["search_folded"], name="directoryuser_search_folded"),
             models.Index(fields=["display_name"]),
             models.Index(fields=["upn"]),
             models.Index(fields=["mail"]),
@@ -124,6 +155,10 @@ class SyncRun(models.Model):
     delegations_added = models.PositiveIntegerField(default=0)
     delegations_changed = models.PositiveIntegerField(default=0)
     delegations_removed = models.PositiveIntegerField(default=0)
+    # The first sync of an empty cache finds grants that existed before the portal looked:
+    # recorded as the baseline (how many), not as additions (no DelegationChange rows), so
+    # history and charts start from what the portal saw change (sync/apply.py).
+    baseline_grants = models.PositiveIntegerField(default=0)
     graph_requests = models.PositiveIntegerField(default=0)
     throttled = models.PositiveIntegerField(default=0)
     retries = models.PositiveIntegerField(default=0)
@@ -264,6 +299,7 @@ class SyncStagedPerson(models.Model):
     job_title = models.CharField(max_length=256, blank=True, default="")
     account_enabled = models.BooleanField(default=True)
     voice_enabled = models.BooleanField(default=False)
+    manager_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 - None: none
 
     class Meta:
         constraints = [

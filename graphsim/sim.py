@@ -69,6 +69,7 @@ class Sim:
             "api_client_id": self.api_client.client_id,
             "api_client_secret": self.api_client.client_secret,
             "api_scope": self.api_client.scope,
+            "api_user_scope": self.api_client.user_scope,
             "ca": self.ca_path,
             "callback_openid_config": f"{self.base}/callbacks/v1/.well-known/OpenIdConfiguration",
             "callback_jwks": f"{self.base}/callbacks/v1/keys",

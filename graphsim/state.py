@@ -32,6 +32,14 @@ class Config:
     refresh_single_use: bool = False  # when rotating, the old refresh token stops working
     include_groups_claim: bool = True
     app_delegation_read: bool = False  # application role CallDelegation.Read.All (unconfirmed)
+    # The portal API's app roles granted to the automation client (an admin's consent).
+    api_client_roles: list = field(
+        default_factory=lambda: [
+            "Delegation.Read.All",
+            "Delegation.ReadWrite.All",
+            "Calls.Initiate",
+        ]
+    )
     # graph
     users_default_top: int = 100
     delta_page_size: int = 100

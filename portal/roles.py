@@ -16,6 +16,10 @@ CAPABILITIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "see_incoming_calls": ("See and redirect incoming calls", ("helpdesk", "admin")),
     "view_organisation": ("See organisation dashboards and export", ("manager", "admin")),
     "review_grants": ("Review risky grants", ("manager", "admin")),
+    "run_review_campaigns": (
+        "Start, follow and close review campaigns; read their reports",
+        ("manager", "admin"),
+    ),
     "manage_delegations": (
         "Add, change and remove anyone's delegates; import them from CSV",
         ("helpdesk", "admin"),
@@ -24,6 +28,8 @@ CAPABILITIES: dict[str, tuple[str, tuple[str, ...]]] = {
         "Approve or reject delegation changes that wait for approval",
         ("manager", "admin"),
     ),
+    "view_alerts": ("Read the alert digests sent after each sync", ("manager", "admin")),
+    "retry_alert_delivery": ("Send an alert digest again after its delivery failed", ("admin",)),
     "view_sync": ("See sync runs", ("admin",)),
     "run_sync": ("Start a sync", ("admin",)),
     "manage_sync_account": ("Connect or disconnect the sync account", ("admin",)),

@@ -53,8 +53,10 @@ INSTALLED_APPS = [
     "portal",
     "delegation",
     "delegation.changes",
+    "reviews",
     "calls",
     "api",
+    "alerts",
 ]
 
 MIDDLEWARE = [

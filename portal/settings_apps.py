@@ -44,6 +44,39 @@ DELEGATION_CSV_MAX_BYTES = _setting("DELEGATION_CSV_MAX_BYTES", env.int, 5 * 102
 DELEGATION_CSV_MAX_ROWS = _setting("DELEGATION_CSV_MAX_ROWS", env.int, 5000)
 DELEGATION_BATCH_STALE_SECONDS = _setting("DELEGATION_BATCH_STALE_SECONDS", env.int, 900)
 
+# The portal's address as people reach it, for the links in emails and Teams cards (reminders,
+# alert digests); not the calls' callback address, which Microsoft reaches.
+PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- Risk rules and reviews (delegation/risk, reviews/); each is explained in .env.example -----
+REVIEW_INACTIVE_DAYS = _setting("REVIEW_INACTIVE_DAYS", env.int, 90)
+REVIEW_NEAR_LIMIT = _setting("REVIEW_NEAR_LIMIT", env.int, 23)
+REVIEW_REMIND_DAYS = _setting("REVIEW_REMIND_DAYS", env.int, 3)
+REVIEW_REMIND_HOURS = _setting("REVIEW_REMIND_HOURS", env.int, 6)
+
+# --- Alerts after each sync (alerts/); each is explained in .env.example ----------------------
+# Email through Django's email framework: console in the demo, SMTP in production (EMAIL_URL,
+# e.g. smtp+tls://user:password@mail.example.com:587).
+globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="delegation-portal@localhost")
+EMAIL_TIMEOUT = _setting("EMAIL_TIMEOUT", env.int, 30)
+ALERT_RULES_ON = _setting(
+    "ALERT_RULES_ON",
+    env.list,
+    ["manage_settings", "disabled_account", "outside_department", "many_delegates", "drift"],
+)
+ALERT_MANY_DELEGATES = _setting("ALERT_MANY_DELEGATES", env.int, 20)  # "past N delegates"
+ALERT_EMAIL_TO = _setting("ALERT_EMAIL_TO", env.list, [])
+ALERT_EMAIL_RULES = _setting("ALERT_EMAIL_RULES", env.list, ALERT_RULES_ON)
+ALERT_TEAMS_WEBHOOK_URLS = _setting("ALERT_TEAMS_WEBHOOK_URLS", env.list, [])
+ALERT_TEAMS_RULES = _setting("ALERT_TEAMS_RULES", env.list, ALERT_RULES_ON)
+ALERT_WEBHOOK_CA_BUNDLE = env.str("ALERT_WEBHOOK_CA_BUNDLE", default="")  # "": the system's
+ALERT_WEBHOOK_TIMEOUT_SECONDS = _setting("ALERT_WEBHOOK_TIMEOUT_SECONDS", env.float, 10)
+ALERT_DELIVERY_MAX_ATTEMPTS = _setting("ALERT_DELIVERY_MAX_ATTEMPTS", env.int, 8)
+ALERT_DELIVERY_RETRY_SECONDS = _setting("ALERT_DELIVERY_RETRY_SECONDS", env.int, 30)
+ALERT_DELIVERY_SCHEDULE_SECONDS = _setting("ALERT_DELIVERY_SCHEDULE_SECONDS", env.int, 30)
+ALERT_MAX_ROWS = _setting("ALERT_MAX_ROWS", env.int, 50)  # rows in an email; the card shows 15
+
 # --- Calls ---------------------------------------------------------------------------------
 # Public https base URL where Graph posts call notifications (our /calls/callback).
 CALLS_CALLBACK_BASE_URL = env.str("CALLS_CALLBACK_BASE_URL", default="")
@@ -68,6 +101,7 @@ CALLS_REDIRECT_WINDOW_SECONDS = _setting("CALLS_REDIRECT_WINDOW_SECONDS", env.in
 API_APP_ID_URI = env.str("API_APP_ID_URI", default="")
 API_OPENID_CONFIG = env.str("API_OPENID_CONFIG", default="")
 API_ISSUERS = _setting("API_ISSUERS", env.list, [])
+API_DELEGATED_SCOPE = env.str("API_DELEGATED_SCOPE", default="access_as_user")
 API_RATE_LIMIT_PER_MINUTE = _setting("API_RATE_LIMIT_PER_MINUTE", env.int, 120)
 
 # --- Scheduled tasks (Celery beat); periods come from the settings above --------------------
@@ -84,5 +118,15 @@ APP_BEAT_SCHEDULE = {
     "delegation-changes-due": {
         "task": "delegation.changes.tasks.changes_due",
         "schedule": float(DELEGATION_CHANGE_SCHEDULE_SECONDS),
+    },
+    # Sends alert deliveries that wait for another attempt (a receiver that failed, Retry-After).
+    "alerts-deliveries-due": {
+        "task": "alerts.tasks.deliveries_due",
+        "schedule": float(ALERT_DELIVERY_SCHEDULE_SECONDS),
+    },
+    # Review campaigns due soon: one reminder a day to each reviewer with grants left.
+    "reviews-reminders": {
+        "task": "reviews.tasks.send_reminders",
+        "schedule": REVIEW_REMIND_HOURS * 3600.0,
     },
 }

@@ -15,7 +15,9 @@ urlpatterns = [
     path("", include("delegation.urls")),
     path("calls/", include("calls.urls")),
     path("changes/", include("delegation.changes.urls")),
+    path("reviews/", include("reviews.urls")),
     path("api/", include(("api.urls", "api"), namespace="api")),
+    path("alerts/", include("alerts.urls")),
 ]
 
 handler404 = "portal.views.errors.page_not_found"

@@ -31,10 +31,11 @@ def graphsim():
 
 @pytest.fixture
 def sim(graphsim):
-    """A client for graphsim's /_sim/ test hooks; resets counters, faults and tenant afterwards."""
+    """A client for graphsim's /_sim/ test hooks. Afterwards it resets counters, faults, calls and
+    the tenant, so a fault one test sets cannot reach the next (it once left the faults set)."""
     s = GraphSim(graphsim)
     yield s
-    s.post("reset", {"tenant": True})
+    s.post("reset", {"tenant": True, "calls": True, "config": True})
 
 
 @pytest.fixture

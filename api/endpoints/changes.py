@@ -3,7 +3,7 @@ The services decide who may; their refusals come back as problems with the refus
 
 from __future__ import annotations
 
-from ninja import Path, Query, Router
+from ninja import Path, Query, Router, Status
 
 from api import idempotency, pagination, schemas
 from api.problems import ApiProblem, responses
@@ -42,7 +42,7 @@ def create_change_request(
         )
     except ChangeRefused as refused:
         raise _problem(refused) from refused
-    return 201, change
+    return Status(201, change)
 
 
 @router.get("/change-requests", response=responses({200: ChangePage}))

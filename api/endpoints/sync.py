@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from api import idempotency, pagination, schemas
 from api.auth import require
@@ -36,4 +36,4 @@ def start_sync(request, idempotency_key: str = idempotency.IdempotencyKey):
         except SyncAlreadyRunning as exc:
             raise ApiProblem(409, f"Sync run #{exc.run.pk} is running.", ["sync_running"]) from exc
         idempotency.remember(user, "sync", idempotency_key, run_id)
-    return 202, SyncRun.objects.get(pk=run_id)
+    return Status(202, SyncRun.objects.get(pk=run_id))

@@ -101,26 +101,8 @@ def proposal_facts(
         .only("is_active", *FIELDS)
         .first()
     )
-    delegates = set(
-        Delegation.objects.filter(delegator__object_id=delegator_id).values_list(
-            "delegate__object_id", flat=True
-        )
-    )
-    delegates |= set(
-        _pending(delegator_object_id=delegator_id, kind=rules.ADD).values_list(
-            "delegate_object_id", flat=True
-        )
-    )
-    delegators = set(
-        Delegation.objects.filter(delegate__object_id=delegate_id).values_list(
-            "delegator__object_id", flat=True
-        )
-    )
-    delegators |= set(
-        _pending(delegate_object_id=delegate_id, kind=rules.ADD).values_list(
-            "delegator_object_id", flat=True
-        )
-    )
+    delegates = _counterparts(delegator_id, side="delegator", other="delegate")
+    delegators = _counterparts(delegate_id, side="delegate", other="delegator")
     pending = _pending(delegator_object_id=delegator_id, delegate_object_id=delegate_id)
     if exclude_request is not None:
         pending = pending.exclude(pk=exclude_request)
@@ -233,3 +215,13 @@ def pending_pairs(pairs, *, exclude_batch=None) -> dict[tuple[str, str], int]:
             if (delegator, delegate) in pairs:
                 found[(delegator, delegate)] = pk
     return found
+
+
+def _counterparts(object_id: str, *, side: str, other: str) -> set[str]:
+    """Who is on the `other` side of `object_id`'s grants (where it is the `side`): in the cache,
+    or about to be, by an addition still pending."""
+    cached = Delegation.objects.filter(**{f"{side}__object_id": object_id})
+    pending = _pending(**{f"{side}_object_id": object_id}, kind=rules.ADD)
+    return set(cached.values_list(f"{other}__object_id", flat=True)) | set(
+        pending.values_list(f"{other}_object_id", flat=True)
+    )

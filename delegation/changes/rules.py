@@ -119,30 +119,26 @@ def check(
 
 
 def _limit_refusals(p: Proposal, limit: int) -> list[Refusal]:
-    refusals = []
-    if (
-        p.delegate.object_id not in p.delegates_of_delegator
-        and len(p.delegates_of_delegator) >= limit
-    ):
-        refusals.append(
-            Refusal(
-                "delegator_full",
-                f"{_who(p.delegator, 'delegator')} already has {limit} delegates,"
-                " the most Teams allows.",
-            )
-        )
-    if (
-        p.delegator.object_id not in p.delegators_of_delegate
-        and len(p.delegators_of_delegate) >= limit
-    ):
-        refusals.append(
-            Refusal(
-                "delegate_full",
-                f"{_who(p.delegate, 'delegate')} is already a delegate of {limit} people,"
-                " the most Teams allows.",
-            )
-        )
-    return refusals
+    """Teams' limit on each side: a delegator's delegates, and the people a delegate acts for."""
+    sides = (
+        (
+            p.delegate.object_id not in p.delegates_of_delegator,
+            len(p.delegates_of_delegator),
+            "delegator_full",
+            f"{_who(p.delegator, 'delegator')} already has {limit} delegates",
+        ),
+        (
+            p.delegator.object_id not in p.delegators_of_delegate,
+            len(p.delegators_of_delegate),
+            "delegate_full",
+            f"{_who(p.delegate, 'delegate')} is already a delegate of {limit} people",
+        ),
+    )
+    return [
+        Refusal(code, f"{words}, the most Teams allows.")
+        for adds_one, held, code, words in sides
+        if adds_one and held >= limit
+    ]
 
 
 def _end_refusals(ends_at: datetime | None, *, now: datetime, max_end_days: int) -> list[Refusal]:

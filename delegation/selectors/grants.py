@@ -1,5 +1,5 @@
-"""Reads over the grants themselves: the risks, the organisation table's filters, sorts and
-pages (shared with the CSV export), and the grants a review looks at."""
+"""Reads over the grants themselves: the organisation table's filters, sorts and pages (shared
+with the CSV export), and the grants a review looks at (the risk rules: delegation/risk)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from typing import NamedTuple
 from django.db.models import F, Q, QuerySet, Subquery
 
 from delegation.models import Delegation, DirectoryUser, GrantReview
+from delegation.risk.queries import findings_for_grants, rule_q
+from delegation.risk.rules import RULES, Finding
 from delegation.selectors.people import prefix_q
 from portal import allowed_actions
 from portal.roles import user_has_capability
@@ -18,41 +20,10 @@ PAGE_SIZE = 50
 COUNT_CAP = 10_000  # the table counts at most this many rows; past it, it says "more than"
 
 
-@dataclass(frozen=True)
-class Risk:
-    """A kind of grant a manager should look at twice."""
-
-    title: str
-    why: str  # why it matters, in the pages' words
-    q: Q  # the filter on Delegation that finds such grants
-
-
-DEFAULT_RISK = "manage_settings"  # what the reviews page shows when no known risk is asked for
-RISKS: dict[str, Risk] = {
-    "manage_settings": Risk(
-        "May manage call and delegate settings",
-        "can add further delegates and change the delegator's call forwarding",
-        Q(is_active=True, manage_settings=True),
-    ),
-    "join_active_calls": Risk(
-        "May join active calls",
-        "can join the delegator's calls while they are in progress",
-        Q(is_active=True, join_active_calls=True),
-    ),
-    "disabled_or_removed": Risk(
-        "Granted to or by a disabled, removed or unknown person",
-        "the account can no longer be held to account for what it does",
-        Q(delegate__account_enabled=False)
-        | Q(delegate__in_directory=False)
-        | Q(delegator__account_enabled=False)
-        | Q(delegator__in_directory=False),
-    ),
-    "inactive": Risk(
-        "Inactive but still present",
-        "a dormant grant that can be switched back on without anyone noticing",
-        Q(is_active=False),
-    ),
-}
+# The risk rules (one definition: delegation/risk); the reviews page shows this one when no
+# known rule is asked for.
+DEFAULT_RISK = "manage_outside"
+RISKS = RULES
 
 
 # --- the table (and the CSV export, which shares its query) ----------------------------------
@@ -165,6 +136,7 @@ def grants_for_user(user) -> QuerySet[Delegation]:
 class ReviewRow(NamedTuple):
     grant: Delegation
     latest: GrantReview | None  # the latest decision on this delegator and delegate, if any
+    findings: list[Finding]  # what each risk rule says of it
 
 
 @dataclass
@@ -177,16 +149,20 @@ class ReviewPage:
 
 def review_page(user, risk: str | None, after: int | None = None) -> ReviewPage:
     """One page of the grants with `risk` that `user` may review, in id order after the grant
-    id `after` (keyset paging: fast at any depth), each with its latest review, and the recent
-    decisions: 3 queries."""
+    id `after` (keyset paging: fast at any depth), each with its latest review and what the
+    rules say of it, and the recent decisions: a fixed number of queries."""
     risk = risk if risk in RISKS else DEFAULT_RISK
     grants = list(
-        grants_for_user(user).filter(RISKS[risk].q, id__gt=after or 0).order_by("id")[:PAGE_SIZE]
+        grants_for_user(user).filter(rule_q(risk), id__gt=after or 0).order_by("id")[:PAGE_SIZE]
     )
     latest = latest_reviews([(g.delegator_id, g.delegate_id) for g in grants])
+    findings = findings_for_grants(grants) if grants else {}
     return ReviewPage(
         risk=risk,
-        rows=[ReviewRow(g, latest.get((g.delegator_id, g.delegate_id))) for g in grants],
+        rows=[
+            ReviewRow(g, latest.get((g.delegator_id, g.delegate_id)), findings[g.pk])
+            for g in grants
+        ],
         next_after=grants[-1].id if len(grants) == PAGE_SIZE else None,
         recent=recent_reviews() if user_has_capability(user, "review_grants") else [],
     )

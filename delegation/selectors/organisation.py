@@ -33,6 +33,7 @@ from delegation.models import (
     DirectoryUser,
     SyncRun,
 )
+from delegation.risk.queries import rule_q
 from delegation.selectors.grants import (
     RISKS,
     TablePage,
@@ -146,7 +147,7 @@ def compute_summary() -> Summary:
             f"action_{field}": Count("id", filter=Q(is_active=True, **{field: True}))
             for field in allowed_actions.FIELDS
         },
-        **{f"risk_{code}": Count("id", filter=risk.q) for code, risk in RISKS.items()},
+        **{f"risk_{code}": Count("id", filter=rule_q(code)) for code in RISKS},
     )
     totals = {k: figures[k] for k in ("grants", "active", "delegators", "delegates")}
     totals["inactive"] = totals["grants"] - totals["active"]
@@ -187,12 +188,11 @@ def _top_departments(rows: list[tuple[str, int]]) -> list[tuple[str, int]]:
 def _risk_samples() -> dict[str, list[dict]]:
     """The first few grants of each risk, in one query: a limited subquery per risk picks the
     ids, and each risk's filter, annotated as a boolean, says which list a grant belongs to."""
+    filters = {code: rule_q(code) for code in RISKS}
     ids = Q()
-    for risk in RISKS.values():
-        ids |= Q(id__in=Delegation.objects.filter(risk.q).order_by("id").values("id")[:RISK_SAMPLE])
-    flags = {
-        f"risk_{code}": ExpressionWrapper(risk.q, BooleanField()) for code, risk in RISKS.items()
-    }
+    for q in filters.values():
+        ids |= Q(id__in=Delegation.objects.filter(q).order_by("id").values("id")[:RISK_SAMPLE])
+    flags = {f"risk_{code}": ExpressionWrapper(q, BooleanField()) for code, q in filters.items()}
     grants = list(
         Delegation.objects.filter(ids)
         .annotate(**flags)

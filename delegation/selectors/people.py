@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
+from delegation.folding import SEPARATOR, fold
 from delegation.models import Delegation, DelegationChange, DirectoryUser, SyncRun
 from portal.roles import user_has_capability
 
@@ -15,7 +16,6 @@ SEARCH_LIMIT = 20
 HISTORY_LIMIT = 50
 # Teams allows 25 each way; the cap only guards the page against a corrupt cache.
 LIST_CAP = 200
-SEARCH_FIELDS = ("display_name", "upn", "mail")
 # A received grant's `may_start_call`: it lets the delegate start calls on behalf of a delegator
 # who is still in the directory (the "start a call" button). The call form decides again, with
 # Graph's live answer, through calls/rules.may_start_call.
@@ -38,9 +38,17 @@ def directory_user_of(user) -> DirectoryUser | None:
 
 
 # --- search ----------------------------------------------------------------------------------
+# The term and the people are compared folded (delegation/folding.py): "zoe" finds "Zoë", "strasse"
+# "Straße", alike on SQLite and PostgreSQL. The folded column starts with the folded name.
+FOLDED = "search_folded"
+# UPNs and mail addresses are ASCII (Entra refuses others), so their own indexes serve their
+# exact and prefix tiers: case is the only difference folding would take away.
+ADDRESS_FIELDS = ("upn", "mail")
+
+
 def _case_variants(term: str) -> list[str]:
     # An index serves a range scan for one spelling only (SQLite compares bytes): try the
-    # spellings people actually have (as typed, lower, Title).
+    # spellings addresses actually have (as typed, lower, Title).
     return list(dict.fromkeys([term, term.lower(), term.capitalize(), term.title(), term.upper()]))
 
 
@@ -54,29 +62,42 @@ def _starts_with(column: str, prefix: str) -> Q:
     return Q(**{f"{column}__gte": prefix, f"{column}__lt": upper, f"{column}__startswith": prefix})
 
 
+def _folded_starts_with(prefix: str) -> Q:
+    """The folded column starts with `prefix`: the range alone, exact because the column
+    compares bytes (SQLite's BINARY, PostgreSQL's "C"). No LIKE beside it: on PostgreSQL a LIKE
+    lets the planner pick the trigram index and sort every match (30 ms for "zoe" at 100,000
+    people) rather than walk the B-tree in order and stop at the limit (a millisecond)."""
+    if ord(prefix[-1]) >= 0x10FFFF:  # no next character: the LIKE alone
+        return Q(**{f"{FOLDED}__startswith": prefix})
+    return Q(**{f"{FOLDED}__gte": prefix, f"{FOLDED}__lt": prefix[:-1] + chr(ord(prefix[-1]) + 1)})
+
+
+def _name_prefix_q(folded: str) -> Q:
+    # One range on the folded column: its index walks it in order and the query stops at the
+    # limit, however many thousands of people share the prefix.
+    return _folded_starts_with(folded)
+
+
 def prefix_q(term: str) -> Q:
-    """Name, UPN or mail starts with the term, in any of its usual spellings (indexed)."""
-    q = Q()
-    for column in SEARCH_FIELDS:
+    """Name (folded), UPN or mail starts with the term: each an index range."""
+    folded = fold(term)
+    q = _name_prefix_q(folded) if folded else Q(pk__in=[])
+    for column in ADDRESS_FIELDS:
         for variant in _case_variants(term):
             q |= _starts_with(column, variant)
     return q
 
 
-def _exact_q(term: str) -> Q:
+def _exact_q(term: str, folded: str) -> Q:
     variants = _case_variants(term)
-    return Q(display_name__in=variants) | Q(upn__in=variants) | Q(mail__in=variants)
+    name = _folded_starts_with(folded + SEPARATOR)
+    return name | Q(upn__in=variants) | Q(mail__in=variants)
 
 
-def contains_q(term: str) -> Q:
-    return Q(display_name__icontains=term) | Q(upn__icontains=term) | Q(mail__icontains=term)
-
-
-def _name_prefix_q(term: str) -> Q:
-    # One range on display_name, spelt as names are written: the index walks it in order and
-    # the query stops at the limit, however many thousands of people share the prefix.
-    spelling = term if term != term.lower() else term.title()
-    return _starts_with("display_name", spelling)
+def contains_q(folded: str) -> Q:
+    """Name, UPN, mail, department or job title holds the folded term (PostgreSQL: a trigram
+    index; SQLite: a scan)."""
+    return Q(**{f"{FOLDED}__contains": folded})
 
 
 def search_people(
@@ -84,31 +105,33 @@ def search_people(
 ) -> list[DirectoryUser]:
     """People of `within` matching `term`, ranked: exact name/UPN/mail, then prefixes, then
     substrings. The one person search: the People page passes the people its user may see
-    (people_for_user), the call form's picker the people who can be called.
+    (people_for_user), the call form's picker the people who can be called, the change forms
+    and the API theirs.
 
     Each tier runs only while the page is not full, so a typical search costs two indexed
-    queries; the substring tier (a scan of the directory) runs only for rare terms.
+    queries; the substring tier (a scan of the directory on SQLite) runs only for rare terms.
     """
-    # PostgreSQL refuses NUL in text, and no name holds control characters.
+    # PostgreSQL refuses NUL in text, and no name holds control characters (nor the separator).
     term = " ".join("".join(ch for ch in term if ch.isprintable()).split())[:100]
-    if len(term) < SEARCH_MIN_CHARS:
+    folded = fold(term)
+    if len(term) < SEARCH_MIN_CHARS or not folded:
         return []
-    people = within.order_by("display_name", "id")
+    people = within.order_by(FOLDED, "id")
     found: dict[int, DirectoryUser] = {}
-    for q in (_exact_q(term), _name_prefix_q(term), prefix_q(term)):
+    for q in (_exact_q(term, folded), _name_prefix_q(folded), prefix_q(term)):
         for person in people.filter(q).exclude(id__in=list(found))[: limit - len(found)]:
             found[person.id] = person
         if len(found) >= limit:
             return list(found.values())
     # Substrings: scan the table in storage order (walking the name index instead would read
     # every row at random, several times slower), then sort the few found.
-    rest = people.filter(contains_q(term)).exclude(id__in=list(found)).order_by("id")
+    rest = people.filter(contains_q(folded)).exclude(id__in=list(found)).order_by("id")
     found.update({p.id: p for p in sorted(rest[: limit - len(found)], key=_by_name)})
     return list(found.values())
 
 
 def _by_name(person: DirectoryUser) -> tuple[str, int]:
-    return (person.display_name, person.id)
+    return (person.search_folded, person.id)
 
 
 # --- my delegations --------------------------------------------------------------------------

@@ -30,6 +30,14 @@ def unlicensed_delegators() -> tuple[int, list[str]]:
     return rows.count(), list(rows.order_by("object_id")[:MAX_UNLICENSED_IDS])
 
 
+def is_baseline(run: SyncRun) -> bool:
+    """Whether this run's grants are the baseline: the cache holds no grants and no earlier run
+    applied a reading of the tenant. (A later run's new grants are additions, even into an
+    empty cache: an earlier run saw the tenant without them.)"""
+    earlier = SyncRun.objects.filter(status__in=SyncRun.READ_OK_STATUSES).exclude(pk=run.pk)
+    return not Delegation.objects.exists() and not earlier.exists()
+
+
 def apply_run(run_id: int, meta: dict, graph: dict, outcome: tuple) -> SyncRun:
     """Write the diff and the run's figures; all or nothing. `meta`: what the coordinator
     staged (staging.write_stage); `graph`: everyone's Graph figures; `outcome`: how many
@@ -42,7 +50,8 @@ def apply_run(run_id: int, meta: dict, graph: dict, outcome: tuple) -> SyncRun:
             raise lock.LockLost(f"sync #{run_id} is {run.status}, not running")
         counts, removed_pks = apply_people(run_id, at)
         add_unknown_people(run_id, at)
-        added, changed, removed = apply_grants(run, removed_pks, at)
+        baseline = is_baseline(run)
+        added, changed, removed = apply_grants(run, removed_pks, at, baseline)
         if meta["delta_link"]:
             SyncCursor.objects.update_or_create(
                 name=DELTA_CURSOR, defaults={"value": meta["delta_link"]}
@@ -62,11 +71,9 @@ def apply_run(run_id: int, meta: dict, graph: dict, outcome: tuple) -> SyncRun:
         run.people = DirectoryUser.objects.filter(
             in_directory=True, removed_at__isnull=True
         ).count()
-        run.delegations_added, run.delegations_changed, run.delegations_removed = (
-            added,
-            changed,
-            removed,
-        )
+        run.baseline_grants = added if baseline else 0
+        run.delegations_added = 0 if baseline else added
+        run.delegations_changed, run.delegations_removed = changed, removed
         run.unlicensed_delegators, run.unlicensed_delegator_ids = unlicensed_delegators()
         run.graph_requests = graph.get("requests", 0)
         run.throttled = graph.get("throttled", 0)

@@ -6,10 +6,19 @@ from __future__ import annotations
 
 from django.db import connection
 
+from delegation.folding import person_folded
 from delegation.models import DirectoryUser, SyncStagedGrant
 from delegation.sync import cache, sql, staging
 from delegation.sync.cache import PERSON_COLUMNS
 from delegation.sync.diff import diff_people
+
+# Written with the people's columns: these writes go round the model (delegation/folding.py).
+COLUMNS = (*PERSON_COLUMNS, "search_folded")
+
+
+def _with_folded(person: tuple) -> tuple:
+    # A person tuple's name, UPN, mail, department and job title: folding.SOURCES' order.
+    return (*person, person_folded(*person[1:6]))
 
 
 def apply_people(run_id: int, at) -> tuple[dict, list[int]]:
@@ -24,13 +33,13 @@ def apply_people(run_id: int, at) -> tuple[dict, list[int]]:
         diff = diff_people(stored, present, gone)
         sql.insert(
             DirectoryUser,
-            (*PERSON_COLUMNS, "in_directory", "first_seen", "updated_at"),
-            ((*person, True, when, when) for person in diff.insert),
+            (*COLUMNS, "in_directory", "first_seen", "updated_at"),
+            ((*_with_folded(person), True, when, when) for person in diff.insert),
         )
         sql.update(
             DirectoryUser,
-            (*PERSON_COLUMNS[1:], "in_directory", "removed_at", "updated_at"),
-            ((*person[1:], True, None, when, pk) for pk, person in diff.update),
+            (*COLUMNS[1:], "in_directory", "removed_at", "updated_at"),
+            ((*_with_folded(person)[1:], True, None, when, pk) for pk, person in diff.update),
         )
         sql.update(
             DirectoryUser, ("removed_at", "updated_at"), ((when, when, pk) for pk in diff.remove)
@@ -55,6 +64,9 @@ def add_unknown_people(run_id: int, at) -> int:
     when = connection.ops.adapt_datetimefield_value(at)
     return sql.insert(
         DirectoryUser,
-        (*PERSON_COLUMNS, "in_directory", "first_seen", "updated_at"),
-        ((oid, "", "", "", "", "", True, False, False, when, when) for (oid,) in unknown),
+        (*COLUMNS, "in_directory", "first_seen", "updated_at"),
+        (
+            (*_with_folded((oid, "", "", "", "", "", True, False, None)), False, when, when)
+            for (oid,) in unknown
+        ),
     )

@@ -27,6 +27,7 @@ PERSON_COLUMNS = (
     "job_title",
     "account_enabled",
     "voice_enabled",
+    "manager_id",  # the manager's object id (DirectoryUser.manager points by object id)
 )
 ACTION_FIELDS = allowed_actions.FIELDS
 ACTION_BITS = tuple(allowed_actions.bit(field) for field in ACTION_FIELDS)

@@ -75,6 +75,7 @@ def record_run_finished(run: SyncRun) -> None:
         who="delegation sync",
         status=run.status,
         people=run.people,
+        baseline=run.baseline_grants,
         added=run.delegations_added,
         changed=run.delegations_changed,
         removed=run.delegations_removed,

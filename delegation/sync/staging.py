@@ -56,7 +56,7 @@ def stage_removed(run_id: int, object_ids: Iterable[str]) -> None:
         sql.insert(
             SyncStagedPerson,
             ("run", "present", *cache.PERSON_COLUMNS),
-            ((run_id, False, oid, "", "", "", "", "", True, False) for oid in object_ids),
+            ((run_id, False, oid, "", "", "", "", "", True, False, None) for oid in object_ids),
         )
 
 

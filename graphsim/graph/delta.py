@@ -1,5 +1,8 @@
 """users/delta: a first round pages through everyone, later rounds return only the changes
-(removed people as `@removed`). Tokens carry the tenant's epoch: bumping it expires them all."""
+(removed people as `@removed`). Tokens carry the tenant's epoch: bumping it expires them all.
+
+`manager` in $select (delta takes no $expand) adds `manager@delta`: the manager as a one-item
+list of references, or, once the manager was taken away, the former one marked `@removed`."""
 
 from __future__ import annotations
 
@@ -24,10 +27,11 @@ def delta(sim, request: GraphRequest) -> Resp:
                 "The specified sync state was not found or has expired. Start a new sync.",
             )
     else:
-        _, raw_select = parse_select(query)
+        raw_select = query.get("$select") or query.get("select") or ""
+        _select(raw_select)  # refused here (400) when it names an unknown property
         parts = ["start", tenant.epoch, raw_select]
     raw_select = parts[-1]  # the $select sticks to the links, as Graph does
-    select, _ = parse_select({"$select": raw_select} if raw_select else {})
+    select = _select(raw_select)
     if parts[0] in ("start", "di"):
         value, next_token, v_to = _everyone_page(sim, parts, select)
     else:
@@ -46,7 +50,8 @@ def delta(sim, request: GraphRequest) -> Resp:
 def _latest(sim, request: GraphRequest) -> Resp:
     """`$deltatoken=latest`: no people, only a deltaLink from now on."""
     ctx, tenant = request.ctx, sim.tenant
-    _, raw_select = parse_select(request.query)
+    raw_select = request.query.get("$select") or request.query.get("select") or ""
+    _select(raw_select)
     token = sim.opaque.encode("dt", tenant.epoch, tenant.version, raw_select)
     return Resp(
         200,
@@ -58,6 +63,28 @@ def _latest(sim, request: GraphRequest) -> Resp:
     )
 
 
+def _select(raw: str) -> tuple[tuple, bool]:
+    """The user properties to return, and whether `manager` was asked for."""
+    names = [name.strip() for name in raw.split(",")] if raw else []
+    wants_manager = any(name.lower() == "manager" for name in names)
+    rest = ",".join(name for name in names if name.lower() != "manager")
+    props, _ = parse_select({"$select": rest} if rest else {})
+    return props, wants_manager
+
+
+def _person(sim, user, select: tuple) -> dict:
+    props, wants_manager = select
+    out = user.to_graph(props)
+    if wants_manager:
+        ref = {"@odata.type": "#microsoft.graph.user"}
+        if user.manager in sim.tenant.users:
+            out["manager@delta"] = [{**ref, "id": user.manager}]
+        elif user.former_manager:
+            removed = {"@removed": {"reason": "deleted"}}
+            out["manager@delta"] = [{**ref, "id": user.former_manager, **removed}]
+    return out
+
+
 def _everyone_page(sim, parts: list, select) -> tuple[list, str | None, int]:
     """A page of the first round: everyone as of version v_to."""
     tenant, size = sim.tenant, sim.cfg.delta_page_size
@@ -65,7 +92,8 @@ def _everyone_page(sim, parts: list, select) -> tuple[list, str | None, int]:
         v_to, offset = tenant.version, 0
     else:
         v_to, offset = int(parts[2]), int(parts[3])
-    value = [tenant.users[uid].to_graph(select) for uid in tenant.order[offset : offset + size]]
+    users = tenant.users
+    value = [_person(sim, users[uid], select) for uid in tenant.order[offset : offset + size]]
     next_token = None
     if offset + size < len(tenant.order):
         next_token = sim.opaque.encode("di", tenant.epoch, v_to, offset + size, parts[-1])
@@ -86,7 +114,7 @@ def _changes_page(sim, parts: list, select) -> tuple[list, str | None, int]:
         if user is None or reason is not None:
             value.append({"id": uid, "@removed": {"reason": reason or "deleted"}})
         else:
-            value.append(user.to_graph(select))
+            value.append(_person(sim, user, select))
     next_token = None
     if offset + size < len(changes):
         next_token = sim.opaque.encode("dc", tenant.epoch, v_from, v_to, offset + size, parts[-1])

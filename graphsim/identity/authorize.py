@@ -142,7 +142,7 @@ def _bad_request_page(sim, tenant: str, params: dict) -> Response | None:
     """Problems Entra ID shows on its own page: it never redirects to an unchecked URI."""
     if not tenant_ok(sim, tenant):
         return _error_page(f"AADSTS90002: Tenant '{tenant}' not found.")
-    if params.get("client_id") != sim.client_id:
+    if params.get("client_id") not in (sim.client_id, sim.api_client.client_id):
         return _error_page(
             f"AADSTS700016: Application with identifier '{params.get('client_id')}' "
             "was not found in the directory."
@@ -187,6 +187,7 @@ def _issue_code(sim, user, params: dict) -> dict:
     code = secrets.token_urlsafe(32)
     store.codes[code] = {
         "oid": user.id,
+        "client_id": params["client_id"],
         "redirect_uri": params["redirect_uri"],
         "scope": params.get("scope", ""),
         "nonce": params.get("nonce"),

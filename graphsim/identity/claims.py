@@ -82,17 +82,17 @@ def _access_token_claims(sim, now: int, subject: dict, aud: str = GRAPH) -> dict
     }
 
 
-def _id_token_claims(sim, now: int, user, nonce) -> dict:
+def _id_token_claims(sim, now: int, user, nonce, client_id: str | None = None) -> dict:
     cfg = sim.cfg
     claims = {
-        "aud": sim.client_id,
+        "aud": client_id or sim.client_id,
         "iss": issuer(sim),
         "iat": now,
         "nbf": now - 5,
         "exp": now + cfg.id_token_lifetime_s,
         "tid": sim.tenant.tenant_id,
         "oid": user.id,
-        "sub": b64u(hashlib.sha256(f"{user.id}:{sim.client_id}".encode()).digest()),
+        "sub": b64u(hashlib.sha256(f"{user.id}:{client_id or sim.client_id}".encode()).digest()),
         "name": user.displayName,
         "preferred_username": user.userPrincipalName,
         "ver": "2.0",
@@ -135,15 +135,43 @@ def issue_delegated(sim, user, scopes: list[str], nonce, family=None) -> dict:
     if "openid" in scopes:
         out["id_token"] = sign(sim, _id_token_claims(sim, now, user, nonce))
     if "offline_access" in scopes:
-        refresh_token = secrets.token_urlsafe(48)
-        sim.identity.refresh[refresh_token] = {
-            "oid": user.id,
-            "scopes": scopes,
-            "expires": time.time() + cfg.refresh_lifetime_s,
-            "revoked": None,
-            "family": family or secrets.token_hex(8),
-        }
-        out["refresh_token"] = refresh_token
+        out["refresh_token"] = _refresh_token(sim, user, scopes, family)
+    sim.stats.tokens_issued["delegated"] += 1
+    return out
+
+
+def _refresh_token(sim, user, scopes: list[str], family, client_id: str | None = None) -> str:
+    refresh_token = secrets.token_urlsafe(48)
+    sim.identity.refresh[refresh_token] = {
+        "oid": user.id,
+        "scopes": scopes,
+        "expires": time.time() + sim.cfg.refresh_lifetime_s,
+        "revoked": None,
+        "family": family or secrets.token_hex(8),
+        "client_id": client_id or sim.client_id,
+    }
+    return refresh_token
+
+
+def issue_api_delegated(sim, user, client_id: str, scopes: list[str], nonce, family=None) -> dict:
+    """A person's token for the portal's own API (`scopes`: what was asked, with the API's
+    scopes as full names), for the client that redeemed the code or refresh token."""
+    cfg = sim.cfg
+    now = int(time.time())
+    granted = sim.api_client.delegated_scopes(" ".join(scopes)) or []
+    claims = sim.api_client.delegated_claims(sim, user, client_id, granted)
+    out = {
+        "token_type": "Bearer",
+        "scope": " ".join(f"{sim.api_client.app_id_uri}/{name}" for name in granted),
+        "expires_in": cfg.token_lifetime_s,
+        "ext_expires_in": cfg.token_lifetime_s,
+        "access_token": sign(sim, claims),
+        "client_info": client_info(sim, user.id),
+    }
+    if "openid" in scopes:
+        out["id_token"] = sign(sim, _id_token_claims(sim, now, user, nonce, client_id))
+    if "offline_access" in scopes:
+        out["refresh_token"] = _refresh_token(sim, user, scopes, family, client_id)
     sim.stats.tokens_issued["delegated"] += 1
     return out
 

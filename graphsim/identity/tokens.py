@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import json
 import secrets
 import time
 from urllib.parse import parse_qsl, unquote
@@ -16,6 +17,7 @@ from starlette.responses import JSONResponse
 from graphsim.identity.claims import (
     granted_delegated_scopes,
     issue_api_app,
+    issue_api_delegated,
     issue_app,
     issue_delegated,
     normalise_scopes,
@@ -58,10 +60,6 @@ async def token(sim, request: Request):
     if refused is not None:
         return refused
     grant = form.get("grant_type")
-    if grant != "client_credentials" and form["client_id"] != sim.client_id:
-        return oauth_error(
-            sim, 400, "unauthorized_client", 700016, "The client may only use client credentials."
-        )
     if grant == "authorization_code":
         return _auth_code(sim, form)
     if grant == "refresh_token":
@@ -157,6 +155,10 @@ def _auth_code(sim, form: dict):
             "please retry with a new valid code or use an existing refresh token.",
         )
     entry["used"] = True
+    if entry["client_id"] != form["client_id"]:
+        return oauth_error(
+            sim, 400, "invalid_grant", 70000, "The code was issued to another application."
+        )
     if time.time() > entry["expires"]:
         return oauth_error(
             sim,
@@ -180,8 +182,30 @@ def _auth_code(sim, form: dict):
     user = sim.tenant.users.get(entry["oid"])
     if user is None or not user.accountEnabled:
         return oauth_error(sim, 400, "invalid_grant", 50057, "The user account is disabled.")
-    scopes = granted_delegated_scopes(form.get("scope") or entry["scope"])
-    return JSONResponse(issue_delegated(sim, user, scopes, entry["nonce"]))
+    return _delegated(sim, user, form, form.get("scope") or entry["scope"], entry["nonce"])
+
+
+def _delegated(sim, user, form: dict, scope: str, nonce, family=None):
+    """A person's token for the resource asked: the portal's own API, or Graph (and ACS)."""
+    api_scopes = sim.api_client.delegated_scopes(scope)
+    if api_scopes == []:
+        return oauth_error(
+            sim, 400, "invalid_scope", 65005, "The application asked for a scope the API lacks."
+        )
+    if api_scopes is not None:
+        wanted = scope.split()
+        if family is not None and "offline_access" not in wanted:
+            wanted.append("offline_access")
+        answer = issue_api_delegated(sim, user, form["client_id"], wanted, nonce, family)
+        return JSONResponse(answer)
+    if form["client_id"] != sim.client_id:  # the automation client holds no Graph permission
+        return oauth_error(
+            sim, 400, "invalid_scope", 65001, "The application has no permission for that scope."
+        )
+    scopes = granted_delegated_scopes(scope)
+    if family is not None and "offline_access" not in scopes:
+        scopes.append("offline_access")
+    return JSONResponse(issue_delegated(sim, user, scopes, nonce, family))
 
 
 def _check_pkce(sim, entry: dict, verifier: str | None) -> JSONResponse | None:
@@ -224,11 +248,16 @@ def _refresh(sim, form: dict):
         )
     if not user.accountEnabled:
         return oauth_error(sim, 400, "invalid_grant", 50057, "The user account is disabled.")
-    scopes = granted_delegated_scopes(form.get("scope") or " ".join(entry["scopes"]))
-    if "offline_access" not in scopes:
-        scopes.append("offline_access")
+    if entry["client_id"] != form["client_id"]:
+        return oauth_error(
+            sim, 400, "invalid_grant", 70000, "The refresh token was issued to another application."
+        )
+    scope = form.get("scope") or " ".join(entry["scopes"])
+    answer = _delegated(sim, user, form, scope, None, entry["family"])
+    if answer.status_code != 200:
+        return answer
     cfg = sim.cfg
-    out = issue_delegated(sim, user, scopes, None, entry["family"])
+    out = json.loads(answer.body)
     if cfg.rotate_refresh_tokens:
         if cfg.refresh_single_use:
             entry["revoked"] = "used"

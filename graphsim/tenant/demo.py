@@ -14,6 +14,7 @@ import random
 import unicodedata
 import uuid
 
+from graphsim.tenant import org
 from graphsim.tenant.model import (
     ALL_ACTIONS,
     BASE_ONLY,
@@ -163,6 +164,10 @@ def build_demo(seed: int = 1, n_users: int = 200, voice_share: float = VOICE_SHA
             tenant.users[uid].assignedPlans = WITH_TEAMS_PHONE if has_phone else BASE_ONLY
         _DemoGrants(tenant, rng.random, ids).generate()
         _lapse_a_few(tenant, ids)
+    fixed = [tenant.by_upn[f"{local}@{DOMAIN}"].id for local, *_ in FIXED]
+    org.assign_managers(tenant, ids if generated else [], fixed, tenant.by_upn[f"boss@{DOMAIN}"].id)
+    if generated:
+        org.settle_risks(tenant, ids)
     tenant.version = 0
     return tenant
 
@@ -267,6 +272,7 @@ def _colleague(tenant: Tenant, i: int, count: int, given: str, surname: str) -> 
     user.groups = ()
     user.callBehavior = None
     user.assignedPlans = BASE_ONLY
+    user.manager = user.former_manager = None
     user.version = 0
     return user
 

@@ -124,6 +124,8 @@ class User:
         "groups",
         "callBehavior",
         "assignedPlans",
+        "manager",  # the manager's object id, or None
+        "former_manager",  # the one before, while delta still has to report its removal
         "version",
     )
 
@@ -141,6 +143,7 @@ class User:
         out["roles"] = list(self.roles)
         out["groups"] = list(self.groups)
         out["callBehavior"] = self.callBehavior
+        out["manager"] = self.manager
         return out
 
 

@@ -71,6 +71,8 @@ class Tenant:
         user.groups = tuple(fields.get("groups") or ())
         user.callBehavior = fields.get("callBehavior")
         user.assignedPlans = plans_of(fields.get("assignedPlans"))
+        user.manager = fields.get("manager") or None
+        user.former_manager = None
         user.version = 0
         return user
 
@@ -130,8 +132,13 @@ class Tenant:
                 value = tuple(value or ())
             if name == "assignedPlans":
                 value = plans_of(value)
-            if name not in User.__slots__ or name == "version":
+            if name not in User.__slots__ or name in ("version", "former_manager"):
                 raise TenantError(f"unknown user property {name}")
+            if name == "manager":
+                value = value or None
+                if value is not None and value not in self.users:
+                    raise TenantError(f"unknown manager {value}")
+                user.former_manager = user.manager if user.manager != value else None
             setattr(user, name, value)
         user.version = self._log(user.id, None)
         return user

@@ -4,7 +4,8 @@ Validated as the call notifications are (callback_auth, whose key cache this sha
 the tenant's keys (the `jwks_uri` of its OpenID configuration), issuer the tenant's (v2, or v1's
 sts.windows.net), audience our application ID URI (or our client id: v2 tokens), `tid` our
 tenant, `exp` required. The caller is an application (app-only: `roles` are its app roles) or a
-person (delegated: `scp`, `oid`), told apart by `idtyp` and the absence of `scp`.
+person (delegated: `scp`, which must hold our API's scope, API_DELEGATED_SCOPE, and `oid`), told
+apart by `idtyp` and the absence of `scp`.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ def verify_api_token(token: str) -> ApiCaller:
         raise ApiTokenError("wrong tenant")
     scopes = tuple(str(claims.get("scp", "")).split())
     is_app = not scopes and claims.get("idtyp", "app") == "app"
+    if not is_app and settings.API_DELEGATED_SCOPE not in scopes:
+        # A person's token must carry the scope our registration exposes for its API.
+        raise ApiTokenError(f"the token lacks the scope {settings.API_DELEGATED_SCOPE}")
     app_id = str(claims.get("azp") or claims.get("appid") or "")
     object_id = str(claims.get("oid") or "")
     if not object_id or not app_id:

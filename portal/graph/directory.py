@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from portal.graph.client import GraphClient
 from portal.graph.errors import GraphError
 
-# Field -> position in a person tuple; object id first. All are Graph's, except the last:
-# voiceEnabled is ours, read from assignedPlans (contract: People, licences).
+# Field -> position in a person tuple; object id first. All are Graph's, except the last two:
+# voiceEnabled is ours, read from assignedPlans (contract: People, licences), and managerId is
+# the manager's object id (or None), read from the expanded manager or delta's manager@delta.
 PERSON_FIELDS = (
     "id",
     "displayName",
@@ -25,8 +26,14 @@ PERSON_FIELDS = (
     "jobTitle",
     "accountEnabled",
     "voiceEnabled",
+    "managerId",
 )
-SELECT = ",".join((*PERSON_FIELDS[:-1], "assignedPlans"))
+SELECT = ",".join((*PERSON_FIELDS[:-2], "assignedPlans"))
+# The manager (contract: People, managers): the listing expands it (at most 100 people a page
+# then, Graph's known limit); users/delta takes no $expand but tracks `manager` named in
+# $select and answers `manager@delta`.
+EXPAND_MANAGER = "manager($select=id)"
+DELTA_SELECT = f"{SELECT},manager"
 # The Teams Phone service plan (MCOEV, service MicrosoftCommunicationsOnline): what the
 # delegation cmdlets require of a delegator. Its plan id, not its service name: Skype for
 # Business Online (MCOSTANDARD) is listed under the same service.
@@ -44,7 +51,8 @@ GUIDISH = re.compile(
 # Graph's answers when a delta token is expired or unknown: start over with a full listing.
 DELTA_RESTART_CODES = frozenset({"syncStateNotFound", "syncStateInvalid", "resyncRequired"})
 
-# (object_id, display_name, upn, mail, department, job_title, account_enabled, voice_enabled)
+# (object_id, display_name, upn, mail, department, job_title, account_enabled, voice_enabled,
+#  manager object id or None)
 Person = tuple
 
 
@@ -83,7 +91,7 @@ def person_fields(item: dict) -> dict | None:
     if not is_object_id(object_id):
         return None
     out = {"id": sys.intern(object_id.lower())}
-    for name in PERSON_FIELDS[1:-2]:
+    for name in PERSON_FIELDS[1:-3]:
         if name in item:
             out[name] = _bounded(item[name])
     if "accountEnabled" in item:
@@ -94,12 +102,40 @@ def person_fields(item: dict) -> dict | None:
     voice = has_teams_phone(item.get("assignedPlans"))
     if voice is not None:
         out["voiceEnabled"] = voice
+    manager = manager_of(item)
+    if manager is not _UNSAID:
+        out["managerId"] = manager
     return out
+
+
+_UNSAID = object()  # the item says nothing of the manager: what the cache knows stands
+
+
+def manager_of(item: dict):
+    """The manager's object id, None for none, or _UNSAID. The listing's expanded `manager`
+    (absent: no manager; the listing always expands it), or delta's `manager@delta` (a list of
+    references; a removed one means the manager was taken away; absent: unchanged)."""
+    if "manager@delta" in item:
+        refs = item["manager@delta"]
+        if not isinstance(refs, list):
+            return _UNSAID
+        current = [
+            ref["id"].lower()
+            for ref in refs
+            if isinstance(ref, dict) and "@removed" not in ref and is_object_id(ref.get("id"))
+        ]
+        return sys.intern(current[-1]) if current else None
+    if "manager" not in item:
+        return _UNSAID
+    manager = item["manager"]
+    if isinstance(manager, dict) and is_object_id(manager.get("id")):
+        return sys.intern(manager["id"].lower())
+    return None
 
 
 def person_tuple(fields: dict, base: Person | None = None) -> Person:
     """A full person tuple: the given fields over `base` (the stored person) or defaults."""
-    defaults = base or (fields["id"], "", "", "", "", "", True, False)
+    defaults = base or (fields["id"], "", "", "", "", "", True, False, None)
     return tuple(fields.get(name, defaults[i]) for i, name in enumerate(PERSON_FIELDS))
 
 
@@ -112,7 +148,8 @@ class PageStats:
 def list_people(client: GraphClient, stats: PageStats | None = None) -> Iterator[list[Person]]:
     """Every person, a page (up to 999) at a time. Items without a valid id are counted, skipped."""
     stats = stats if stats is not None else PageStats()
-    for page in client.iter_pages("users", params={"$select": SELECT, "$top": PAGE_SIZE}):
+    params = {"$select": SELECT, "$expand": EXPAND_MANAGER, "$top": PAGE_SIZE}
+    for page in client.iter_pages("users", params=params):
         stats.pages += 1
         people = []
         for item in page:
@@ -129,7 +166,7 @@ def latest_delta_link(client: GraphClient) -> str:
 
     Taken before the full listing, so a change made while we list shows up in the next delta.
     """
-    body = client.get("users/delta", params={"$select": SELECT, "$deltatoken": "latest"})
+    body = client.get("users/delta", params={"$select": DELTA_SELECT, "$deltatoken": "latest"})
     link = body.get("@odata.deltaLink")
     if not isinstance(link, str) or not link:
         raise GraphError("users/delta answered no deltaLink", status=502)

@@ -35,39 +35,53 @@ def test_no_import_cycles(graph):
     assert not cycles, "import cycles:\n" + "\n".join("  " + " -> ".join(c) for c in cycles)
 
 
-def test_portal_imports_no_app(graph):
-    found = checks.floor_imports_apps(graph)
-    assert not found, "portal imports an app:\n" + _lines(found)
+# Each rule: the check over the import graph, what a finding means, and how a finding is shown.
+RULES = {
+    "portal_imports_no_app": (checks.floor_imports_apps, "portal imports an app", " -> "),
+    "graphsim_and_the_portal_never_import_each_other": (
+        checks.simulator_crossings,
+        "graphsim and the portal meet over HTTP only",
+        " -> ",
+    ),
+    "portal_graph_takes_only_settings_and_the_allowed_actions": (
+        checks.seam_imports_portal,
+        "portal.graph imports the rest of portal",
+        " -> ",
+    ),
+    "only_portal_graph_imports_microsoft_clients": (
+        checks.microsoft_clients_outside_seam,
+        "msal/requests/azure/msgraph outside portal/graph/",
+        " -> ",
+    ),
+}
+# The same for the rules over the modules' text.
+MODULE_RULES = {
+    "no_module_over_400_lines": (checks.oversized_modules, "modules over 400 lines", ": "),
+    "no_view_function_over_25_lines": (
+        checks.long_view_functions,
+        "view functions over 25 lines",
+        ": ",
+    ),
+    "package_inits_hold_no_imports": (
+        checks.package_inits_with_imports,
+        "imports in __init__.py (package: line)",
+        ": ",
+    ),
+}
 
 
-def test_graphsim_and_the_portal_never_import_each_other(graph):
-    found = checks.simulator_crossings(graph)
-    assert not found, "graphsim and the portal meet over HTTP only:\n" + _lines(found)
+@pytest.mark.parametrize("rule", RULES)
+def test_the_import_rule_holds(graph, rule):
+    check, meaning, sep = RULES[rule]
+    found = check(graph)
+    assert not found, f"{meaning}:\n" + _lines(found, sep)
 
 
-def test_portal_graph_takes_only_settings_and_the_allowed_actions_from_portal(graph):
-    found = checks.seam_imports_portal(graph)
-    assert not found, "portal.graph imports the rest of portal:\n" + _lines(found)
-
-
-def test_only_portal_graph_imports_microsoft_clients(graph):
-    found = checks.microsoft_clients_outside_seam(graph)
-    assert not found, "msal/requests/azure/msgraph outside portal/graph/:\n" + _lines(found)
-
-
-def test_no_module_over_400_lines(graph):
-    found = checks.oversized_modules(graph.modules)
-    assert not found, "modules over 400 lines:\n" + _lines(found, ": ")
-
-
-def test_no_view_function_over_25_lines(graph):
-    found = checks.long_view_functions(graph.modules)
-    assert not found, "view functions over 25 lines:\n" + _lines(found, ": ")
-
-
-def test_package_inits_hold_no_imports(graph):
-    found = checks.package_inits_with_imports(graph.modules)
-    assert not found, "imports in __init__.py (package: line):\n" + _lines(found, ": ")
+@pytest.mark.parametrize("rule", MODULE_RULES)
+def test_the_module_rule_holds(graph, rule):
+    check, meaning, sep = MODULE_RULES[rule]
+    found = check(graph.modules)
+    assert not found, f"{meaning}:\n" + _lines(found, sep)
 
 
 def _test_imports_of_tests(root: Path) -> list[tuple[str, str]]:

@@ -8,10 +8,9 @@ import io
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
+from tests.support.browser import signed_in_context
 from tests.support.factories import grant, person
 from tests.support.pagecheck import VisitLog, problems_of_visited
 from tests.support.processes import graphsim_env
@@ -35,14 +34,8 @@ def open_as(browser, live_server, transactional_db, make_user):
     contexts = []
 
     def open_page(role: str):
-        client = Client()
-        client.force_login(make_user(role))
-        context = browser.new_context(base_url=live_server.url, accept_downloads=True)
-        context.set_default_timeout(15_000)
-        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-        context.add_cookies(
-            [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
-        )
+        user = make_user(role)
+        context = signed_in_context(browser, live_server.url, user, accept_downloads=True)
         tab = context.new_page()
         tab.errors = []
         # The browser asks for /favicon.ico on its own; the portal has none.

@@ -23,6 +23,12 @@ def _discovery(sim):
     return r.json()
 
 
+def _authorize(sim, query: dict):
+    """The authorize endpoint as a browser meets it, its redirect not followed."""
+    url = sim.info["authority"] + "/oauth2/v2.0/authorize?" + urlencode(query)
+    return sim.http.get(url, allow_redirects=False, timeout=10)
+
+
 def _verify(sim, token: str, aud: str) -> dict:
     jwks = sim.http.get(_discovery(sim)["jwks_uri"], timeout=10).json()
     kid = jwt.get_unverified_header(token)["kid"]
@@ -102,11 +108,7 @@ def _raw_code(sim, upn="helpdesk@contoso.test", verifier=None):
         "code_challenge_method": "S256",
         "login_hint": upn,
     }
-    r = sim.http.get(
-        sim.info["authority"] + "/oauth2/v2.0/authorize?" + urlencode(q),
-        allow_redirects=False,
-        timeout=10,
-    )
+    r = _authorize(sim, q)
     assert r.status_code == 302, r.text
     return dict(parse_qsl(urlsplit(r.headers["location"]).query))["code"], verifier
 
@@ -245,11 +247,7 @@ def test_authorize_rejects_foreign_redirect_uri(sim):
         "scope": "openid",
         "login_hint": "nobody@contoso.test",
     }
-    r = sim.http.get(
-        sim.info["authority"] + "/oauth2/v2.0/authorize?" + urlencode(q),
-        allow_redirects=False,
-        timeout=10,
-    )
+    r = _authorize(sim, q)
     assert r.status_code == 400 and "AADSTS50011" in r.text
 
 
@@ -287,9 +285,5 @@ def test_disabled_account_cannot_sign_in(sim, upn):
         "scope": "openid",
         "login_hint": upn,
     }
-    r = sim.http.get(
-        sim.info["authority"] + "/oauth2/v2.0/authorize?" + urlencode(q),
-        allow_redirects=False,
-        timeout=10,
-    )
+    r = _authorize(sim, q)
     assert r.status_code == 200 and "AADSTS50057" in r.text

@@ -1,15 +1,17 @@
 """Who may reach each API URL with a browser session: nobody. The API takes Entra ID bearer
 tokens only, so every role's session cookie (and no cookie) is 401, never a login redirect;
 the schema and its documentation page are public. Access per app role and per portal role with
-a token: docs/api.md and tests/integration/test_api_auth.py."""
+a token: docs/api.md and tests/integration/test_api_access.py."""
 
 from __future__ import annotations
 
+from tests.support.access import everyone
+
 OID = "00000000-0000-4000-8000-000000000001"
-_NO_SESSION = {"anonymous": 401, "none": 401, "helpdesk": 401, "manager": 401, "admin": 401}
-# django-ninja's root pattern: no page there (the docs are at /api/docs).
-_NO_ROOT = {"anonymous": 404, "none": 404, "helpdesk": 404, "manager": 404, "admin": 404}
-_PUBLIC = {"anonymous": 200, "none": 200, "helpdesk": 200, "manager": 200, "admin": 200}
+_NO_SESSION = everyone(401)
+# django-ninja's root pattern and any path under /api/ that names nothing: a 404 problem.
+_NO_ROOT = everyone(404)
+_PUBLIC = everyone(200)
 
 EXPECTED = [
     ("api:openapi-json", {}, "get", _PUBLIC),
@@ -26,4 +28,12 @@ EXPECTED = [
     ("api:create_change_request", {}, "post", _NO_SESSION),
     ("api:get_change_request", {"request_id": 1}, "get", _NO_SESSION),
     ("api:approve_change_request", {"request_id": 1}, "post", _NO_SESSION),
+    ("api:list_calls", {}, "get", _NO_SESSION),
+    ("api:start_call", {}, "post", _NO_SESSION),
+    ("api:get_call", {"call_id": 1}, "get", _NO_SESSION),
+    ("api:transfer_call", {"call_id": 1}, "post", _NO_SESSION),
+    ("api:end_call", {"call_id": 1}, "post", _NO_SESSION),
+    ("api:list_review_campaigns", {}, "get", _NO_SESSION),
+    ("api:get_review_campaign", {"campaign_id": 1}, "get", _NO_SESSION),
+    ("api:not_found", {"rest": "no/such/thing"}, "get", _NO_ROOT),
 ]

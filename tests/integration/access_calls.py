@@ -3,19 +3,21 @@ exist: roles that may act get 404, which proves they were let through to the loo
 
 from __future__ import annotations
 
+from tests.support.access import codes, everyone
+
 FAKE_CALL = 999_999
 
-_EVERYONE = {"anonymous": 302, "none": 200, "helpdesk": 200, "manager": 200, "admin": 200}
-_MISSING = {"anonymous": 302, "none": 404, "helpdesk": 404, "manager": 404, "admin": 404}
-_HELPDESK = {"anonymous": 302, "none": 403, "helpdesk": 200, "manager": 403, "admin": 200}
+_EVERYONE = codes(302, 200, 200, 200, 200)
+_MISSING = codes(302, 404, 404, 404, 404)
+_HELPDESK = codes(302, 403, 200, 403, 200)
 # Starting calls and the person picker: helpdesk, or a delegate whose grant allows makeCalls
 # (these roles hold none); the others are told why, without the picker.
 _PLACE_CALLS = _HELPDESK
 # Graph signs callbacks with a JWT, not a session: no token is 401 for everyone, never a login.
-_CALLBACK_POST = {"anonymous": 401, "none": 401, "helpdesk": 401, "manager": 401, "admin": 401}
-_CALLBACK_GET = {"anonymous": 405, "none": 405, "helpdesk": 405, "manager": 405, "admin": 405}
-_NOT_A_DELEGATE = {"anonymous": 302, "none": 403, "helpdesk": 403, "manager": 403, "admin": 403}
-_BAD_INPUT = {"anonymous": 302, "none": 400, "helpdesk": 400, "manager": 400, "admin": 400}
+_CALLBACK_POST = everyone(401)
+_CALLBACK_GET = everyone(405)
+_NOT_A_DELEGATE = codes(302, 403, 403, 403, 403)
+_BAD_INPUT = codes(302, 400, 400, 400, 400)
 
 EXPECTED = [
     ("calls:list", {}, "get", _EVERYONE),

@@ -4,13 +4,15 @@ answer everyone; approvals need approve_delegation_changes, PowerShell manage_de
 
 from __future__ import annotations
 
+from tests.support.access import codes
+
 FAKE_OID = "00000000-0000-0000-0000-00000000dead"
 FAKE_PK = 999_999
 
-_EVERYONE = {"anonymous": 302, "none": 200, "helpdesk": 200, "manager": 200, "admin": 200}
-_NOT_FOUND = {"anonymous": 302, "none": 404, "helpdesk": 404, "manager": 404, "admin": 404}
-_APPROVERS = {"anonymous": 302, "none": 403, "helpdesk": 403, "manager": 200, "admin": 200}
-_MANAGERS = {"anonymous": 302, "none": 403, "helpdesk": 200, "manager": 403, "admin": 200}
+_EVERYONE = codes(302, 200, 200, 200, 200)
+_NOT_FOUND = codes(302, 404, 404, 404, 404)
+_APPROVERS = codes(302, 403, 403, 200, 200)
+_MANAGERS = codes(302, 403, 200, 403, 200)
 
 EXPECTED = [
     ("changes:list", {}, "get", _EVERYONE),

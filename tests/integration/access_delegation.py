@@ -3,19 +3,23 @@ roles get 404."""
 
 from __future__ import annotations
 
+from tests.support.access import codes
+
 FAKE_OID = "00000000-0000-0000-0000-00000000dead"
 FAKE_RUN = 999_999
 
-_PEOPLE = {"anonymous": 302, "none": 403, "helpdesk": 200, "manager": 200, "admin": 200}
-_MANAGERS = {"anonymous": 302, "none": 403, "helpdesk": 403, "manager": 200, "admin": 200}
-_ADMINS = {"anonymous": 302, "none": 403, "helpdesk": 403, "manager": 403, "admin": 200}
+_PEOPLE = codes(302, 403, 200, 200, 200)
+_MANAGERS = codes(302, 403, 403, 200, 200)
+_ADMINS = codes(302, 403, 403, 403, 200)
+
+_SIGNED_IN = ("none", "helpdesk", "manager", "admin")
 
 EXPECTED = [
     (
         "delegation:mine",
         {},
         "get",
-        {"anonymous": 302, "none": 200, "helpdesk": 200, "manager": 200, "admin": 200},
+        codes(302, 200, 200, 200, 200),
     ),
     ("delegation:people", {}, "get", _PEOPLE),
     ("delegation:people_search", {}, "get", _PEOPLE),
@@ -28,8 +32,13 @@ EXPECTED = [
     ("delegation:organisation", {}, "get", _MANAGERS),
     ("delegation:org_export", {}, "get", _MANAGERS),
     ("delegation:reviews", {}, "get", _MANAGERS),
-    # An empty review form is refused by allowed roles (400), before any state changes.
-    ("delegation:reviews", {}, "post", {**_MANAGERS, "manager": 400, "admin": 400}),
+    # Read only: decisions are taken in review campaigns (reviews:*).
+    (
+        "delegation:reviews",
+        {},
+        "post",
+        {**_MANAGERS, "none": 405, "helpdesk": 405, "manager": 405, "admin": 405},
+    ),
     ("delegation:sync_list", {}, "get", _ADMINS),
     ("delegation:sync_detail", {"pk": FAKE_RUN}, "get", {**_ADMINS, "admin": 404}),
     ("delegation:sync_progress", {"pk": FAKE_RUN}, "get", {**_ADMINS, "admin": 404}),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-_PUBLIC_OK = {"anonymous": 200, "none": 200, "helpdesk": 200, "manager": 200, "admin": 200}
+from tests.support.access import codes, everyone
+
+_PUBLIC_OK = everyone(200)
 # /healthz answers without sign-in; 200 or 503 is its health, not an access decision.
 _HEALTH = dict.fromkeys(_PUBLIC_OK, (200, 503))
-_SIGNED_IN = {"anonymous": 302, "none": 200, "helpdesk": 200, "manager": 200, "admin": 200}
-_ADMINS = {"anonymous": 302, "none": 403, "helpdesk": 403, "manager": 403, "admin": 200}
+_SIGNED_IN = codes(302, 200, 200, 200, 200)
+_ADMINS = codes(302, 403, 403, 403, 200)
 
 EXPECTED = [
     # Home sends people on: to their delegations, or to the no-access page. An admin sees the
@@ -15,7 +17,7 @@ EXPECTED = [
         "portal:home",
         {},
         "get",
-        {"anonymous": 302, "none": 302, "helpdesk": 302, "manager": 302, "admin": 200},
+        codes(302, 302, 302, 302, 200),
     ),
     ("portal:healthz", {}, "get", _HEALTH),
     ("portal:livez", {}, "get", _PUBLIC_OK),
@@ -26,20 +28,20 @@ EXPECTED = [
         "portal:auth_callback",
         {},
         "get",
-        {"anonymous": 400, "none": 400, "helpdesk": 400, "manager": 400, "admin": 400},
+        everyone(400),
     ),
     # Sign-out is POST only; its page moves on to the authority's logout.
     (
         "portal:logout",
         {},
         "get",
-        {"anonymous": 302, "none": 405, "helpdesk": 405, "manager": 405, "admin": 405},
+        codes(302, 405, 405, 405, 405),
     ),
     (
         "portal:logout",
         {},
         "post",
-        {"anonymous": 302, "none": 200, "helpdesk": 200, "manager": 200, "admin": 200},
+        codes(302, 200, 200, 200, 200),
     ),
     ("portal:audit", {}, "get", _ADMINS),
     ("portal:sync_account", {}, "get", _ADMINS),

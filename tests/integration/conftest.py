@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import changes, production, sync
+from tests.support import changes, production, smtp, sync
 from tests.support.factories import load_demo_directory
+from tests.support.receiver import Receiver
 
 
 @pytest.fixture
@@ -69,6 +70,40 @@ def change_tasks(monkeypatch):
 
 
 @pytest.fixture
+def teams(graph_settings, graphsim, sim, signed_in_client, settings):
+    """graphsim with the sync account connected (manager@, delegated) and the cache synced."""
+    yield from changes.open_teams(sim, graphsim, signed_in_client, settings)
+
+
+@pytest.fixture
 def change_people(db):
     """Four directory people for change requests: boss, assistant, deputy, disabled."""
     return changes.demo_people()
+
+
+@pytest.fixture
+def smtp_inbox(settings):
+    """A real SMTP server (aiosmtpd) that Django's SMTP backend sends to; its received mail."""
+    controller, inbox = smtp.start()
+    smtp.use_smtp(settings, controller)
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def teams_webhook(settings):
+    """A local HTTPS receiver standing in for a Teams Incoming Webhook, trusted through its own
+    test CA; its URL carries a secret like a real one."""
+    receiver = Receiver(200, tls=True, path="/webhookb2/0f1e@9a8b/IncomingWebhook/S3CR3TSIG/77aa")
+    settings.ALERT_WEBHOOK_CA_BUNDLE = receiver.ca_path
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def alert_channels(settings, smtp_inbox, teams_webhook, tasks_inline):
+    """Alerts sent by email through the SMTP server and to the webhook, tasks run at commit."""
+    settings.ALERT_EMAIL_TO = ["security@contoso.test", "it@contoso.test"]
+    settings.ALERT_TEAMS_WEBHOOK_URLS = [teams_webhook.url]
+    settings.PORTAL_URL = "https://portal.contoso.test"
+    return {"inbox": smtp_inbox, "webhook": teams_webhook}

@@ -122,3 +122,19 @@ def test_a_change_request_is_created_once_per_key_and_audited_with_the_app_id(
 def test_a_write_without_an_idempotency_key_is_refused(client, api_token):
     answer = client.post("/api/change-requests", {}, "application/json", **bearer(api_token))
     problem(answer, 422)
+
+
+def test_an_unknown_query_parameter_is_a_400_problem_not_an_unfiltered_list(client, api_token):
+    person("Bea Boss")
+    answer = client.get("/api/grants?departmnet=Sales", **bearer(api_token))
+    body = problem(answer, 400)
+    assert body["codes"] == ["unknown_parameter"] and "departmnet" in body["detail"]
+    assert client.get("/api/grants?department=Sales", **bearer(api_token)).status_code == 200
+
+
+def test_a_path_or_method_the_api_does_not_have_is_a_problem_not_an_html_page(client, api_token):
+    for path in ("/api/", "/api/nothing/here", "/api/people/not-an-id/extra"):
+        assert problem(client.get(path, **bearer(api_token)), 404)["codes"] == ["not_found"]
+    wrong = client.delete("/api/people?q=Bea", **bearer(api_token))
+    assert problem(wrong, 405)["codes"] == ["method_not_allowed"]
+    assert wrong["Allow"] == "GET"

@@ -10,10 +10,7 @@ from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import (
-    negative_data_rejection,
-    positive_data_acceptance,
-)
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.support import api as api_support
 from tests.support.api import bearer
@@ -51,11 +48,15 @@ def test_the_api_answers_every_generated_request_as_its_schema_says(
     monkeypatch.setattr("delegation.changes.services.request.enqueue", lambda *a: None)
     monkeypatch.setattr("delegation.changes.services.decisions.enqueue", lambda *a: None)
     monkeypatch.setattr("delegation.sync.service.enqueue", lambda *a: None)
+    monkeypatch.setattr("calls.services.start.enqueue", lambda *a: None)
+    monkeypatch.setattr("calls.services.live.enqueue", lambda *a: None)
     token = bearer(api_token)["HTTP_AUTHORIZATION"]
-    # Left out: "schema-valid input is accepted" (an opaque cursor this API did not make is a
-    # 400 problem, which no schema can say) and "unknown query parameters are refused" (they
-    # are ignored, as Django's views do; a stricter API is listed as left to do in docs/api.md).
+    if case.query:
+        # requests sends no parameter whose value is None or an empty list: leave out what would
+        # not be sent, or a case "with an unknown parameter" reaches the API without it.
+        case.query = {k: v for k, v in case.query.items() if v is not None and v != []}
+    # Left out: "schema-valid input is accepted": an opaque cursor this API did not make is a
+    # 400 problem, and a call to a person not in the directory a 422, which no schema can say.
     case.call_and_validate(
-        headers={"Authorization": token},
-        excluded_checks=[positive_data_acceptance, negative_data_rejection],
+        headers={"Authorization": token}, excluded_checks=[positive_data_acceptance]
     )

@@ -31,40 +31,30 @@ from tests.support.waiting import wait_for
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def tenant(calls_tenant):
-    return calls_tenant
-
-
-@pytest.fixture
-def signed_in(calls_sign_in):
-    return calls_sign_in
-
-
-def direct_call(user, tenant, to="nobody", on_behalf_of=None) -> Call:
+def direct_call(user, calls_tenant, to="nobody", on_behalf_of=None) -> Call:
     """A call the application places straight to the callee (older calls, and what a manual
     transfer acts on): nobody from our side is on the line."""
     key = f"{to}{user.pk}".ljust(32, "0")[:32]
     result = call_start(
         user=user,
         idempotency_key=key,
-        person=tenant[to],
-        on_behalf_of=tenant[on_behalf_of] if on_behalf_of else None,
+        person=calls_tenant[to],
+        on_behalf_of=calls_tenant[on_behalf_of] if on_behalf_of else None,
         ring_me_first=False,
     )
     return wait_state(result.call, "established")
 
 
 def test_a_call_on_behalf_rings_the_delegate_first_from_the_portal_with_the_subject(
-    client, signed_in, tenant, sim
+    client, calls_sign_in, calls_tenant, sim
 ):
-    signed_in("assistant")
-    resp = start_call(client, tenant, to="nobody", on_behalf_of="boss")
+    calls_sign_in("assistant")
+    resp = start_call(client, calls_tenant, to="nobody", on_behalf_of="boss")
     call = the_call()
     assert resp.status_code == 302 and resp["Location"] == reverse("calls:detail", args=[call.pk])
-    assert call.on_behalf_of == tenant["boss"] and call.graph_id and call.sent_at
+    assert call.on_behalf_of == calls_tenant["boss"] and call.graph_id and call.sent_at
     placed = in_graphsim(sim, call)
-    assert placed["targets"][0]["identity"]["user"]["id"] == tenant["assistant"].object_id
+    assert placed["targets"][0]["identity"]["user"]["id"] == calls_tenant["assistant"].object_id
     assert placed["subject"] == "On behalf of Bea Boss"
     assert placed["callbackUri"].endswith(f"/calls/callback?call={call.idempotency_key}")
     wait_state(call, "terminated")
@@ -74,23 +64,23 @@ def test_a_call_on_behalf_rings_the_delegate_first_from_the_portal_with_the_subj
     assert started.outcome == "success" and started.request_id == call.graph_request_id != ""
 
 
-def test_a_double_submit_starts_one_call(client, signed_in, tenant, sim):
-    signed_in("assistant")
+def test_a_double_submit_starts_one_call(client, calls_sign_in, calls_tenant, sim):
+    calls_sign_in("assistant")
     key = form_key(client, reverse("calls:start"))
     before = placed_calls(sim)
-    first = start_call(client, tenant, on_behalf_of="boss", key=key)
-    second = start_call(client, tenant, on_behalf_of="boss", key=key)
+    first = start_call(client, calls_tenant, on_behalf_of="boss", key=key)
+    second = start_call(client, calls_tenant, on_behalf_of="boss", key=key)
     assert Call.objects.count() == 1
     assert first["Location"] == second["Location"]
     assert placed_calls(sim) - before == 1
     assert "already" in page_text(client, second["Location"])
 
 
-def test_a_call_task_delivered_twice_places_the_call_once(client, signed_in, tenant, sim):
+def test_a_call_task_delivered_twice_places_the_call_once(client, calls_sign_in, calls_tenant, sim):
     from calls.services.start import place_call
 
-    signed_in("helpdesk", "helpdesk")
-    start_call(client, tenant, to="nobody")
+    calls_sign_in("helpdesk", "helpdesk")
+    start_call(client, calls_tenant, to="nobody")
     call = the_call()
     before = placed_calls(sim)
     place_call(call.pk)  # the broker redelivers the task: the claim lets nothing through
@@ -100,23 +90,23 @@ def test_a_call_task_delivered_twice_places_the_call_once(client, signed_in, ten
 @pytest.mark.parametrize(
     "callee, words", [("noanswer", "no answer"), ("unreachable", "unreachable")]
 )
-def test_a_direct_call_nobody_answers_ends_and_says_why(signed_in, tenant, callee, words):
-    user = signed_in("helpdesk", "helpdesk")
+def test_a_direct_call_nobody_answers_ends_and_says_why(calls_sign_in, calls_tenant, callee, words):
+    user = calls_sign_in("helpdesk", "helpdesk")
     result = call_start(
-        user=user, idempotency_key="d" * 32, person=tenant[callee], ring_me_first=False
+        user=user, idempotency_key="d" * 32, person=calls_tenant[callee], ring_me_first=False
     )
     call = wait_state(result.call, "terminated")
     assert call.result_label == words
 
 
 def test_transfer_to_a_delegate_who_may_receive_the_delegators_calls_completes(
-    client, signed_in, tenant
+    client, calls_sign_in, calls_tenant
 ):
-    user = signed_in("assistant")
-    call = direct_call(user, tenant, on_behalf_of="boss")
+    user = calls_sign_in("assistant")
+    call = direct_call(user, calls_tenant, on_behalf_of="boss")
     detail = page_text(client, reverse("calls:detail", args=[call.pk]))
-    assert tenant["deputy"].object_id in detail  # suggested: deputy may receive boss's calls
-    act(client, call, "transfer", target=tenant["deputy"].object_id)
+    assert calls_tenant["deputy"].object_id in detail  # suggested: deputy may receive boss's calls
+    act(client, call, "transfer", target=calls_tenant["deputy"].object_id)
     wait_state(call, "terminated")
     assert call.result_label == "transfer completed"
     transfer = CallAction.objects.get(kind="transfer")
@@ -125,10 +115,10 @@ def test_transfer_to_a_delegate_who_may_receive_the_delegators_calls_completes(
     assert audited.outcome == "success" and audited.request_id == transfer.graph_request_id
 
 
-def test_a_failed_transfer_brings_the_call_back_and_says_why(client, signed_in, tenant):
-    user = signed_in("helpdesk", "helpdesk")
-    call = direct_call(user, tenant)
-    act(client, call, "transfer", target=tenant["transferfail"].object_id)
+def test_a_failed_transfer_brings_the_call_back_and_says_why(client, calls_sign_in, calls_tenant):
+    user = calls_sign_in("helpdesk", "helpdesk")
+    call = direct_call(user, calls_tenant)
+    act(client, call, "transfer", target=calls_tenant["transferfail"].object_id)
     wait_for(lambda: state_of(call) == "established" and call.result_label == "transfer failed")
     failed = CallAction.objects.get(kind="transfer")
     wait_for(lambda: CallAction.objects.get(pk=failed.pk).outcome == "failed")
@@ -137,39 +127,43 @@ def test_a_failed_transfer_brings_the_call_back_and_says_why(client, signed_in, 
     page = page_text(client, reverse("calls:live", args=[call.pk]))
     assert "Accepted" not in page and "the transfer failed" in page
     # ... and it can be transferred again, this time to someone who answers.
-    act(client, call, "transfer", target=tenant["manager"].object_id)
+    act(client, call, "transfer", target=calls_tenant["manager"].object_id)
     wait_state(call, "terminated")
     assert call.result_label == "transfer completed"
 
 
 def test_a_transfer_on_behalf_to_someone_who_may_not_receive_the_calls_sends_nothing(
-    client, signed_in, tenant, sim
+    client, calls_sign_in, calls_tenant, sim
 ):
-    user = signed_in("assistant")
-    call = direct_call(user, tenant, on_behalf_of="boss")
+    user = calls_sign_in("assistant")
+    call = direct_call(user, calls_tenant, on_behalf_of="boss")
     before = graph_call_requests(sim)
     for refused in ("former", "nobody"):  # former's grant is inactive; nobody is no delegate
-        resp = act(client, call, "transfer", target=tenant[refused].object_id)
+        resp = act(client, call, "transfer", target=calls_tenant[refused].object_id)
         assert "not" in page_text(client, resp["Location"])
     assert graph_call_requests(sim) == before
     assert not CallAction.objects.exists()
     assert AuditEvent.objects.filter(action="call.transfer", outcome="denied").count() == 2
 
 
-def test_a_call_that_rang_me_first_is_not_transferred_by_hand(client, signed_in, tenant, sim):
+def test_a_call_that_rang_me_first_is_not_transferred_by_hand(
+    client, calls_sign_in, calls_tenant, sim
+):
     behaves(sim, "nobody", "noanswer")
-    signed_in("helpdesk", "helpdesk")
-    start_call(client, tenant, to="nobody")
+    calls_sign_in("helpdesk", "helpdesk")
+    start_call(client, calls_tenant, to="nobody")
     call = wait_leg(the_call(), "failed")
     assert 'id="transfer-form"' not in page_text(client, reverse("calls:detail", args=[call.pk]))
-    resp = act(client, call, "transfer", target=tenant["deputy"].object_id)
+    resp = act(client, call, "transfer", target=calls_tenant["deputy"].object_id)
     assert "end it instead" in page_text(client, resp["Location"])
 
 
-def test_ending_a_call_ends_it_and_a_stale_end_form_is_refused(client, signed_in, tenant, sim):
+def test_ending_a_call_ends_it_and_a_stale_end_form_is_refused(
+    client, calls_sign_in, calls_tenant, sim
+):
     behaves(sim, "nobody", "noanswer")  # the put-through fails: the first leg stays on the line
-    signed_in("assistant")
-    start_call(client, tenant, to="nobody", on_behalf_of="boss")
+    calls_sign_in("assistant")
+    start_call(client, calls_tenant, to="nobody", on_behalf_of="boss")
     call = wait_leg(the_call(), "failed")
     assert state_of(call) == "established"
     stale_key = form_key(client, reverse("calls:detail", args=[call.pk]))
@@ -185,9 +179,9 @@ def test_ending_a_call_ends_it_and_a_stale_end_form_is_refused(client, signed_in
 
 
 def test_someone_without_helpdesk_cannot_redirect_or_see_incoming_calls(
-    client, signed_in, tenant, sim, live_server
+    client, calls_sign_in, calls_tenant, sim, live_server
 ):
-    signed_in("manager", "manager")
+    calls_sign_in("manager", "manager")
     sim.post("incoming-call", {"callbackUri": live_server.url + reverse("calls:callback")})
     call = wait_for(lambda: Call.objects.filter(direction="incoming").first())
     assert client.get(reverse("calls:detail", args=[call.pk])).status_code == 404
@@ -196,11 +190,11 @@ def test_someone_without_helpdesk_cannot_redirect_or_see_incoming_calls(
 
 
 def test_the_concurrent_call_limit_is_a_plain_message_not_an_error_page(
-    client, signed_in, tenant, sim
+    client, calls_sign_in, calls_tenant, sim
 ):
     sim.post("config", {"max_concurrent_calls": 0})
-    signed_in("helpdesk", "helpdesk")
-    resp = start_call(client, tenant, to="nobody")
+    calls_sign_in("helpdesk", "helpdesk")
+    resp = start_call(client, calls_tenant, to="nobody")
     call = the_call()
     assert resp.status_code == 302 and call.state == "failed"
     assert call.callee_leg == "not_dialled"
@@ -241,16 +235,16 @@ BAD_STARTS = {
 
 @pytest.mark.parametrize("case", BAD_STARTS)
 def test_bad_input_gets_a_clear_message_and_sends_nothing(
-    client, signed_in, tenant, sim, settings, case
+    client, calls_sign_in, calls_tenant, sim, settings, case
 ):
     who, overrides, message = BAD_STARTS[case]
     overrides = {"person": "@manager", **overrides}
     settings.CALLS_APP_INSTANCE_ID = "" if overrides.pop("no_app", "") else "app-instance-1"
-    signed_in(who, "helpdesk" if who == "helpdesk" else None)
+    calls_sign_in(who, "helpdesk" if who == "helpdesk" else None)
     # Someone offered no form may still post one (an old tab, a forged request).
     data = {"idempotency_key": uuid.uuid4().hex}
     for field, value in overrides.items():
-        data[field] = tenant[value[1:]].object_id if value.startswith("@") else value
+        data[field] = calls_tenant[value[1:]].object_id if value.startswith("@") else value
     before = graph_call_requests(sim)
     resp = client.post(reverse("calls:start"), data)
     # Someone who may place no call at all is told why (403), without the form.
@@ -261,37 +255,43 @@ def test_bad_input_gets_a_clear_message_and_sends_nothing(
 
 
 def test_a_delegate_whose_grant_is_revoked_mid_call_cannot_transfer_it(
-    client, signed_in, tenant, sim
+    client, calls_sign_in, calls_tenant, sim
 ):
     from delegation.models import Delegation
 
-    user = signed_in("assistant")
-    call = direct_call(user, tenant, on_behalf_of="boss")
-    Delegation.objects.filter(delegate=tenant["assistant"]).delete()  # the sync saw it go
+    user = calls_sign_in("assistant")
+    call = direct_call(user, calls_tenant, on_behalf_of="boss")
+    Delegation.objects.filter(delegate=calls_tenant["assistant"]).delete()  # the sync saw it go
     before = graph_call_requests(sim)
-    resp = act(client, call, "transfer", target=tenant["deputy"].object_id)
+    resp = act(client, call, "transfer", target=calls_tenant["deputy"].object_id)
     assert "no longer active" in page_text(client, resp["Location"])
     assert graph_call_requests(sim) == before
     assert not CallAction.objects.exists()
     assert AuditEvent.objects.filter(action="call.transfer", outcome="denied").count() == 1
 
 
-def test_a_grant_revoked_since_the_form_was_shown_is_refused(client, signed_in, tenant, sim):
+def test_a_grant_revoked_since_the_form_was_shown_is_refused(
+    client, calls_sign_in, calls_tenant, sim
+):
     from delegation.models import Delegation
 
-    signed_in("assistant")
-    key = form_key(client, reverse("calls:start") + f"?on_behalf_of={tenant['boss'].object_id}")
-    Delegation.objects.filter(delegate=tenant["assistant"]).update(is_active=False)
+    calls_sign_in("assistant")
+    key = form_key(
+        client, reverse("calls:start") + f"?on_behalf_of={calls_tenant['boss'].object_id}"
+    )
+    Delegation.objects.filter(delegate=calls_tenant["assistant"]).update(is_active=False)
     before = graph_call_requests(sim)
-    resp = start_call(client, tenant, on_behalf_of="boss", key=key)
+    resp = start_call(client, calls_tenant, on_behalf_of="boss", key=key)
     assert "does not let you make calls" in resp.content.decode()
     assert graph_call_requests(sim) == before
 
 
-def test_someone_elses_call_is_not_there_for_them(client, signed_in, tenant, sim, make_user):
+def test_someone_elses_call_is_not_there_for_them(
+    client, calls_sign_in, calls_tenant, sim, make_user
+):
     behaves(sim, "nobody", "noanswer")
-    signed_in("assistant")
-    start_call(client, tenant, to="nobody", on_behalf_of="boss")
+    calls_sign_in("assistant")
+    start_call(client, calls_tenant, to="nobody", on_behalf_of="boss")
     call = wait_leg(the_call(), "failed")
     client.force_login(make_user(None))
     before = graph_call_requests(sim)
@@ -303,23 +303,31 @@ def test_someone_elses_call_is_not_there_for_them(client, signed_in, tenant, sim
     assert state_of(call) == "established"
 
 
-def test_a_consultative_transfer_names_the_consultation_call(client, signed_in, tenant):
-    user = signed_in("helpdesk", "helpdesk")
-    first = direct_call(user, tenant, to="nobody")
-    consultation = direct_call(user, tenant, to="manager")
+def test_a_consultative_transfer_names_the_consultation_call(client, calls_sign_in, calls_tenant):
+    user = calls_sign_in("helpdesk", "helpdesk")
+    first = direct_call(user, calls_tenant, to="nobody")
+    consultation = direct_call(user, calls_tenant, to="manager")
     detail = page_text(client, reverse("calls:detail", args=[first.pk]))
     assert "Call to Mona Manager" in detail  # offered as the call to replace
-    act(client, first, "transfer", target=tenant["manager"].object_id, replaces=consultation.pk)
+    act(
+        client,
+        first,
+        "transfer",
+        target=calls_tenant["manager"].object_id,
+        replaces=consultation.pk,
+    )
     transfer = CallAction.objects.get(kind="transfer")
     assert transfer.replaces_call == consultation
     wait_state(first, "terminated")
     assert first.result_label == "transfer completed"
 
 
-def test_a_live_fragment_of_an_ended_call_reloads_the_page_once(client, signed_in, tenant, sim):
+def test_a_live_fragment_of_an_ended_call_reloads_the_page_once(
+    client, calls_sign_in, calls_tenant, sim
+):
     behaves(sim, "helpdesk", "noanswer")
-    signed_in("helpdesk", "helpdesk")
-    start_call(client, tenant, to="nobody")
+    calls_sign_in("helpdesk", "helpdesk")
+    start_call(client, calls_tenant, to="nobody")
     call = wait_state(the_call(), "terminated")
     live = client.get(reverse("calls:live", args=[call.pk]), HTTP_HX_REQUEST="true")
     assert live["HX-Refresh"] == "true"

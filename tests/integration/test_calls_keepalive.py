@@ -14,7 +14,7 @@ from calls.services.start import call_start
 from portal.celery import app
 from portal.models import AuditEvent
 from tests.support.calls import in_graphsim, wait_state
-from tests.support.processes import graphsim_env
+from tests.support.processes import point_workers_at_graphsim
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_worker]
 
@@ -22,8 +22,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_worker
 @pytest.fixture
 def worker_env(graphsim, monkeypatch):
     """What the worker process needs to reach graphsim (it reads the environment)."""
-    for name, value in graphsim_env(graphsim).items():
-        monkeypatch.setenv(name, value)
+    point_workers_at_graphsim(monkeypatch, graphsim)
 
 
 @pytest.fixture

@@ -39,16 +39,12 @@ def start_on_behalf_of_boss(client, people):
 
 
 def call_posts(sim) -> int:
-    routes = sim.get("stats")["routes"]
-    return sum(sum(v.values()) for r, v in routes.items() if r.startswith("POST /v1.0/comm"))
+    return sim.requests_where(lambda route: route.startswith("POST /v1.0/comm"))
 
 
 def delegator_checks(sim) -> int:
-    routes = sim.get("stats")["routes"]
-    return sum(
-        sum(v.values())
-        for r, v in routes.items()
-        if r.startswith("GET /beta/{who}/communications/callSettings/")
+    return sim.requests_where(
+        lambda route: route.startswith("GET /beta/{who}/communications/callSettings/")
     )
 
 

@@ -3,11 +3,9 @@ grants: the end-date job makes each ending once, with a clock the test controls.
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from delegation.changes import states
@@ -22,6 +20,7 @@ from tests.support.changes import (
     made,
 )
 from tests.support.factories import grant, person
+from tests.support.threads import at_once
 
 pytestmark = pytest.mark.django_db
 NOW = timezone.now()
@@ -220,20 +219,8 @@ def test_two_workers_running_the_end_job_at_once_end_each_grant_once(monkeypatch
     for boss, helper in pairs:
         grant(boss, helper, make_calls=True)
         made(boss, helper, snapshot(make_calls=True), ends_at=NOW, on_end="remove")
-    start, made_ids = threading.Barrier(2), []
-
-    def job():
-        start.wait()
-        try:
-            made_ids.extend(due.end_due(now=NOW + timedelta(minutes=1)))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=job) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    made_ids = []
+    at_once(lambda: made_ids.extend(due.end_due(now=NOW + timedelta(minutes=1))))
     assert len(made_ids) == len(set(made_ids)) == 6
     assert ChangeRequest.objects.filter(kind="remove").count() == 6
 

@@ -7,11 +7,9 @@ drift after a sync; a CSV import applied exactly under injected faults."""
 from __future__ import annotations
 
 import io
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from delegation.changes import states
@@ -19,33 +17,18 @@ from delegation.changes.models import ChangeRequest
 from delegation.changes.services import batch as batches
 from delegation.changes.services import due, script, verify
 from delegation.changes.services.apply import apply_change
-from delegation.changes.services.request import request_change
+from delegation.changes.services.request import remove, request_change
 from delegation.changes.snapshots import snapshot
-from delegation.models import Delegation, DelegationChange
-from delegation.reviews import record_review
+from delegation.models import Delegation, DelegationChange, GrantReview
 from delegation.sync.service import sync_now
 from portal.models import User
-from tests.support.changes import CALLS, Teams, connect_sync_account, key
-from tests.support.processes import graphsim_env, need
+from tests.support.changes import CALLS, key
+from tests.support.processes import point_workers_at_graphsim
+from tests.support.threads import at_once
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
 WRITES = "/beta/{who}/communications/callSettings/{kind}"
-
-
-@pytest.fixture
-def teams(graph_settings, graphsim, sim, signed_in_client, settings):
-    """graphsim with the sync account connected (manager@, delegated) and the cache synced."""
-    need("delegation_writes" in sim.get("config"), "this graphsim takes no delegate writes yet")
-    settings.SYNC_USE_APP_ONLY = False
-    settings.DELEGATION_CHANGE_RETRY_SECONDS = 0
-    settings.DELEGATION_CHANGE_LEASE_WAIT_SECONDS = 10
-    connect_sync_account(signed_in_client("admin@contoso.test"), graphsim)
-    run = sync_now()
-    assert run.status == "succeeded", run.error
-    sim.post("reset", {})  # counters only
-    yield Teams(sim)
-    sim.post("reset", {"config": True})
 
 
 def ask(actor, teams, delegator, delegate, after=CALLS, **kw):
@@ -197,20 +180,8 @@ def test_two_changes_to_one_delegator_at_once_are_applied_one_after_the_other(
     helpdesk = make_user("helpdesk")
     first = ask(helpdesk, teams, "boss", "nobody")
     second = ask(helpdesk, teams, "boss", "assistant", None)
-    start, done = threading.Barrier(2), []
-
-    def work(change):
-        start.wait()
-        try:
-            done.append(apply_change(change.pk).status)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(c,)) for c in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    done = []
+    at_once(lambda change: done.append(apply_change(change.pk).status), first, second)
     assert done == [states.VERIFIED, states.VERIFIED]
     assert teams.grant("boss", "nobody") == CALLS and teams.grant("boss", "assistant") is None
     assert cached(teams, "boss", "nobody") and not cached(teams, "boss", "assistant")
@@ -219,8 +190,19 @@ def test_two_changes_to_one_delegator_at_once_are_applied_one_after_the_other(
 # --- a review's revoke ----------------------------------------------------------------------------
 def test_a_revoke_decision_is_removed_through_graph_and_verified(teams, make_user, change_tasks):
     grant = cached(teams, "boss", "assistant")
-    review = record_review(grant=grant, decision="revoke", reviewer=make_user("manager"))
-    change = applied(review.change_request)
+    manager = make_user("manager")
+    review = GrantReview.objects.create(
+        delegator=grant.delegator, delegate=grant.delegate, decision="revoke", reviewer=manager
+    )
+    change = applied(
+        remove(
+            actor=manager,
+            delegator_id=teams.id("boss"),
+            delegate_id=teams.id("assistant"),
+            idempotency_key=key(),
+            review=review,
+        )
+    )
     assert (change.kind, change.status, change.method) == ("remove", states.VERIFIED, "graph")
     assert change.review_id == review.pk
     assert teams.grant("boss", "assistant") is None and cached(teams, "boss", "assistant") is None
@@ -367,14 +349,9 @@ def test_a_batch_whose_worker_died_mid_write_is_finished_by_the_redelivered_task
 def worker_env(graphsim, monkeypatch):
     """What the worker process needs (it reads the environment): graphsim, the sync account's
     delegated token, retries without waiting."""
-    env = {
-        **graphsim_env(graphsim),
-        "SYNC_USE_APP_ONLY": "false",
-        "DELEGATION_CHANGE_RETRY_SECONDS": "0",
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return env
+    return point_workers_at_graphsim(
+        monkeypatch, graphsim, SYNC_USE_APP_ONLY="false", DELEGATION_CHANGE_RETRY_SECONDS="0"
+    )
 
 
 @pytest.mark.celery_worker

@@ -3,20 +3,17 @@ apply task change_tasks by name; approval, rejection, cancellation; refusals sav
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from delegation.changes import states
 from delegation.changes.models import ChangeRequest
 from delegation.changes.services import decisions
-from delegation.changes.services.request import APPLY_TASK, ChangeRefused, request_change
+from delegation.changes.services.request import APPLY_TASK, ChangeRefused, remove, request_change
 from delegation.changes.snapshots import snapshot
 from delegation.models import GrantReview
-from delegation.reviews import record_review
 from portal.models import AuditEvent
 from tests.support.changes import (
     CALLS,
@@ -26,6 +23,7 @@ from tests.support.changes import (
     person_user,
 )
 from tests.support.factories import grant, person
+from tests.support.threads import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -278,31 +276,38 @@ def test_who_asked_may_cancel_and_a_stranger_may_not(make_user, change_people, c
         decisions.cancel(actor=helpdesk, request_id=change.pk)
 
 
-# --- reviews ------------------------------------------------------------------------------------
+# --- reviews (a campaign's revoke: reviews/services/close.py) -----------------------------------
+def revoke(reviewer, g):
+    """What closing a campaign does with a revoked item: the logged review, then a removal."""
+    review = GrantReview.objects.create(
+        delegator=g.delegator, delegate=g.delegate, decision="revoke", reviewer=reviewer
+    )
+    return review, remove(
+        actor=reviewer,
+        delegator_id=g.delegator.object_id,
+        delegate_id=g.delegate.object_id,
+        idempotency_key=key(),
+        review=review,
+    )
+
+
 def test_a_revoke_decision_becomes_a_removal_request(make_user, change_people, change_tasks):
     g = grant(change_people["boss"], change_people["assistant"], manage_settings=True)
     manager = make_user("manager")
-    review = record_review(grant=g, decision="revoke", reviewer=manager, reason="manage_settings")
-    change = review.change_request
+    review, change = revoke(manager, g)
     assert (change.kind, change.after, change.acting_as) == ("remove", None, "staff")
     assert change.review_id == review.pk and change.requested_by == manager
     assert change_tasks == [(APPLY_TASK, change.pk)]
 
 
-def test_a_revoke_of_a_grant_already_being_changed_is_recorded_with_the_reason(
+def test_a_revoke_of_a_grant_already_being_changed_is_refused_with_the_reason(
     make_user, change_people, change_tasks
 ):
     g = grant(change_people["boss"], change_people["assistant"], manage_settings=True)
     ask(make_user("helpdesk"), change_people["boss"], change_people["assistant"], None)
-    review = record_review(grant=g, decision="revoke", reviewer=make_user("manager"))
-    assert review.change_request is None and review.change_refusals[0].code == "pending"
-    assert GrantReview.objects.filter(decision="revoke").count() == 1
-
-
-def test_keeping_a_grant_makes_no_request(make_user, change_people, change_tasks):
-    g = grant(change_people["boss"], change_people["assistant"], manage_settings=True)
-    review = record_review(grant=g, decision="keep", reviewer=make_user("manager"))
-    assert review.change_request is None and not ChangeRequest.objects.exists()
+    with pytest.raises(ChangeRefused) as caught:
+        revoke(make_user("manager"), g)
+    assert caught.value.codes == ["pending"]
 
 
 # --- races ----------------------------------------------------------------------------------------
@@ -312,22 +317,15 @@ def test_two_requests_for_the_last_place_of_one_delegator_at_once_make_one(make_
     boss, first, second = person("Bea Boss"), person("First"), person("Second")
     fill_delegates(boss, 24)
     helpdesk = make_user("helpdesk")
-    outcomes, start = [], threading.Barrier(2)
+    outcomes = []
 
     def submit(delegate):
-        start.wait()
         try:
             outcomes.append(ask(helpdesk, boss, delegate).status)
         except ChangeRefused as exc:
             outcomes.append(exc.codes[0])
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=submit, args=(d,)) for d in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(submit, first, second)
     assert sorted(outcomes) == ["delegator_full", "requested"]
     assert ChangeRequest.objects.count() == 1
 

@@ -24,5 +24,7 @@ def test_capabilities_cost_one_query_per_request(make_user, django_assert_num_qu
             "view_people",
             "view_organisation",
             "review_grants",
+            "run_review_campaigns",
             "approve_delegation_changes",
+            "view_alerts",
         ]

@@ -27,13 +27,14 @@ def test_first_sync_mirrors_people_and_delegations_exactly(tenant):
     assert_cache_mirrors(truth)
     assert run.users_mode == "full"
     assert run.people == len(truth["users"])
-    assert run.delegations_added == len(truth["delegations"])
-    assert DelegationChange.objects.filter(run=run, kind="added").count() == len(
-        truth["delegations"]
-    )
-    # One page of people, ceil(N/20) batches, and one request for the delta cursor.
-    batches = -(-len(truth["users"]) // 20)
-    assert run.graph_requests == 1 + batches + 1
+    # The first sync of an empty cache is the baseline: grants found, none "added".
+    assert run.baseline_grants == len(truth["delegations"])
+    assert run.delegations_added == 0
+    assert not DelegationChange.objects.exists()
+    # Pages of people (100 each: the listing expands the manager), ceil(N/20) batches, and one
+    # request for the delta cursor.
+    pages, batches = -(-len(truth["users"]) // 100), -(-len(truth["users"]) // 20)
+    assert run.graph_requests == pages + batches + 1
     assert tenant.sim.get("stats")["total"] == run.graph_requests
     assert run.progress_done == run.progress_total == len(truth["users"])
 
@@ -52,16 +53,21 @@ def test_a_delegate_unknown_to_the_directory_is_kept_as_an_unknown_person(tenant
     assert person.delegations_received.get().delegator.upn == "boss@contoso.test"
 
 
+def sync_writing_nothing() -> SyncRun:
+    """Run a sync that must succeed without writing a row to the cache or the staging."""
+    with CaptureQueriesContext(connection) as queries:
+        run = sync_now()
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert cache_writes(queries.captured_queries) == []
+    assert staged_writes(queries.captured_queries) == []
+    return run
+
+
 def test_a_second_sync_with_nothing_changed_writes_no_rows(tenant):
     sync_now()
 
-    with CaptureQueriesContext(connection) as queries:
-        run = sync_now()
-
-    assert run.status == SyncRun.Status.SUCCEEDED
+    run = sync_writing_nothing()
     assert run.users_mode == "delta"
-    assert cache_writes(queries.captured_queries) == []
-    assert staged_writes(queries.captured_queries) == []
     assert (run.delegations_added, run.delegations_changed, run.delegations_removed) == (0, 0, 0)
     assert (run.people_added, run.people_changed, run.people_removed) == (0, 0, 0)
 
@@ -114,13 +120,8 @@ def test_an_expired_delta_token_falls_back_to_a_full_listing_and_changes_nothing
     sync_now()
     tenant.sim.post("delta/expire")
 
-    with CaptureQueriesContext(connection) as queries:
-        run = sync_now()
-
-    assert run.status == SyncRun.Status.SUCCEEDED
+    run = sync_writing_nothing()
     assert run.users_mode == "full"
-    assert cache_writes(queries.captured_queries) == []
-    assert staged_writes(queries.captured_queries) == []
 
 
 def test_delegates_spread_over_pages_are_followed_through_next_links(tenant):
@@ -155,8 +156,9 @@ def test_requesting_a_sync_queues_its_task_after_commit(
             assert run.status == SyncRun.Status.QUEUED
     finally:
         app.conf.task_always_eager = False
-    # The run's task; then, queued by the finished run, the re-verification of change requests.
-    assert len(callbacks) == 2
+    # The run's task; then, queued by the finished run, the re-verification of change requests;
+    # the signal it sends once done (sync_applied), and the alerts' evaluation that queues.
+    assert len(callbacks) == 4
     run.refresh_from_db()
     assert run.status == SyncRun.Status.SUCCEEDED and run.triggered_by == admin
     assert Delegation.objects.exists()

@@ -56,3 +56,18 @@ def browser_login(page, live_server, upn: str) -> None:
     page.wait_for_url(re.compile(r"/oauth2/v2\.0/authorize"))
     page.locator(f'button[name="login_hint"][value="{upn}"]').click()
     page.wait_for_url(re.compile(re.escape(live_server.url) + r"/(?!auth/)"))
+
+
+def signed_in_context(browser, base_url: str, user, *, timeout_ms=15_000, **context_options):
+    """A fresh browser context holding `user`'s session (a force-login's cookie: the sign-in flow
+    has its own browser tests), `timeout_ms` for any wait."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(base_url=base_url, **context_options)
+    context.set_default_timeout(timeout_ms)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}])
+    return context

@@ -24,17 +24,13 @@ def form_key(client, url: str) -> str:
 
 def placed_calls(sim) -> int:
     """How many calls graphsim was asked to place (POST /communications/calls)."""
-    routes = sim.get("stats")["routes"]
-    return sum(sum(s.values()) for r, s in routes.items() if r.endswith("communications/calls"))
+    return sim.requests_where(lambda route: route.endswith("communications/calls"))
 
 
 def graph_call_requests(sim) -> int:
     """How many requests graphsim has had that place or steer calls (anything but reads)."""
-    routes = sim.get("stats")["routes"]
-    return sum(
-        sum(by_status.values())
-        for route, by_status in routes.items()
-        if "communications/calls" in route and not route.startswith("GET")
+    return sim.requests_where(
+        lambda route: "communications/calls" in route and not route.startswith("GET")
     )
 
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from delegation.changes.snapshots import snapshot
 from tests.support.factories import grant, person
+from tests.support.processes import need
 from tests.support.signin import LOOPBACK, authority_link, callback_location, follow_to_callback
 
 CALLS = snapshot(make_calls=True, receive_calls=True)
@@ -101,11 +102,10 @@ class Teams:
 
     def writes(self, method: str) -> int:
         """Answers graphsim gave to this write verb (any status), since the last reset."""
-        routes = self.sim.get("stats")["routes"]
-        return sum(
-            sum(by_status.values())
-            for route, by_status in routes.items()
-            if route.startswith(f"{method} /beta/") and "/communications/callSettings/" in route
+        return self.sim.requests_where(
+            lambda route: (
+                route.startswith(f"{method} /beta/") and "/communications/callSettings/" in route
+            )
         )
 
     def set(self, delegator: str, delegate: str, **actions) -> None:
@@ -115,3 +115,20 @@ class Teams:
 
     def config(self, **settings) -> None:
         self.sim.post("config", settings)
+
+
+def open_teams(sim, graphsim, signed_in_client, settings):
+    """graphsim with the sync account connected (manager@, delegated) and the cache synced; the
+    `teams` fixture of the integration tests yields from this."""
+    from delegation.sync.service import sync_now
+
+    need("delegation_writes" in sim.get("config"), "this graphsim takes no delegate writes yet")
+    settings.SYNC_USE_APP_ONLY = False
+    settings.DELEGATION_CHANGE_RETRY_SECONDS = 0
+    settings.DELEGATION_CHANGE_LEASE_WAIT_SECONDS = 10
+    connect_sync_account(signed_in_client("admin@contoso.test"), graphsim)
+    run = sync_now()
+    assert run.status == "succeeded", run.error
+    sim.post("reset", {})  # counters only
+    yield Teams(sim)
+    sim.post("reset", {"config": True})

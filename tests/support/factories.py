@@ -65,6 +65,15 @@ def grant(delegator, delegate, **fields):
     )
 
 
+def allowed(*actions: str, is_active: bool = True) -> dict:
+    """A grant as the services hand it over: `is_active` and each allowed action, `actions` on."""
+    from portal.allowed_actions import FIELDS
+
+    unknown = set(actions) - set(FIELDS)
+    assert not unknown, f"not allowed actions: {unknown}"
+    return {"is_active": is_active, **{field: field in actions for field in FIELDS}}
+
+
 def sync_account(**fields):
     """A connected sync account row (its token cache is a placeholder: nothing decrypts it)."""
     from portal.models import SyncAccount

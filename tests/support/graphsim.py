@@ -98,20 +98,26 @@ class GraphSim:
 
     # --------------------------------------------------------------- Graph
     def graph_get(self, path: str, token: str | None = None, **kw) -> requests.Response:
-        headers = kw.pop("headers", {})
-        if token:
-            headers["Authorization"] = "Bearer " + token
-        url = path if path.startswith("https://") else self.graph + path
-        return self.http.get(url, headers=headers, timeout=kw.pop("timeout", 10), **kw)
+        return self.graph_request("GET", path, token, **kw)
 
     def graph_post(self, path: str, token: str | None = None, **kw) -> requests.Response:
+        return self.graph_request("POST", path, token, **kw)
+
+    def graph_request(self, method: str, path: str, token: str | None = None, **kw):
+        """A Graph request with `token` as bearer; `path` is below the Graph root or a full URL."""
         headers = kw.pop("headers", {})
         if token:
             headers["Authorization"] = "Bearer " + token
         url = path if path.startswith("https://") else self.graph + path
-        return self.http.post(url, headers=headers, timeout=kw.pop("timeout", 10), **kw)
+        return self.http.request(method, url, headers=headers, timeout=kw.pop("timeout", 10), **kw)
 
     # --------------------------------------------------------------- /_sim/ hooks
+    def requests_where(self, route_matches) -> int:
+        """How many requests graphsim has answered (any status) on routes ("GET /v1.0/users")
+        for which `route_matches(route)` is true."""
+        routes = self.get("stats")["routes"]
+        return sum(sum(by_status.values()) for r, by_status in routes.items() if route_matches(r))
+
     def hook(self, name: str, body: dict | None = None, method: str = "POST"):
         """The raw answer of a hook."""
         url = f"{self.base}/{name}"

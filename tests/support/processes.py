@@ -60,6 +60,15 @@ def graphsim_env(info: dict) -> dict[str, str]:
     return graphsim_launcher.portal_env(info)
 
 
+def point_workers_at_graphsim(monkeypatch, info: dict, **extra: str) -> dict[str, str]:
+    """Set, for this test, the environment a worker process started next reads: graphsim's
+    settings and `extra`; returns them."""
+    env = {**graphsim_env(info), **extra}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
 def start_celery_worker(db: dict) -> subprocess.Popen:
     """A real `celery worker` process on the configured broker, reading the database `db`
     (Django's connection.settings_dict)."""

@@ -58,6 +58,7 @@ def truth_people(truth: dict) -> dict:
             *(u[key] or "" for key in PERSON_KEYS),
             u["accountEnabled"],
             has_teams_phone(u),
+            u.get("manager"),
         )
         for u in truth["users"]
     }

@@ -1,5 +1,7 @@
 """Who may start, transfer, redirect and end calls: the rules without a server."""
 
+from functools import partial
+
 import pytest
 
 from calls import rules, states
@@ -8,15 +10,9 @@ ACTIVE_MAKE_CALLS = rules.Grant(is_active=True, make_calls=True)
 LIVE_DOWN = rules.LiveCheck(made=False, why_not_made="Microsoft did not answer")
 
 
-def start(**kw):
-    args = {
-        "can_place_any": False,
-        "on_behalf_of": "boss",
-        "grant": ACTIVE_MAKE_CALLS,
-        "live": None,
-    }
-    args.update(kw)
-    return rules.may_start_call(**args)
+# A delegate of boss with an active make-calls grant starts a call; a test changes what it names.
+A_DELEGATE = {"can_place_any": False, "on_behalf_of": "boss", "grant": ACTIVE_MAKE_CALLS}
+start = partial(rules.may_start_call, live=None, **A_DELEGATE)
 
 
 def test_delegate_with_active_make_calls_grant_may_start_a_call_on_behalf():
@@ -69,18 +65,17 @@ def test_live_check_that_could_not_be_made_falls_back_to_the_cache_and_says_so()
     assert rules.live_check_note(rules.LiveCheck(made=True)) == ""
 
 
-def transfer(**kw):
-    args = {
-        "is_starter": True,
-        "can_act_on_any": False,
-        "call_state": states.ESTABLISHED,
-        "on_behalf_of": "boss",
-        "actor_grant": rules.Grant(is_active=True, make_calls=True),
-        "target": "deputy",
-        "target_grant": rules.Grant(is_active=True, receive_calls=True),
-    }
-    args.update(kw)
-    return rules.may_transfer(**args)
+# The starter of an established call for boss hands it to deputy, who may receive boss's calls.
+transfer = partial(
+    rules.may_transfer,
+    is_starter=True,
+    can_act_on_any=False,
+    call_state=states.ESTABLISHED,
+    on_behalf_of="boss",
+    actor_grant=rules.Grant(is_active=True, make_calls=True),
+    target="deputy",
+    target_grant=rules.Grant(is_active=True, receive_calls=True),
+)
 
 
 def test_starter_may_transfer_to_a_delegate_who_may_receive_the_delegators_calls():

@@ -7,10 +7,10 @@ import io
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
-from django.utils import timezone
 
 from portal import crypto
 from portal.graph.errors import NotConfigured
+from tests.support.factories import sync_account
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
@@ -61,13 +61,7 @@ def test_the_rotate_command_re_encrypts_every_stored_cache(settings, make_user):
 
     settings.TOKEN_ENCRYPTION_KEYS = [OLD]
     TokenCache.objects.create(user=make_user("helpdesk"), ciphertext=crypto.encrypt("person"))
-    SyncAccount.objects.create(
-        tenant_id="t",
-        object_id="o",
-        home_account_id="o.t",
-        ciphertext=crypto.encrypt("sync"),
-        connected_at=timezone.now(),
-    )
+    sync_account(ciphertext=crypto.encrypt("sync"))
     settings.TOKEN_ENCRYPTION_KEYS = [NEW, OLD]
     out = io.StringIO()
     call_command("rotate_token_keys", stdout=out)
@@ -84,13 +78,7 @@ def test_rotation_drops_caches_no_key_can_read(settings, make_user):
 
     settings.TOKEN_ENCRYPTION_KEYS = [OLD]
     TokenCache.objects.create(user=make_user(), ciphertext=crypto.encrypt("person"))
-    SyncAccount.objects.create(
-        tenant_id="t",
-        object_id="o",
-        home_account_id="o.t",
-        ciphertext=crypto.encrypt("sync"),
-        connected_at=timezone.now(),
-    )
+    sync_account(ciphertext=crypto.encrypt("sync"))
     settings.TOKEN_ENCRYPTION_KEYS = [NEW]
     assert crypto.rotate_stored_tokens() == {"token_caches": 0, "sync_accounts": 0, "unreadable": 2}
     assert not TokenCache.objects.exists()

@@ -250,16 +250,22 @@ def test_a_lost_token_stops_the_fetch():
 
 
 def test_items_of_a_failed_batch_come_back_together_not_one_by_one():
-    calls = []
+    calls, seen = [], set()
 
-    class FailsTwice(ScriptedGraph):
+    class FailsFirstTries(ScriptedGraph):
+        # Each item's first try fails with its whole batch. Failing "the first two requests"
+        # instead raced: with two batches in flight, a retry could be sent before the second
+        # batch had gone, and take its place among the failures.
         def request(self, method, url, json=None, **kw):
-            calls.append(len(json["requests"]))
-            if len(calls) <= 2:
+            urls = {item["url"] for item in json["requests"]}
+            calls.append(len(urls))
+            first_try = not urls & seen
+            seen.update(urls)
+            if first_try:
                 return Answer(503, {"error": {"code": "serviceNotAvailable"}})
             return super().request(method, url, json=json, **kw)
 
-    graph = FailsTwice(lambda url, attempt: (200, delegates(), {}))
+    graph = FailsFirstTries(lambda url, attempt: (200, delegates(), {}))
     client = GraphClient(lambda force_refresh=False: "t", base_url=BASE, session=graph)
     client.max_retries = 0
     result = DelegatesFetcher(client, in_flight=2).fetch([pid(i) for i in range(1, 41)])

@@ -32,9 +32,10 @@ def test_prefix_match_is_a_range_bounded_by_the_next_character():
     assert dict(q.children) == {"upn__gte": "mar", "upn__lt": "mas", "upn__startswith": "mar"}
 
 
-def test_prefix_match_covers_each_column_and_spelling():
-    sql = str(DirectoryUser.objects.filter(selectors.prefix_q("ab")).query)
-    assert sql.count('display_name" >=') == 3 and sql.count('upn" <') == 3
+def test_prefix_match_covers_the_folded_name_and_each_address_spelling():
+    sql = str(DirectoryUser.objects.filter(selectors.prefix_q("Åb")).query)
+    assert sql.count('search_folded" >= ab ') == 1 and sql.count('"display_name"') == 1  # SELECT
+    assert sql.count('upn" <') == 3 and sql.count('mail" >=') == 3
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+cmd", "-2", "@SUM(A1)", "\tx", "\rx"])

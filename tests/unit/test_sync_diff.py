@@ -14,15 +14,15 @@ from delegation.sync.diff import (
     split_key,
 )
 from portal.graph.delegations import grant_from_item, micros, pack, parse_created, unpack
-from portal.graph.directory import person_fields, person_tuple
+from portal.graph.directory import PERSON_FIELDS, person_fields, person_tuple
 
 ALICE = "11111111-1111-1111-1111-111111111111"
 BOB = "22222222-2222-2222-2222-222222222222"
 CAROL = "33333333-3333-3333-3333-333333333333"
 
 
-def person(oid, name="Name", enabled=True, voice=False):
-    return (oid, name, f"{name}@contoso.test", "", "Sales", "", enabled, voice)
+def person(oid, name="Name", enabled=True, voice=False, manager=None):
+    return (oid, name, f"{name}@contoso.test", "", "Sales", "", enabled, voice, manager)
 
 
 # ------------------------------------------------------------------ packing
@@ -104,9 +104,10 @@ def test_a_partial_person_keeps_the_stored_fields_it_does_not_carry():
     stored = person(ALICE, "Alice")
     merged = person_tuple({"id": ALICE, "displayName": "Alice B."}, stored)
     assert merged == (ALICE, "Alice B.", *stored[2:])
-    assert person_tuple({"id": BOB}) == (BOB, "", "", "", "", "", True, False)
+    assert person_tuple({"id": BOB}) == (BOB, "", "", "", "", "", True, False, None)
 
 
+VOICE, MANAGER = PERSON_FIELDS.index("voiceEnabled"), PERSON_FIELDS.index("managerId")
 TEAMS_PHONE = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"  # MCOEV
 SKYPE_ONLINE = "0feaeb32-d00e-4d66-bd5a-43b5b83db82c"  # MCOSTANDARD, the same service
 
@@ -132,9 +133,26 @@ def test_a_working_teams_phone_plan_makes_a_person_voice_enabled():
 
 def test_a_listed_person_without_plans_is_not_voice_enabled_and_a_delta_keeps_the_stored_flag():
     listed = person_tuple(person_fields({"id": ALICE, "displayName": "Alice"}))
-    assert listed[-1] is False
+    assert listed[VOICE] is False
     stored = person(ALICE, "Alice", voice=True)
-    assert person_tuple(person_fields({"id": ALICE, "jobTitle": "Lawyer"}), stored)[-1] is True
+    assert person_tuple(person_fields({"id": ALICE, "jobTitle": "Lawyer"}), stored)[VOICE] is True
+
+
+def test_the_listing_expands_the_manager_and_delta_reports_it_as_manager_delta():
+    ref = {"@odata.type": "#microsoft.graph.user"}
+    listed = person_tuple(person_fields({"id": ALICE, "manager": {**ref, "id": BOB.upper()}}))
+    assert listed[MANAGER] == BOB  # object ids are kept in lower case
+    assert person_tuple(person_fields({"id": ALICE}))[MANAGER] is None  # listed without one
+    stored = person(ALICE, "Alice", manager=BOB)
+    unsaid = person_fields({"id": ALICE, "jobTitle": "Lawyer"})
+    assert person_tuple(unsaid, stored)[MANAGER] == BOB  # a delta without manager@delta
+    moved = person_fields({"id": ALICE, "manager@delta": [{**ref, "id": CAROL}]})
+    assert person_tuple(moved, stored)[MANAGER] == CAROL
+    gone = [{**ref, "id": BOB, "@removed": {"reason": "deleted"}}]
+    taken_away = person_fields({"id": ALICE, "manager@delta": gone})
+    assert person_tuple(taken_away, stored)[MANAGER] is None
+    bad = person_fields({"id": ALICE, "manager": {"id": "../x"}, "manager@delta": "x"})
+    assert person_tuple(bad, stored)[MANAGER] == BOB  # a malformed manager@delta says nothing
 
 
 # ------------------------------------------------------------------ people

@@ -26,6 +26,7 @@ from delegation.changes.services import outcome
 from delegation.changes.services.request import NOT_ALLOWED, ChangeRefused
 from delegation.changes.services.tokens import client_for
 from delegation.models import DelegationChange, SyncRun
+from delegation.sync.signals import sync_applied
 from portal import audit
 from portal.graph.delegation_writes import read_delegates_packed
 from portal.graph.errors import GraphError, TokenError
@@ -247,4 +248,8 @@ def reverify_after_sync(run_id: int) -> dict[str, list[int]]:
             continue
         if _drift_move(change, _holds(change, cached.get(pair)), now):
             (verified if change.status == states.VERIFIED else drifted).append(change.pk)
+    # The run's last step: apps built on the sync (alerts) take it from here, once committed.
+    transaction.on_commit(
+        lambda: sync_applied.send(sender=SyncRun, run_id=run.pk, drifted=tuple(drifted))
+    )
     return {"verified": verified, "drifted": drifted}

@@ -14,6 +14,7 @@ from delegation.changes.services.request import ChangeRefused, remove, request_c
 from delegation.models import DirectoryUser
 from delegation.selectors.people import search_people
 from portal.roles import user_has_capability
+from portal.views.lookup import found
 
 REPEATED = "This form was sent already: here is the request it made."
 
@@ -25,9 +26,7 @@ def refused(request, exc: ChangeRefused) -> None:
 
 def _delegator(request, object_id: str) -> DirectoryUser:
     delegator = panels.delegator_for_user(request.user, object_id)
-    if delegator is None:
-        raise Http404("No delegator whose delegates you may change.")
-    return delegator
+    return found(delegator, "No delegator whose delegates you may change.")
 
 
 def _initial(delegator: DirectoryUser, delegate_id: str) -> dict:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,6 +20,7 @@ from delegation.changes.forms import ImportForm
 from delegation.changes.services import batch as batch_service
 from delegation.changes.services.request import ChangeRefused
 from delegation.changes.views.grants import refused
+from portal.views.lookup import found
 
 FORM_OVERHEAD = 64 * 1024  # multipart headers and the CSRF field around the file
 
@@ -63,10 +63,7 @@ def _upload(request):
 
 
 def _batch(request, pk: int):
-    page = selectors.batch_for_user(request.user, pk)
-    if page is None:
-        raise Http404("No such import.")
-    return page
+    return found(selectors.batch_for_user(request.user, pk), "No such import.")
 
 
 @require_GET
@@ -84,9 +81,7 @@ def _progress(batch) -> dict:
 @require_GET
 def batch_progress(request, pk: int):
     """The fragment htmx polls; when the job has ended the page reloads to show the outcome."""
-    batch = selectors.batch_progress(request.user, pk)
-    if batch is None:
-        raise Http404("No such import.")
+    batch = found(selectors.batch_progress(request.user, pk), "No such import.")
     context = _progress(batch)
     response = render(request, "changes/_batch_progress.html", context)
     if context["finished"] and request.headers.get("HX-Request"):

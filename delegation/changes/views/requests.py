@@ -4,7 +4,6 @@ approvals queue (approve or reject with a note) and the drifted requests."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -15,6 +14,7 @@ from delegation.changes.services.request import ChangeRefused
 from delegation.changes.views.grants import refused
 from portal.permissions import require_capability
 from portal.roles import user_has_capability
+from portal.views.lookup import found
 
 
 @require_GET
@@ -39,10 +39,7 @@ def _can(user) -> dict:
 
 
 def _change(request, pk: int):
-    change = selectors.change_request_for_user(request.user, pk)
-    if change is None:
-        raise Http404("No such change request.")
-    return change
+    return found(selectors.change_request_for_user(request.user, pk), "No such change request.")
 
 
 @require_GET

@@ -41,7 +41,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"sync #{run.pk} {run.status} mode={run.users_mode or '-'} people={run.people} "
             f"people_added={run.people_added} people_changed={run.people_changed} "
-            f"people_removed={run.people_removed} delegations_added={run.delegations_added} "
+            f"people_removed={run.people_removed} baseline_grants={run.baseline_grants} "
+            f"delegations_added={run.delegations_added} "
             f"delegations_changed={run.delegations_changed} "
             f"delegations_removed={run.delegations_removed} requests={run.graph_requests} "
             f"throttled={run.throttled} retries={run.retries} failures={run.failures} "

@@ -1,0 +1,131 @@
+"""Closing a campaign: what nobody reviewed is kept or revoked as the campaign says, then each
+revoke becomes a removal change request through delegation.changes (its rules, approval policy,
+Graph or Teams PowerShell, and verification against Teams); each item shows that request's
+state as its outcome. The requests are made by a task (REMOVALS_TASK) once the close commits:
+a campaign may hold thousands of revokes, more than a web request should wait for."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from delegation.changes.services.request import ChangeRefused, remove
+from delegation.models import GrantReview
+from portal import audit
+from portal.queue import enqueue
+from reviews.models import Campaign, CampaignItem
+
+CHUNK = 500
+REMOVALS_TASK = "reviews.tasks.request_removals"
+
+
+class AlreadyClosed(Exception):
+    pass
+
+
+def close_campaign(*, actor, campaign_id: int, request=None) -> Campaign:
+    """Close it (once: a second close raises AlreadyClosed), then queue the removals."""
+    now = timezone.now()
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        if campaign.status == Campaign.Status.CLOSED:
+            raise AlreadyClosed(campaign.name)
+        automatic = _decide_the_unreviewed(campaign, now)
+        campaign.status, campaign.closed_at, campaign.closed_by = "closed", now, actor
+        campaign.save(update_fields=["status", "closed_at", "closed_by"])
+    audit.record(
+        "review_campaign.close",
+        "success",
+        request=request,
+        actor=actor,
+        target=f"campaign {campaign.pk}",
+        unreviewed=automatic,
+        unreviewed_become=campaign.when_unreviewed,
+    )
+    queue_removals(campaign, actor)
+    return campaign
+
+
+def queue_removals(campaign: Campaign, actor) -> None:
+    """Have a worker request the removals, as `actor` (who closed the campaign)."""
+    enqueue(REMOVALS_TASK, campaign.pk, actor.pk if actor is not None else None)
+
+
+def removals_left(campaign: Campaign) -> int:
+    """Revoked items with neither a removal request nor a refusal yet."""
+    return CampaignItem.objects.filter(
+        campaign=campaign, decision="revoke", change_request__isnull=True, refusal=""
+    ).count()
+
+
+def request_removals_by_id(campaign_id: int, actor_id: int | None) -> int:
+    """The task's service: the campaign and its closer by id."""
+    campaign = Campaign.objects.get(pk=campaign_id)
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    return request_removals(campaign, actor)
+
+
+def _decide_the_unreviewed(campaign: Campaign, now) -> int:
+    """Nobody's decision: the campaign's, logged like a reviewer's (no reviewer named)."""
+    decision = campaign.when_unreviewed
+    note = f"Not reviewed by {campaign.due_on:%d %b %Y}: the campaign {decision}s such grants."
+    pending = CampaignItem.objects.filter(campaign=campaign, decision="").order_by("pk")
+    count, last = 0, 0
+    while True:
+        items = list(pending.filter(pk__gt=last)[:CHUNK])
+        if not items:
+            return count
+        reviews = GrantReview.objects.bulk_create(
+            GrantReview(
+                delegator_id=item.delegator_id,
+                delegate_id=item.delegate_id,
+                decision=decision,
+                reason=f"campaign {campaign.pk}",
+                note=note,
+                grant_snapshot=item.snapshot,
+            )
+            for item in items
+        )
+        for item, review in zip(items, reviews, strict=True):
+            item.decision, item.note, item.decided_at = decision, note, now
+            item.automatic, item.review = True, review
+        CampaignItem.objects.bulk_update(
+            items, ["decision", "note", "decided_at", "automatic", "review"]
+        )
+        count, last = count + len(items), items[-1].pk
+
+
+def request_removals(campaign: Campaign, actor, request=None) -> int:
+    """A removal request for each revoked item that has none yet (idempotent: a key per item,
+    so a second run finds the same requests). Returns how many were made or found."""
+    revoked = (
+        CampaignItem.objects.filter(
+            campaign=campaign, decision="revoke", change_request__isnull=True, refusal=""
+        )
+        .select_related("delegator", "delegate", "review")
+        .order_by("pk")
+    )
+    made = 0
+    for item in revoked.iterator(chunk_size=CHUNK):
+        try:
+            item.change_request = remove(
+                actor=actor,
+                delegator_id=item.delegator.object_id,
+                delegate_id=item.delegate.object_id,
+                idempotency_key=f"campaign-{campaign.pk}-item-{item.pk}",
+                reason=_reason(campaign, item),
+                review=item.review,
+                request=request,
+            )
+            made += 1
+        except ChangeRefused as refused:
+            item.refusal = " ".join(refused.words) or "Refused."
+        item.save(update_fields=["change_request", "refusal"])
+    return made
+
+
+def _reason(campaign: Campaign, item: CampaignItem) -> str:
+    how = "nobody reviewed it" if item.automatic else "a reviewer revoked it"
+    words = f'Review campaign "{campaign.name}": {how}.'
+    return f"{words} {item.note}".strip()[:1000]

@@ -1,0 +1,116 @@
+"""Campaigns for those who run them: the list, starting one, one campaign with progress per
+reviewer, closing it, and its report (a printable page and a streamed CSV)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from delegation.models import DirectoryUser
+from portal.permissions import require_capability
+from reviews import exports, selectors
+from reviews.forms import StartForm
+from reviews.services import close as close_service
+from reviews.services.start import start_campaign
+
+CAPABILITY = "run_review_campaigns"
+
+
+def _campaign(pk: int):
+    found = selectors.campaign(pk)
+    if found is None:
+        raise Http404("No such campaign.")
+    return found
+
+
+@require_GET
+@require_capability(CAPABILITY)
+def campaign_list(request):
+    return render(request, "reviews/campaigns.html", {"campaigns": selectors.campaigns()})
+
+
+@require_http_methods(["GET", "POST"])
+@require_capability(CAPABILITY)
+def start(request):
+    form = StartForm(request.POST if request.method == "POST" else None, initial=_asked(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        campaign = start_campaign(
+            actor=request.user,
+            name=data["name"],
+            scope=data["scope"],
+            scope_value=form.scope_value,
+            reviewers=data["reviewers"],
+            named=data["named_people"],
+            due_on=data["due_on"],
+            when_unreviewed=data["when_unreviewed"],
+            request=request,
+        )
+        messages.success(request, f"Campaign started: {campaign.items_total} grants to review.")
+        return redirect("reviews:campaign", pk=campaign.pk)
+    context = {"form": form, "departments": _departments()}
+    return render(request, "reviews/start.html", context, status=400 if form.errors else 200)
+
+
+def _asked(request) -> dict:
+    """A scope the link asked for (the risky-grants page: "start a campaign over these")."""
+    return {k: v for k, v in request.GET.items() if k in ("scope", "risk", "department")}
+
+
+def _departments() -> list[str]:
+    names = DirectoryUser.objects.exclude(department="").values_list("department", flat=True)
+    return sorted(set(names.distinct()[:500]))
+
+
+@require_GET
+@require_capability(CAPABILITY)
+def campaign(request, pk: int):
+    found = _campaign(pk)
+    context = {
+        "campaign": found,
+        "progress": selectors.progress(found),
+        "removals_left": close_service.removals_left(found) if found.closed_at else 0,
+    }
+    return render(request, "reviews/campaign.html", context)
+
+
+@require_POST
+@require_capability(CAPABILITY)
+def close(request, pk: int):
+    found = _campaign(pk)
+    try:
+        close_service.close_campaign(actor=request.user, campaign_id=found.pk, request=request)
+    except close_service.AlreadyClosed:
+        messages.info(request, "The campaign was already closed.")
+    else:
+        messages.success(request, "Campaign closed: the revoked grants are being removed.")
+    return redirect("reviews:report", pk=found.pk)
+
+
+@require_POST
+@require_capability(CAPABILITY)
+def removals(request, pk: int):
+    """Ask again for the removals a closed campaign still lacks (say a worker was down)."""
+    found = _campaign(pk)
+    if found.status == found.Status.CLOSED:
+        # As the closer, whose idempotency keys the first requests carry (one per item).
+        close_service.queue_removals(found, found.closed_by or request.user)
+        messages.info(request, "The removals still missing are being requested.")
+    return redirect("reviews:campaign", pk=found.pk)
+
+
+@require_GET
+@require_capability(CAPABILITY)
+def report(request, pk: int):
+    found = _campaign(pk)
+    rows = exports.report_rows(found, limit=selectors.REPORT_PAGE_LIMIT)
+    context = {"campaign": found, "rows": rows, "limit": selectors.REPORT_PAGE_LIMIT}
+    return render(request, "reviews/report.html", context)
+
+
+@require_GET
+@require_capability(CAPABILITY)
+def report_csv(request, pk: int):
+    return exports.report_csv(_campaign(pk))
