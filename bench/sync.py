@@ -202,17 +202,24 @@ def timed_run(sim: Sim, **kwargs):
 
 def cache_writes(run_sync) -> tuple:
     """Run a sync, counting its writes to the cache's tables and the rows it staged (as the tests
-    count them: tests/support/sync.py)."""
+    count them: tests/support/sync.py). Every statement is kept, COPY too (sync/sql.py logs it):
+    Django's debug log keeps only the last 9,000, so it is swapped for an unbounded one."""
+    from collections import deque
+
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from tests.support.sync import cache_writes as writes_of
     from tests.support.sync import staged_writes
 
-    with CaptureQueriesContext(connection) as queries:
+    kept, connection.queries_log = connection.queries_log, deque()
+    connection.force_debug_cursor = True
+    try:
         run = run_sync()
-    captured = queries.captured_queries
-    return run, len(writes_of(captured)) + len(staged_writes(captured))
+        seen = list(connection.queries_log)
+    finally:
+        connection.queries_log = kept
+        connection.force_debug_cursor = False
+    return run, len(writes_of(seen)) + len(staged_writes(seen))
 
 
 def main(argv=None) -> int:
