@@ -10,8 +10,10 @@ page is rendered through Django's test client, signed in as an admin: once cold 
 dashboard cache), then `--repeat` rounds warm that alternate the two databases, so both meet the
 same machine load; the fastest warm time counts (medians are shown too).
 Queries are counted per page. The last line is
-`pages small_ms=A large_ms=B ratio=B/A max_queries=Q db=sqlite|postgresql`, where A and B are
-the sums of the pages' times, and the lines above give each page's own ratio.
+`pages small_ms=A large_ms=B ratio=B/A max_queries=Q same_queries=yes|no db=sqlite|postgresql`,
+where A and B are the sums of the pages' times and same_queries says whether every page ran as
+many queries for 100 times the people (a fixed count); the lines above give each page's own
+ratio and count (small/large where they differ).
 """
 
 from __future__ import annotations
@@ -314,17 +316,22 @@ def main() -> None:
     )
     for name, row in report.items():
         s, g = row["small"], row["large"]
+        # One figure when both tenants ran the same number of queries, else small/large.
+        counts = f"{s['queries']}"
+        if s["queries"] != g["queries"]:
+            counts += f"/{g['queries']}"
         print(
             f"{name:22} {s['ms']:9.1f} {g['ms']:9.1f} {g['ms'] / s['ms']:6.2f} "
-            f"{max(s['queries'], g['queries']):7d} {s['median_ms']:9.1f} {g['median_ms']:9.1f} "
+            f"{counts:>7} {s['median_ms']:9.1f} {g['median_ms']:9.1f} "
             f"{g['cold_ms']:8.1f}"
         )
     a = sum(row["small"]["ms"] for row in report.values())
     b = sum(row["large"]["ms"] for row in report.values())
     q = max(max(row["small"]["queries"], row["large"]["queries"]) for row in report.values())
+    fixed = all(row["small"]["queries"] == row["large"]["queries"] for row in report.values())
     print(
         f"pages small_ms={a:.1f} large_ms={b:.1f} ratio={b / a:.2f} max_queries={q} "
-        f"db={database.vendor(args.database_url)}"
+        f"same_queries={'yes' if fixed else 'no'} db={database.vendor(args.database_url)}"
     )
 
 

@@ -21,9 +21,10 @@ run 2's Graph requests as graphsim saw them (identity requests excluded), M = ce
 listing pages + ceil(V'/20) batches + 1 delta link, W is run 1's (the full sweep of the same
 tenant), F = max(V'/R, batches x L / in-flight batches) is run 2's time floor, K is this
 process's peak RSS during run 2 (VmHWM, reset before it), lost/extra count people and grants
-missing from or wrongly present in the cache after run 2, and the last counts run 3's writes to
-the cache's tables. Run 1's figures are printed above it. Exits 1 unless lost = extra = 0,
-unchanged_writes = 0 and the runs succeeded.
+missing from or wrongly present in the cache after run 2 (the tests' comparison), and the last
+counts run 3's writes to the cache's tables and its staged rows (statements, as
+tests/support/sync.py counts them). Run 1's figures are printed above it. Exits 1 unless
+lost = extra = 0, unchanged_writes = 0 and the runs succeeded.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ import contextlib
 import math
 import os
 import random
-import re
 import resource
 import shutil
 import sys
@@ -47,9 +47,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench import database  # noqa: E402  (bench/ is not a package: find the project first)
 from graphsim import launcher  # noqa: E402
-
-TEAMS_PHONE = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"  # MCOEV
-CACHE_TABLES = ("delegation_directoryuser", "delegation_delegation", "delegation_delegationchange")
 
 
 def parse_args(argv=None):
@@ -83,16 +80,10 @@ def start_graphsim(args, state_dir: Path):
 
 def configure_django(info: dict, work: Path, db: database.Database, in_flight) -> None:
     env = {
+        **launcher.portal_env(info),
         "DEBUG": "true",
         "DATABASE_URL": db.url,
         "PORTAL_RUN_DIR": str(work / "run"),
-        "MS_TENANT_ID": info["tenant"],
-        "MS_CLIENT_ID": info["client_id"],
-        "MS_CLIENT_SECRET": info["client_secret"],
-        "MS_AUTHORITY": info["authority"],
-        "MS_INSTANCE_DISCOVERY": "false",
-        "GRAPH_BASE_URL": info["graph"],
-        "GRAPH_CA_BUNDLE": info["ca"],
         "SYNC_USE_APP_ONLY": "true",
         "LOG_LEVEL": "ERROR",
         "DJANGO_SETTINGS_MODULE": "portal.settings",
@@ -137,6 +128,7 @@ def change_the_tenant(sim, seed: int) -> dict:
     """A few changes that leave V' as it is: grants changed and removed among delegators with
     Teams Phone, grants added by people with Teams Phone, Teams Phone removed from delegators."""
     from delegation.models import Delegation, DirectoryUser
+    from tests.support.sync import TEAMS_PHONE
 
     rng = random.Random(seed)
     voice = DirectoryUser.objects.filter(voice_enabled=True, in_directory=True)
@@ -180,46 +172,6 @@ def change_the_tenant(sim, seed: int) -> dict:
     return sim.post("tenant", change)
 
 
-def person_of(user: dict) -> tuple:
-    voice = any(
-        p["servicePlanId"] == TEAMS_PHONE and p["capabilityStatus"] in ("Enabled", "Warning")
-        for p in user["assignedPlans"]
-    )
-    fields = ("displayName", "userPrincipalName", "mail", "department", "jobTitle")
-    return (user["id"], *(user[f] or "" for f in fields), user["accountEnabled"], voice)
-
-
-def compare(truth: dict) -> tuple[int, int]:
-    """(lost, extra): people and grants of the truth missing from the cache, and the reverse."""
-    from delegation.models import Delegation, DirectoryUser
-    from delegation.sync.cache import PERSON_COLUMNS
-    from portal.allowed_actions import FIELDS, GRAPH_KEYS
-
-    want_people = {person_of(u) for u in truth["users"]}
-    present = DirectoryUser.objects.filter(in_directory=True, removed_at__isnull=True)
-    have_people = set(present.values_list(*PERSON_COLUMNS))
-    want_grants = {
-        (
-            g["delegator"],
-            g["delegate"],
-            g["isActive"],
-            g["createdDateTime"],
-            *(g["allowedActions"][key] for key in GRAPH_KEYS),
-        )
-        for g in truth["delegations"]
-    }
-    rows = Delegation.objects.values_list(
-        "delegator__object_id", "delegate__object_id", "is_active", "created_in_teams", *FIELDS
-    )
-    have_grants = {
-        (a, b, active, created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else None, *acts)
-        for a, b, active, created, *acts in rows.iterator(chunk_size=10000)
-    }
-    lost = len(want_people - have_people) + len(want_grants - have_grants)
-    extra = len(have_people - want_people) + len(have_grants - want_grants)
-    return lost, extra
-
-
 class Sim:
     def __init__(self, info: dict):
         self.base = info["sim"]
@@ -249,21 +201,25 @@ def timed_run(sim: Sim, **kwargs):
 
 
 def cache_writes(run_sync) -> tuple:
-    """Run a sync, counting its INSERT, UPDATE and DELETE statements on the cache's tables."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+    """Run a sync, counting its writes to the cache's tables and the rows it staged (as the tests
+    count them: tests/support/sync.py). Every statement is kept, COPY too (sync/sql.py logs it):
+    Django's debug log keeps only the last 9,000, so it is swapped for an unbounded one."""
+    from collections import deque
 
-    with CaptureQueriesContext(connection) as queries:
+    from django.db import connection
+
+    from tests.support.sync import cache_writes as writes_of
+    from tests.support.sync import staged_writes
+
+    kept, connection.queries_log = connection.queries_log, deque()
+    connection.force_debug_cursor = True
+    try:
         run = run_sync()
-    # executemany is logged as "<n> times: <sql>"
-    run_sql = [re.sub(r"^\d+ times: ", "", q["sql"]) for q in queries.captured_queries]
-    writes = [
-        sql
-        for sql in run_sql
-        if sql.split(" ", 1)[0] in ("INSERT", "UPDATE", "DELETE", "COPY")
-        and any(table in sql for table in CACHE_TABLES)
-    ]
-    return run, len(writes)
+        seen = list(connection.queries_log)
+    finally:
+        connection.queries_log = kept
+        connection.force_debug_cursor = False
+    return run, len(writes_of(seen)) + len(staged_writes(seen))
 
 
 def main(argv=None) -> int:
@@ -288,6 +244,7 @@ def measure(args, sim: Sim) -> int:
 
     from delegation.models import Delegation, SyncCursor, SyncRun
     from delegation.sync.service import sync_now
+    from tests.support.sync import has_teams_phone, mirror_differences
 
     sim.post("faults", {"app_delegation_read": True})
     in_flight = settings.SYNC_BATCHES_IN_FLIGHT
@@ -314,11 +271,11 @@ def measure(args, sim: Sim) -> int:
 
     run, requests_2, wall, rss = timed_run(sim)
     truth = sim.get("truth")
-    voice = {u["id"] for u in truth["users"] if person_of(u)[-1]}
+    voice = {u["id"] for u in truth["users"] if has_teams_phone(u)}
     targets = len(voice | delegators | {g["delegator"] for g in truth["delegations"]})
     minimum = math.ceil(len(truth["users"]) / 999) + math.ceil(targets / 20) + 1
     limit = floor(targets)
-    lost, extra = compare(truth)
+    lost, extra = mirror_differences(truth)  # the tests' comparison (tests/support/sync.py)
     del truth
     again, writes = cache_writes(lambda: sync_now())
     print(

@@ -114,13 +114,18 @@ def process_env(values: dict, env_file: Path, web_port: int) -> dict:
     return {**os.environ, **values, "PORTAL_ENV_FILE": str(env_file), "BIND": bind}
 
 
-def web_command(procfile: str = DEMO_PROCFILE) -> list[str]:
-    """The web line of a Procfile: what serves the portal (also what bench/web.py measures)."""
+def process_command(procfile: str, process: str) -> list[str]:
+    """One line of a Procfile, as honcho runs it."""
     for line in (ROOT / procfile).read_text().splitlines():
         name, _, command = line.partition(":")
-        if name.strip() == "web":
+        if name.strip() == process:
             return shlex.split(command)
-    raise SystemExit(f"{procfile} has no web process")
+    raise SystemExit(f"{procfile} has no {process} process")
+
+
+def web_command(procfile: str = DEMO_PROCFILE) -> list[str]:
+    """The web line of a Procfile: what serves the portal (also what bench/web.py measures)."""
+    return process_command(procfile, "web")
 
 
 def prepare(env: dict, *, develop: bool) -> None:

@@ -1,15 +1,20 @@
 """The delegation sync as tests see it: a tenant with app-only delegation read on, and the
-comparison of the local cache with graphsim's truth."""
+comparison of the local cache with graphsim's truth (bench/sync.py counts its lost and extra
+rows with the same comparison: one definition of a cache that mirrors the tenant)."""
 
 from __future__ import annotations
 
 import re
 
 from delegation.models import Delegation, DelegationChange, DirectoryUser
+from delegation.sync.cache import PERSON_COLUMNS  # object_id, then what the truth says of each
 
 CACHE_TABLES = ("delegation_directoryuser", "delegation_delegation", "delegation_delegationchange")
 MANY = re.compile(r"^\d+ times: ")  # how Django's query log shows an executemany
 TEAMS_PHONE = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"  # the MCOEV service plan
+WORKING = ("Enabled", "Warning")  # a plan in its grace period still works (portal/graph/directory)
+PERSON_KEYS = ("displayName", "userPrincipalName", "mail", "department", "jobTitle")
+CHUNK = 10_000  # rows read at a time: a 100,000-person cache is compared without its models
 ACTIONS = (
     ("make_calls", "makeCalls"),
     ("receive_calls", "receiveCalls"),
@@ -34,7 +39,7 @@ def open_tenant(graph_settings, sim):
 def has_teams_phone(user: dict) -> bool:
     """Whether a person of graphsim's truth has a working Teams Phone plan."""
     return any(
-        plan["servicePlanId"] == TEAMS_PHONE and plan["capabilityStatus"] == "Enabled"
+        plan["servicePlanId"] == TEAMS_PHONE and plan["capabilityStatus"] in WORKING
         for plan in user["assignedPlans"]
     )
 
@@ -42,28 +47,15 @@ def has_teams_phone(user: dict) -> bool:
 def cached_people() -> dict:
     rows = DirectoryUser.objects.filter(in_directory=True, removed_at__isnull=True)
     return {
-        u.object_id: (
-            u.display_name,
-            u.upn,
-            u.mail,
-            u.department,
-            u.job_title,
-            u.account_enabled,
-            u.voice_enabled,
-            u.manager_id,
-        )
-        for u in rows
+        object_id: tuple(person)
+        for object_id, *person in rows.values_list(*PERSON_COLUMNS).iterator(CHUNK)
     }
 
 
 def truth_people(truth: dict) -> dict:
     return {
         u["id"]: (
-            u["displayName"] or "",
-            u["userPrincipalName"] or "",
-            u["mail"] or "",
-            u["department"] or "",
-            u["jobTitle"] or "",
+            *(u[key] or "" for key in PERSON_KEYS),
             u["accountEnabled"],
             has_teams_phone(u),
             u.get("manager"),
@@ -73,16 +65,16 @@ def truth_people(truth: dict) -> dict:
 
 
 def cached_grants() -> set:
-    rows = Delegation.objects.select_related("delegator", "delegate")
+    rows = Delegation.objects.values_list(
+        "delegator__object_id",
+        "delegate__object_id",
+        "is_active",
+        "created_in_teams",
+        *(field for field, _ in ACTIONS),
+    )
     return {
-        (
-            d.delegator.object_id,
-            d.delegate.object_id,
-            d.is_active,
-            d.created_in_teams.strftime("%Y-%m-%dT%H:%M:%SZ") if d.created_in_teams else None,
-            tuple(getattr(d, field) for field, _ in ACTIONS),
-        )
-        for d in rows
+        (a, b, active, created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else None, tuple(acts))
+        for a, b, active, created, *acts in rows.iterator(CHUNK)
     }
 
 
@@ -102,6 +94,16 @@ def truth_grants(truth: dict) -> set:
 def assert_cache_mirrors(truth: dict) -> None:
     assert cached_people() == truth_people(truth)
     assert cached_grants() == truth_grants(truth)
+
+
+def mirror_differences(truth: dict) -> tuple[int, int]:
+    """(lost, extra): people and grants of the truth missing from the cache (or differing), and
+    the cache's that the truth lacks (or has otherwise): a person who differs counts in both."""
+    want_people, have_people = set(truth_people(truth).items()), set(cached_people().items())
+    want_grants, have_grants = truth_grants(truth), cached_grants()
+    lost = len(want_people - have_people) + len(want_grants - have_grants)
+    extra = len(have_people - want_people) + len(have_grants - want_grants)
+    return lost, extra
 
 
 def statements(queries) -> list[str]:
