@@ -16,3 +16,18 @@ def create_once(model, lookup: dict, **fields):
             return model.objects.create(**lookup, **fields), True
     except IntegrityError:
         return model.objects.filter(**lookup).first(), False
+
+
+def refresh_planner_statistics(*models) -> None:
+    """On PostgreSQL, ANALYZE these models' tables now (a sample: milliseconds for 100,000 rows).
+
+    For a query over tables that have just grown or shrunk a lot, before autovacuum has looked:
+    with statistics from another size the planner once chose plans that ran for minutes. Rows
+    the current transaction wrote are counted. Elsewhere, nothing."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or not models:
+        return
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")

@@ -6,10 +6,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import QuerySet
 
-from delegation.models import Delegation, DirectoryUser
+from delegation.models import Delegation, DelegationChange, DirectoryUser, GrantReview
 from delegation.risk.queries import rule_q
 from delegation.risk.rules import RULES
 from portal import allowed_actions, audit
+from portal.db import refresh_planner_statistics
 from reviews import rules
 from reviews.models import Campaign, CampaignItem
 
@@ -68,6 +69,8 @@ def start_campaign(
 
 
 def _create_items(campaign: Campaign, actor, named_people: list[DirectoryUser]) -> int:
+    # A campaign often follows a first sync or a large import: let the planner see the sizes.
+    refresh_planner_statistics(Delegation, DirectoryUser, DelegationChange, GrantReview)
     grants = scope_grants(campaign.scope, campaign.scope_value)
     flagged: dict[int, list[str]] = {}
     for rule_id in RULES:  # one query per rule, whatever the scope's size
