@@ -11,7 +11,7 @@ import os
 import pytest
 
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, FAKE_MEDIA, ConsoleErrors
-from tests.support.pagecheck import VisitLog, problems_of_visited
+from tests.support.pagecheck import VisitLog, close_checked
 from tests.support.processes import need
 
 
@@ -57,8 +57,4 @@ def page(browser, live_server, graphsim, graph_settings, transactional_db):
     visits = VisitLog((live_server.url, graphsim["graph"]))
     visits.watch(tab)
     yield tab
-    try:
-        problems = problems_of_visited(context, visits)
-    finally:
-        context.close()
-    assert problems == [], "\n".join(problems)
+    close_checked(context, visits)

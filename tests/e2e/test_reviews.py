@@ -12,7 +12,7 @@ from reviews.models import CampaignItem
 from tests.support.browser import signed_in_context
 from tests.support.changes import person_user
 from tests.support.factories import person
-from tests.support.pagecheck import VisitLog, problems_of_visited
+from tests.support.pagecheck import VisitLog, close_checked
 from tests.support.reviews import campaign as a_campaign
 
 pytestmark = pytest.mark.e2e
@@ -45,11 +45,7 @@ def reviewer_tab(browser, live_server, transactional_db, make_user):
     visits = VisitLog((live_server.url,))
     visits.watch(tab)
     yield tab
-    try:
-        problems = problems_of_visited(context, visits)
-    finally:
-        context.close()
-    assert problems == [], "\n".join(problems)
+    close_checked(context, visits)
 
 
 def test_a_manager_keeps_50_grants_at_once_and_revokes_3_with_a_note(reviewer_tab):

@@ -120,19 +120,24 @@ def test_many_changes_make_one_email_and_one_post_each_bounded(
     assert len(inbox.messages) == 1 and len(webhook.events) == 1
 
 
+def boss_lets_nobody_manage_settings(tenant) -> None:
+    """In Teams: a new grant from boss to nobody that may manage call settings (one finding)."""
+    by_upn = people(tenant)
+    row = {
+        "delegator": by_upn["boss@contoso.test"]["id"],
+        "delegate": by_upn["nobody@contoso.test"]["id"],
+        "allowedActions": {"manageCallAndDelegateSettings": True},
+    }
+    tenant.sim.post("tenant", {"delegations": {"set": [row]}})
+
+
 def test_a_failing_webhook_gets_the_digest_once_after_retry_after_and_a_503(
     tenant, alert_channels, settle, settings
 ):
     inbox, webhook = alert_channels["inbox"], alert_channels["webhook"]
     settings.ALERT_DELIVERY_RETRY_SECONDS = 30
     settle()
-    by_upn = people(tenant)
-    row = {
-        "delegator": by_upn["boss@contoso.test"]["id"],
-        "delegate": by_upn["nobody@contoso.test"]["id"],
-    }
-    row["allowedActions"] = {"manageCallAndDelegateSettings": True}
-    tenant.sim.post("tenant", {"delegations": {"set": [row]}})
+    boss_lets_nobody_manage_settings(tenant)
     webhook.fail_next((429, {"Retry-After": "120"}), (503, {}))
 
     settle()
@@ -175,13 +180,7 @@ def test_an_smtp_server_refusing_for_a_while_gets_the_email_later(
     inbox = alert_channels["inbox"]
     settings.ALERT_TEAMS_WEBHOOK_URLS = []
     settle()
-    by_upn = people(tenant)
-    row = {
-        "delegator": by_upn["boss@contoso.test"]["id"],
-        "delegate": by_upn["nobody@contoso.test"]["id"],
-    }
-    row["allowedActions"] = {"manageCallAndDelegateSettings": True}
-    tenant.sim.post("tenant", {"delegations": {"set": [row]}})
+    boss_lets_nobody_manage_settings(tenant)
     inbox.refuse_with = "451 4.3.0 Try again later"
 
     settle()
@@ -201,13 +200,7 @@ def test_a_webhook_that_is_not_trusted_is_never_sent_to(tenant, alert_channels, 
     webhook = alert_channels["webhook"]
     settings.ALERT_WEBHOOK_CA_BUNDLE = ""  # the system's CAs, which never signed the test CA
     settle()
-    by_upn = people(tenant)
-    row = {
-        "delegator": by_upn["boss@contoso.test"]["id"],
-        "delegate": by_upn["nobody@contoso.test"]["id"],
-    }
-    row["allowedActions"] = {"manageCallAndDelegateSettings": True}
-    tenant.sim.post("tenant", {"delegations": {"set": [row]}})
+    boss_lets_nobody_manage_settings(tenant)
 
     settle()
 

@@ -128,6 +128,16 @@ def problems_of_visited(context, log: VisitLog) -> list[str]:
     return problems
 
 
+def close_checked(context, log: VisitLog) -> None:
+    """Check every page `log` saw in `context` (axe-core, 390 px), close it, and fail with what
+    was found."""
+    try:
+        problems = problems_of_visited(context, log)
+    finally:
+        context.close()
+    assert problems == [], "\n".join(problems)
+
+
 def _left(tab, log: VisitLog) -> bool:
     """The page sent us elsewhere (a signed-out session, a finished flow): checked only if the
     new place is one of ours."""
