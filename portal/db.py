@@ -31,3 +31,14 @@ def refresh_planner_statistics(*models) -> None:
     tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {tables}")
+
+
+def newest_first(queryset, before_id: int | None, size: int) -> tuple[list, int | None]:
+    """One page of `queryset`, newest (highest id) first, keyset-paged so the thousandth page
+    costs what the first does: the rows, and the id to continue before (None on the last)."""
+    if before_id:
+        queryset = queryset.filter(pk__lt=before_id)
+    rows = list(queryset.order_by("-pk")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, rows[-1].pk if more else None

@@ -11,6 +11,7 @@ from delegation.models import DirectoryUser
 from delegation.risk.queries import findings_for_grants
 from delegation.risk.rules import Finding
 from delegation.selectors.people import prefix_q
+from portal.db import newest_first
 from reviews.models import Campaign, CampaignItem
 
 PAGE_SIZE = 50
@@ -136,13 +137,14 @@ def progress(campaign: Campaign) -> list[ReviewerProgress]:
     return sorted(out, key=lambda p: (p.reviewer is None, p.reviewer.label if p.reviewer else ""))
 
 
+def _with_decided_count():
+    # Items with a decision, a reviewer's or the one closing made.
+    return Campaign.objects.annotate(decided=Count("items", filter=~Q(items__decision="")))
+
+
 def campaigns() -> list[Campaign]:
     """Every campaign with its decided count (one query)."""
-    return list(
-        Campaign.objects.annotate(
-            decided=Count("items", filter=~Q(items__decision="")),
-        ).select_related("started_by")[:200]
-    )
+    return list(_with_decided_count().select_related("started_by")[:200])
 
 
 CAMPAIGNS_PAGE_SIZE = 25
@@ -151,18 +153,12 @@ CAMPAIGNS_PAGE_SIZE = 25
 def campaigns_page(before_id: int | None = None) -> tuple[list[Campaign], int | None]:
     """Newest campaigns first with their decided count, keyset-paged on id (the API's list);
     returns the page and the id to continue before (None on the last page)."""
-    qs = Campaign.objects.annotate(decided=Count("items", filter=~Q(items__decision="")))
-    if before_id:
-        qs = qs.filter(id__lt=before_id)
-    rows = list(qs.order_by("-id")[: CAMPAIGNS_PAGE_SIZE + 1])
-    more = len(rows) > CAMPAIGNS_PAGE_SIZE
-    rows = rows[:CAMPAIGNS_PAGE_SIZE]
-    return rows, rows[-1].id if more else None
+    return newest_first(_with_decided_count(), before_id, CAMPAIGNS_PAGE_SIZE)
 
 
 def decided_count(campaign: Campaign) -> int:
-    """Items with a decision, a reviewer's or the one closing made."""
-    return CampaignItem.objects.filter(campaign=campaign).exclude(decision="").count()
+    """Items with a decision, as `decided` counts them in the lists."""
+    return _with_decided_count().get(pk=campaign.pk).decided
 
 
 def campaign(pk: int) -> Campaign | None:

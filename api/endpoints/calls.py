@@ -16,6 +16,7 @@ from calls.models import Call, CallAction
 from calls.services.live import call_end, call_transfer
 from calls.services.outcome import CallRefused
 from calls.services.start import call_start
+from portal.db import newest_first
 
 router = Router(tags=["calls"])
 CallPage = schemas.page_of(schemas.Call)
@@ -43,13 +44,10 @@ def _app_may(request, capability: str) -> None:
 def list_calls(request, cursor: str = Query("", max_length=400)):
     """Newest first: every call with Calls.Initiate (or helpdesk), else the caller's own."""
     before = pagination.decode(cursor, "calls")
-    rows = selectors.calls_for_user(request.auth).order_by("-pk")
-    rows = list((rows.filter(pk__lt=before) if before else rows)[: PAGE_SIZE + 1])
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+    rows, more = newest_first(selectors.calls_for_user(request.auth), before, PAGE_SIZE)
     return {
         "items": [schemas.call_out(call) for call in rows],
-        "next_cursor": pagination.encode("calls", rows[-1].pk) if more else None,
+        "next_cursor": pagination.encode("calls", more) if more else None,
     }
 
 

@@ -10,6 +10,7 @@ from api.problems import ApiProblem, responses
 from delegation.changes import selectors
 from delegation.changes.services import decisions
 from delegation.changes.services.request import ChangeRefused, request_change
+from portal.db import newest_first
 
 router = Router(tags=["change requests"])
 ChangePage = schemas.page_of(schemas.ChangeRequest)
@@ -49,13 +50,10 @@ def create_change_request(
 def list_change_requests(request, cursor: str = Query("", max_length=400)):
     """The requests the caller may see, newest first."""
     before = pagination.decode(cursor, "change-requests")
-    rows = selectors.requests_for_user(request.auth).order_by("-pk")
-    rows = list((rows.filter(pk__lt=before) if before else rows)[: PAGE_SIZE + 1])
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+    rows, more = newest_first(selectors.requests_for_user(request.auth), before, PAGE_SIZE)
     return {
         "items": rows,
-        "next_cursor": pagination.encode("change-requests", rows[-1].pk) if more else None,
+        "next_cursor": pagination.encode("change-requests", more) if more else None,
     }
 
 

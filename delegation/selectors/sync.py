@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from delegation.models import DirectoryUser, SyncRun
+from portal.db import newest_first
 from portal.models import SyncAccount
 from portal.roles import user_has_capability
 
@@ -28,13 +29,9 @@ class RunsPage:
 
 def runs_page(user, before_id: int | None = None) -> RunsPage:
     """Newest runs first, keyset-paged on id so the thousandth page costs what the first does."""
-    qs = sync_runs_for_user(user).select_related("triggered_by").order_by("-id")
-    if before_id:
-        qs = qs.filter(id__lt=before_id)
-    runs = list(qs[: RUNS_PAGE_SIZE + 1])
-    more = len(runs) > RUNS_PAGE_SIZE
-    runs = runs[:RUNS_PAGE_SIZE]
-    return RunsPage(runs=runs, before_id=runs[-1].id if more else None)
+    runs = sync_runs_for_user(user).select_related("triggered_by")
+    runs, before = newest_first(runs, before_id, RUNS_PAGE_SIZE)
+    return RunsPage(runs=runs, before_id=before)
 
 
 def current_run() -> SyncRun | None:
