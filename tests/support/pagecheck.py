@@ -1,5 +1,5 @@
 """The check every browser test's pages pass: no serious or critical axe-core violation, at desktop
-width and at 390 px, and nothing wider than a 390 px screen (no sideways scrolling).
+width and at 390 px, and nothing wider than the screen at either width (no sideways scrolling).
 
 `page_problems(page)` checks the page as it is now. `VisitLog` records the pages a test's tabs
 load (main frame, the given origins) so a fixture can check each of them once when the test ends
@@ -69,9 +69,10 @@ def overflow(page) -> list[str]:
 
 
 def page_problems(page, *, label: str = "") -> list[str]:
-    """axe-core at the page's width, then the page at 390 px: overflow and axe-core again."""
+    """Overflow and axe-core at the page's width, then both again at 390 px."""
     where = label or page.url
-    problems = [_describe(where, "desktop", v) for v in axe_violations(page)]
+    problems = [f"{where} at desktop width: {text}" for text in overflow(page)]
+    problems += [_describe(where, "desktop", v) for v in axe_violations(page)]
     size = page.viewport_size
     page.set_viewport_size(PHONE)
     try:
