@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 
 def create_once(model, lookup: dict, **fields):
@@ -24,8 +24,6 @@ def refresh_planner_statistics(*models) -> None:
     For a query over tables that have just grown or shrunk a lot, before autovacuum has looked:
     with statistics from another size the planner once chose plans that ran for minutes. Rows
     the current transaction wrote are counted. Elsewhere, nothing."""
-    from django.db import connection
-
     if connection.vendor != "postgresql" or not models:
         return
     tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)

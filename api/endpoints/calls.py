@@ -44,10 +44,10 @@ def _app_may(request, capability: str) -> None:
 def list_calls(request, cursor: str = Query("", max_length=400)):
     """Newest first: every call with Calls.Initiate (or helpdesk), else the caller's own."""
     before = pagination.decode(cursor, "calls")
-    rows, more = newest_first(selectors.calls_for_user(request.auth), before, PAGE_SIZE)
+    rows, next_id = newest_first(selectors.calls_for_user(request.auth), before, PAGE_SIZE)
     return {
         "items": [schemas.call_out(call) for call in rows],
-        "next_cursor": pagination.encode("calls", more) if more else None,
+        "next_cursor": pagination.encode("calls", next_id) if next_id else None,
     }
 
 

@@ -50,10 +50,10 @@ def create_change_request(
 def list_change_requests(request, cursor: str = Query("", max_length=400)):
     """The requests the caller may see, newest first."""
     before = pagination.decode(cursor, "change-requests")
-    rows, more = newest_first(selectors.requests_for_user(request.auth), before, PAGE_SIZE)
+    rows, next_id = newest_first(selectors.requests_for_user(request.auth), before, PAGE_SIZE)
     return {
         "items": rows,
-        "next_cursor": pagination.encode("change-requests", more) if more else None,
+        "next_cursor": pagination.encode("change-requests", next_id) if next_id else None,
     }
 
 
