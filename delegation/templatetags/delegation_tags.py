@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 from django import template
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from delegation.urls import ObjectIdConverter
 from portal import allowed_actions
+from portal.reversing import reverse_with
 
 register = template.Library()
 
 NAME_MAX = 80  # names come from Graph: bound what one row can take
+OBJECT_ID = re.compile(ObjectIdConverter.regex)
 
 
 @register.simple_tag
@@ -84,7 +88,7 @@ def person_link(context, who):
     object_id = _field(who, "object_id")
     can = context.get("can") or {}
     if can.get("view_people") and object_id:
-        url = reverse("delegation:person", args=[object_id])
+        url = reverse_with("delegation:person", object_id, OBJECT_ID)
         name = format_html('<a href="{}">{}</a>', url, label)
     else:
         name = format_html("{}", label)
