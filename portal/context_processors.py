@@ -10,15 +10,20 @@ class Capabilities(Mapping):
     """The person's capabilities for the navigation, each asked only when a template reads it.
 
     Context processors run for every template rendered with a request, htmx fragments included:
-    a fragment that never shows the navigation must not pay for it (the role query)."""
+    a fragment that never shows the navigation must not pay for it (the role query). Each answer
+    is kept: a table's rows ask the same one for each person they link."""
 
     def __init__(self, user):
         self._user = user
+        self._answers: dict[str, bool] = {}
 
     def __getitem__(self, code: str) -> bool:
-        if code not in CAPABILITIES:
-            raise KeyError(code)
-        return user_has_capability(self._user, code)
+        answer = self._answers.get(code)
+        if answer is None:
+            if code not in CAPABILITIES:
+                raise KeyError(code)
+            answer = self._answers[code] = user_has_capability(self._user, code)
+        return answer
 
     def __iter__(self):
         return iter(CAPABILITIES)
