@@ -72,6 +72,13 @@ def run_duration(run):
     return f"{minutes} min {rest} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
 
 
+@register.filter
+def person_url(object_id) -> str:
+    """`{% url 'delegation:person' object_id %}` for a table's rows, reversed once per page
+    name rather than once per row (portal.reversing)."""
+    return reverse_with("delegation:person", object_id, OBJECT_ID)
+
+
 def _field(item, name):
     """A person's or a grant's field, from a model or a dict (as a template variable reads it)."""
     if item is None:
