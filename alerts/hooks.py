@@ -4,6 +4,7 @@ worker is not slowed) and the nav badge (through portal.extensions)."""
 from __future__ import annotations
 
 from alerts import selectors
+from portal import extensions
 from portal.queue import enqueue
 from portal.roles import user_has_capability
 
@@ -15,8 +16,13 @@ def on_sync_applied(sender, run_id: int, drifted=(), **kwargs) -> None:
 
 
 def footer(request) -> dict:
-    """The unread digests' count for the nav, for those who may read them (one query)."""
-    user = getattr(request, "user", None)
-    if user is None or not user_has_capability(user, "view_alerts"):
-        return {}
-    return {"alerts_unread": selectors.unread_count(user)}
+    """The unread digests' count for the nav, for those who may read them (one query, made only
+    where the nav is drawn: not for htmx fragments)."""
+
+    def unread() -> int:
+        user = getattr(request, "user", None)
+        if user is None or not user_has_capability(user, "view_alerts"):
+            return 0
+        return selectors.unread_count(user)
+
+    return {"alerts_unread": extensions.lazy_fact(unread)}

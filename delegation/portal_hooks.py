@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from delegation.models import Delegation, DirectoryUser, SyncRun
+from portal import extensions
 from portal.roles import user_roles
 
 
@@ -48,14 +49,18 @@ def access_refusal(user) -> str | None:
 
 
 def footer(request) -> dict:
-    """The last time a sync finished with data, shown in every page's footer."""
-    last_sync = (
+    """The last time a sync finished with data, shown in every page's footer (read once, and
+    only where a footer is drawn: not for htmx fragments)."""
+    return {"last_sync_at": extensions.lazy_fact(_last_sync_at)}
+
+
+def _last_sync_at():
+    return (
         SyncRun.objects.filter(status__in=[SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL])
         .order_by("-finished_at")
         .values_list("finished_at", flat=True)
         .first()
     )
-    return {"last_sync_at": last_sync}
 
 
 def setup_facts() -> dict:

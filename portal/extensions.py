@@ -3,7 +3,9 @@
 An app registers in its `AppConfig.ready()`:
 - a landing rule: given a signed-in person, the URL of their first page, or None to pass;
 - footer facts: a function of the request returning template context for the base layout
-  (read by `portal.context_processors.portal`);
+  (read by `portal.context_processors.portal`). It runs for every template rendered with a
+  request, htmx fragments included: return values that cost a query as callables (the template
+  calls them where it reads them; `lazy_fact` computes one once per render);
 - an access check: given a signed-in person, a short reason why they may no longer use the
   portal ("disabled", "removed"), or None to pass. Asked at every request of a signed-in
   person (`portal.middleware.SignInCheckMiddleware`): keep it to one indexed query.
@@ -13,6 +15,7 @@ An app registers in its `AppConfig.ready()`:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -54,6 +57,12 @@ def footer_context(request) -> dict[str, Any]:
     for facts in _footer_facts:
         context.update(facts(request))
     return context
+
+
+def lazy_fact(compute: Callable[[], Any]) -> Callable[[], Any]:
+    """A footer fact the template computes when it first reads it, then reuses: base.html reads
+    the last sync time three times, an htmx fragment never."""
+    return functools.cache(compute)
 
 
 def access_refused(user) -> str | None:

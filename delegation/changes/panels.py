@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from delegation.changes import selectors, snapshots
+from delegation.changes import facts, rules, selectors, snapshots
 from delegation.changes.models import ChangeRequest
 from delegation.changes.selectors import TeamsView, what_teams_will_show
 from delegation.models import Delegation, DirectoryUser
@@ -45,8 +45,10 @@ def grant_snapshot(grant: Delegation | None) -> dict | None:
     )
 
 
-def panel(user, delegator: DirectoryUser) -> Panel:
-    """One delegator's panel, as `user` may see it (changes offered only where they may)."""
+def panel(user, delegator: DirectoryUser, actor: rules.Actor | None = None) -> Panel:
+    """One delegator's panel, as `user` may see it (changes offered only where they may).
+    `actor`: the person as `facts.actor_of(user)` read them (every delegator they manage), so
+    My delegations reads it once for all its panels."""
     grants = grants_given(delegator)
     ends = selectors.end_dates((delegator.object_id, g.delegate.object_id) for g in grants)
     name = label(delegator)
@@ -59,18 +61,23 @@ def panel(user, delegator: DirectoryUser) -> Panel:
         for grant in grants
     ]
     recent = (
-        selectors.requests_for_user(user)
+        selectors.requests_for_user(user, actor)
         .filter(delegator_object_id=delegator.object_id.lower())
         .order_by("-created_at", "-pk")[:RECENT_LIMIT]
     )
-    return Panel(delegator, selectors.acting_as(user, delegator.object_id), rows, list(recent))
+    if actor is None:
+        acting = selectors.acting_as(user, delegator.object_id)
+    else:  # the same answer: acting_as asks whether this delegator is among those managed
+        acting = rules.acting_as(actor, delegator.object_id.lower())
+    return Panel(delegator, acting, rows, list(recent))
 
 
 def my_panels(user) -> list[Panel]:
     """My own delegates' panel, then one per delegator I manage as a manage-settings delegate."""
-    ids = selectors.manageable_delegators(user)
+    actor = facts.actor_of(user)
+    ids = selectors.manageable_delegators(user, actor)
     people = {p.object_id.lower(): p for p in DirectoryUser.objects.filter(object_id__in=ids)}
-    return [panel(user, people[oid]) for oid in ids if oid in people]
+    return [panel(user, people[oid], actor) for oid in ids if oid in people]
 
 
 def delegator_for_user(user, object_id: str) -> DirectoryUser | None:

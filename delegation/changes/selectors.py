@@ -27,12 +27,13 @@ def _sees_all(user) -> bool:
     return any(user_has_capability(user, capability) for capability in SEE_ALL)
 
 
-def requests_for_user(user) -> QuerySet[ChangeRequest]:
+def requests_for_user(user, actor: rules.Actor | None = None) -> QuerySet[ChangeRequest]:
+    """`actor`: the person as `facts.actor_of(user)` read them, when the caller has it."""
     if not getattr(user, "is_authenticated", False):
         return ChangeRequest.objects.none()
     if _sees_all(user):
         return ChangeRequest.objects.all()
-    actor = facts.actor_of(user)
+    actor = actor or facts.actor_of(user)
     q = Q(requested_by=user)
     if actor.object_id:
         q |= Q(delegator_object_id=actor.object_id) | Q(delegate_object_id=actor.object_id)
@@ -122,10 +123,10 @@ def may_manage(user, delegator_id: str) -> bool:
     return acting_as(user, delegator_id) is not None
 
 
-def manageable_delegators(user) -> list[str]:
+def manageable_delegators(user, actor: rules.Actor | None = None) -> list[str]:
     """Object ids of the delegators whose delegates the person may manage as themselves or as a
     manage-settings delegate ("My delegations")."""
-    actor = facts.actor_of(user)
+    actor = actor or facts.actor_of(user)
     own = [actor.object_id] if actor.object_id else []
     return own + sorted(actor.manages_settings_of - set(own))
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 from django import template
-from django.urls import reverse
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import truncatechars
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.timezone import template_localtime
 
+from delegation.urls import ObjectIdConverter
 from portal import allowed_actions
+from portal.reversing import reverse_with
 
 register = template.Library()
 
 NAME_MAX = 80  # names come from Graph: bound what one row can take
+OBJECT_ID = re.compile(ObjectIdConverter.regex)
 
 
 @register.simple_tag
@@ -68,6 +75,13 @@ def run_duration(run):
     return f"{minutes} min {rest} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
 
 
+@register.filter
+def person_url(object_id) -> str:
+    """`{% url 'delegation:person' object_id %}` for a table's rows, reversed once per page
+    name rather than once per row (portal.reversing)."""
+    return reverse_with("delegation:person", object_id, OBJECT_ID)
+
+
 def _field(item, name):
     """A person's or a grant's field, from a model or a dict (as a template variable reads it)."""
     if item is None:
@@ -84,7 +98,7 @@ def person_link(context, who):
     object_id = _field(who, "object_id")
     can = context.get("can") or {}
     if can.get("view_people") and object_id:
-        url = reverse("delegation:person", args=[object_id])
+        url = reverse_with("delegation:person", object_id, OBJECT_ID)
         name = format_html('<a href="{}">{}</a>', url, label)
     else:
         name = format_html("{}", label)
@@ -103,3 +117,39 @@ def action_badges(grant):
         return mark_safe('<span class="text-muted">no actions</span>')
     badge = '<span class="badge text-bg-primary badge-action me-1">{}</span>'
     return format_html_join("", badge, ((label,) for label in labels))
+
+
+_GRANT_ROW = (
+    "<tr>\n"
+    '      <td data-label="Delegator">{}</td>\n'
+    '      <td data-label="Department">{}</td>\n'
+    '      <td data-label="Delegate">{}</td>\n'
+    '      <td data-label="Allowed actions">{}</td>\n'
+    '      <td data-label="State">{}</td>\n'
+    '      <td data-label="Last change">{}<time datetime="{}">{}</time></td>\n'
+    "    </tr>"
+)
+
+
+@register.simple_tag(takes_context=True)
+def grant_row(context, grant):
+    """One row of the organisation's table of grants (with `last_change`, grants.table_page).
+    Written here rather than in the template: fifty rows of a dozen template nodes each were
+    most of the page's time. The same markup, filters and tags as the template's row had, the
+    dates in the viewer's time zone as the template shows them."""
+    change = grant.last_change
+    how = ""
+    if change.how != "changed":
+        how = format_html('<span class="small text-muted">{}</span> ', change.how)
+    at = template_localtime(change.at, context.use_tz)
+    return format_html(
+        _GRANT_ROW,
+        person_link(context, grant.delegator),
+        truncatechars(grant.delegator.department, 60),
+        person_link(context, grant.delegate),
+        action_badges(grant),
+        "active" if grant.is_active else "inactive",
+        how,
+        date_filter(at, "c"),
+        date_filter(at, "SHORT_DATETIME_FORMAT"),
+    )

@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -143,6 +145,21 @@ def test_my_delegations_lets_a_person_manage_their_own_and_a_manage_settings_del
     assert "My delegates" in page and "Delegates of Bea Boss" in page
     assert deputy.get(grant_url(change_people["boss"])).status_code == 200
     assert deputy.get(grant_url(change_people["assistant"])).status_code == 404
+
+
+def test_my_delegations_reads_whom_a_person_manages_once_for_all_its_panels(
+    make_user, change_people
+):
+    for delegator in ("boss", "assistant"):
+        grant(change_people[delegator], change_people["deputy"], manage_settings=True)
+    deputy = client_of(person_user(make_user, change_people["deputy"]))
+    with CaptureQueriesContext(connection) as queries:
+        page = texts(deputy.get(reverse("delegation:mine")))
+    assert "My delegates" in page and "Delegates of Bea Boss" in page
+    assert page.count("Add a delegate") == 3
+    # whom they manage (facts.actor_of), read once rather than once and again for each panel
+    managed = [q for q in queries.captured_queries if 'AS "delegator__object_id"' in q["sql"]]
+    assert len(managed) == 1
 
 
 def test_remove_asks_for_a_removal(helpdesk, change_people, change_tasks):
