@@ -117,6 +117,17 @@ def test_403_and_404_for_one_person_keep_their_rows_and_are_recorded(tenant):
     assert run.delegations_added == 1 and run.delegations_removed == 0
 
 
+def test_a_full_listing_whose_delta_link_is_refused_fails_and_changes_nothing(tenant):
+    # Taken on the listing's thread, before the first page: its failure is the run's.
+    tenant.faults(fail_next=[{"status": 403, "path_contains": "users/delta"}])
+
+    run = sync_with_managers()
+
+    assert (run.status, run.users_mode) == (SyncRun.Status.FAILED, "full")
+    assert run.error.startswith("Graph unavailable")
+    assert not DirectoryUser.objects.exists() and not Delegation.objects.exists()
+
+
 def test_random_faults_at_a_fifth_of_requests_still_give_an_exact_cache(tenant):
     tenant.faults(fault_rate=0.2, slow_ms=50)
 

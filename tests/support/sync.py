@@ -42,7 +42,7 @@ def sync_with_managers(**kwargs) -> SyncRun:
     """A sync in this process, then, when it listed everyone, the manager refresh it queued, as
     a worker runs it once the run has committed (delegation/sync/managers.py)."""
     run = sync_now(**kwargs)
-    if run.users_mode == "full":
+    if run.users_mode == "full" and run.status != SyncRun.Status.FAILED:
         refresh_managers()
     return run
 
