@@ -25,7 +25,8 @@ tenant), F = max(V'/R, batches x L / in-flight batches) is run 2's time floor, K
 process's peak RSS during run 2 (VmHWM, reset before it), lost/extra count people and grants
 missing from or wrongly present in the cache after run 2 (the tests' comparison), and the last
 counts run 3's writes to the cache's tables and its staged rows (statements, as
-tests/support/sync.py counts them). Run 1's figures are printed above it. Exits 1 unless
+tests/support/sync.py counts them; run 3's line above also says how many statements it ran
+in all). Run 1's figures are printed above it. Exits 1 unless
 lost = extra = 0, unchanged_writes = 0 and the runs succeeded.
 """
 
@@ -222,8 +223,9 @@ def refresh_managers_apart(sim: Sim) -> None:
 
 def cache_writes(run_sync) -> tuple:
     """Run a sync, counting its writes to the cache's tables and the rows it staged (as the tests
-    count them: tests/support/sync.py). Every statement is kept, COPY too (sync/sql.py logs it):
-    Django's debug log keeps only the last 9,000, so it is swapped for an unbounded one."""
+    count them: tests/support/sync.py), and every statement it ran. Every statement is kept,
+    COPY too (sync/sql.py logs it): Django's debug log keeps only the last 9,000, so it is
+    swapped for an unbounded one."""
     from collections import deque
 
     from django.db import connection
@@ -239,7 +241,7 @@ def cache_writes(run_sync) -> tuple:
     finally:
         connection.queries_log = kept
         connection.force_debug_cursor = False
-    return run, len(writes_of(seen)) + len(staged_writes(seen))
+    return run, len(writes_of(seen)) + len(staged_writes(seen)), len(seen)
 
 
 def main(argv=None) -> int:
@@ -298,7 +300,7 @@ def measure(args, sim: Sim) -> int:
     limit = floor(targets)
     lost, extra = mirror_differences(truth)  # the tests' comparison (tests/support/sync.py)
     del truth
-    again, writes = cache_writes(lambda: sync_now())
+    again, writes, statements = cache_writes(lambda: sync_now())
     print(
         f"run 2 #{run.pk} {run.status} sweep={run.sweep} mode={run.users_mode} "
         f"read={run.progress_total} added={run.delegations_added} "
@@ -308,7 +310,10 @@ def measure(args, sim: Sim) -> int:
         f"tenant_change={ {k: v for k, v in changed.items() if k != 'users_added'} }"
         + (f" error={run.error!r}" if run.error else "")
     )
-    print(f"run 3 (nothing changed) #{again.pk} {again.status} mode={again.users_mode}")
+    print(
+        f"run 3 (nothing changed) #{again.pk} {again.status} mode={again.users_mode} "
+        f"statements={statements}"
+    )
     ratio = wall / limit if limit else float("nan")
     print(
         f"sync users={people} voice_share={args.voice_share} requests={requests_2} "
