@@ -9,6 +9,8 @@ PostgreSQL server of --database-url; app-only tokens) and runs three syncs throu
 service (`delegation.sync.service.sync_now`), each in this process:
 
 1. the first sync: a full sweep of everyone's delegates (the cache knows no delegator yet);
+   then the manager refresh it queued (`delegation.sync.managers.refresh_managers`, as a worker
+   runs it: ceil(N/100) requests), measured on its own line and counted in no run's figures;
 2. after a few changes to the tenant (grants added, changed, removed; Teams Phone removed from
    some delegators) and with the delta link forgotten (as after the upgrade that added the
    licences), a run that lists everyone and reads the delegates of V' = people with Teams Phone
@@ -23,7 +25,8 @@ tenant), F = max(V'/R, batches x L / in-flight batches) is run 2's time floor, K
 process's peak RSS during run 2 (VmHWM, reset before it), lost/extra count people and grants
 missing from or wrongly present in the cache after run 2 (the tests' comparison), and the last
 counts run 3's writes to the cache's tables and its staged rows (statements, as
-tests/support/sync.py counts them). Run 1's figures are printed above it. Exits 1 unless
+tests/support/sync.py counts them; run 3's line above also says how many statements it ran
+in all). Run 1's figures are printed above it. Exits 1 unless
 lost = extra = 0, unchanged_writes = 0 and the runs succeeded.
 """
 
@@ -200,10 +203,29 @@ def timed_run(sim: Sim, **kwargs):
     return run, graph_requests(sim.get("stats")), wall, peak_rss_mb()
 
 
+def refresh_managers_apart(sim: Sim) -> None:
+    """The manager refresh the first sync queued, run here as a worker would run it after the
+    sync; its requests are its own, printed on their own line (contract: People, managers)."""
+    from delegation.sync.managers import refresh_managers
+
+    sim.post("reset", {})
+    reset_peak_rss()
+    started = time.monotonic()
+    figures = refresh_managers()
+    wall = time.monotonic() - started
+    print(
+        f"managers (apart from the runs) requests={graph_requests(sim.get('stats'))} "
+        f"people={figures['people']} changed={figures['changed']} wall_s={wall:.2f} "
+        f"peak_rss_mb={peak_rss_mb():.0f}"
+        + (f" error={figures['error']!r}" if "error" in figures else "")
+    )
+
+
 def cache_writes(run_sync) -> tuple:
     """Run a sync, counting its writes to the cache's tables and the rows it staged (as the tests
-    count them: tests/support/sync.py). Every statement is kept, COPY too (sync/sql.py logs it):
-    Django's debug log keeps only the last 9,000, so it is swapped for an unbounded one."""
+    count them: tests/support/sync.py), and every statement it ran. Every statement is kept,
+    COPY too (sync/sql.py logs it): Django's debug log keeps only the last 9,000, so it is
+    swapped for an unbounded one."""
     from collections import deque
 
     from django.db import connection
@@ -219,7 +241,7 @@ def cache_writes(run_sync) -> tuple:
     finally:
         connection.queries_log = kept
         connection.force_debug_cursor = False
-    return run, len(writes_of(seen)) + len(staged_writes(seen))
+    return run, len(writes_of(seen)) + len(staged_writes(seen)), len(seen)
 
 
 def main(argv=None) -> int:
@@ -263,6 +285,7 @@ def measure(args, sim: Sim) -> int:
         f"wall_s={wall_1:.2f} limit_s={floor_1:.2f} ratio={wall_1 / floor_1 if floor_1 else 0:.2f} "
         f"peak_rss_mb={rss_1:.0f} retries={first.retries} failures={first.failures}"
     )
+    refresh_managers_apart(sim)
     delegators = set(
         Delegation.objects.values_list("delegator__object_id", flat=True).distinct().iterator()
     )
@@ -277,7 +300,7 @@ def measure(args, sim: Sim) -> int:
     limit = floor(targets)
     lost, extra = mirror_differences(truth)  # the tests' comparison (tests/support/sync.py)
     del truth
-    again, writes = cache_writes(lambda: sync_now())
+    again, writes, statements = cache_writes(lambda: sync_now())
     print(
         f"run 2 #{run.pk} {run.status} sweep={run.sweep} mode={run.users_mode} "
         f"read={run.progress_total} added={run.delegations_added} "
@@ -287,7 +310,10 @@ def measure(args, sim: Sim) -> int:
         f"tenant_change={ {k: v for k, v in changed.items() if k != 'users_added'} }"
         + (f" error={run.error!r}" if run.error else "")
     )
-    print(f"run 3 (nothing changed) #{again.pk} {again.status} mode={again.users_mode}")
+    print(
+        f"run 3 (nothing changed) #{again.pk} {again.status} mode={again.users_mode} "
+        f"statements={statements}"
+    )
     ratio = wall / limit if limit else float("nan")
     print(
         f"sync users={people} voice_share={args.voice_share} requests={requests_2} "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from delegation.sync import service, shards
+from delegation.sync import managers, service, shards
 from delegation.sync.lock import SyncAlreadyRunning
 
 
@@ -34,3 +34,10 @@ def fetch_shard(run_id: int, number: int, object_ids: list[str]) -> None:
 @shared_task(name="delegation.tasks.apply_staged", ignore_result=True)
 def apply_staged(run_id: int) -> None:
     service.apply_staged(run_id)
+
+
+@shared_task(name="delegation.tasks.refresh_managers", ignore_result=True)
+def refresh_managers() -> dict:
+    """After a sync that listed everyone, and weekly (beat): everyone's manager, apart from the
+    sync (sync/managers.py)."""
+    return managers.refresh_managers()

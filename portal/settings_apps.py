@@ -17,6 +17,8 @@ SYNC_SHARD_THRESHOLD = _setting("SYNC_SHARD_THRESHOLD", env.int, 20000)
 SYNC_SHARD_SIZE = _setting("SYNC_SHARD_SIZE", env.int, 10000)
 # Days between full sweeps of everyone's delegates (else Teams Phone people + delegators; 0: all).
 SYNC_FULL_SWEEP_DAYS = _setting("SYNC_FULL_SWEEP_DAYS", env.int, 7)
+# Days between reads of everyone's manager on their own (also after a sync that lists everyone).
+SYNC_MANAGER_REFRESH_DAYS = _setting("SYNC_MANAGER_REFRESH_DAYS", env.int, 7)
 # Where the tenant grants the application role CallDelegation.Read.All, sync app-only.
 SYNC_USE_APP_ONLY = _setting("SYNC_USE_APP_ONLY", env.bool, False)
 # ReadWrite: the sync account also applies the changes helpdesk and admins make.
@@ -109,6 +111,11 @@ APP_BEAT_SCHEDULE = {
     "sync-delegations": {
         "task": "delegation.tasks.scheduled_sync",
         "schedule": SYNC_SCHEDULE_MINUTES * 60.0,
+    },
+    # The safety net for managers (delegation/sync/managers.py): users/delta keeps them current.
+    "sync-managers": {
+        "task": "delegation.tasks.refresh_managers",
+        "schedule": max(1, SYNC_MANAGER_REFRESH_DAYS) * 86400.0,
     },
     "calls-keepalive": {
         "task": "calls.tasks.keep_calls_alive",

@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from delegation.models import Delegation, DirectoryUser, SyncCursor, SyncRun
-from delegation.sync import lock
+from delegation.sync import lock, managers
 from delegation.sync.apply_grants import apply_grants
 from delegation.sync.apply_people import add_unknown_people, apply_people
 from delegation.sync.fetch import DELTA_CURSOR
@@ -56,6 +56,10 @@ def apply_run(run_id: int, meta: dict, graph: dict, outcome: tuple) -> SyncRun:
             SyncCursor.objects.update_or_create(
                 name=DELTA_CURSOR, defaults={"value": meta["delta_link"]}
             )
+        if meta["mode"] == "full":
+            # The listing said nothing of managers, nor of what changed while the delta link
+            # was lost: their own listing follows, apart from this run (sync/managers.py).
+            managers.queue_refresh()
         # People whose delegates could not be read, by kind (requests retried into success
         # are not failures; ClientStats keeps those for Graph health).
         asked = read + sum(failures.values())

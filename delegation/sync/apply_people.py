@@ -10,15 +10,26 @@ from delegation.folding import person_folded
 from delegation.models import DirectoryUser, SyncStagedGrant
 from delegation.sync import cache, sql, staging
 from delegation.sync.cache import PERSON_COLUMNS
-from delegation.sync.diff import diff_people
+from delegation.sync.diff import MANAGER, diff_people, manager_unsaid
 
 # Written with the people's columns: these writes go round the model (delegation/folding.py).
 COLUMNS = (*PERSON_COLUMNS, "search_folded")
+# An update from a full listing, which says nothing of the manager, leaves that column alone.
+UPDATED = (*COLUMNS[1:], "in_directory", "removed_at", "updated_at")
+UPDATED_KEEPING_MANAGER = tuple(name for name in UPDATED if name != PERSON_COLUMNS[MANAGER])
 
 
 def _with_folded(person: tuple) -> tuple:
     # A person tuple's name, UPN, mail, department and job title: folding.SOURCES' order.
     return (*person, person_folded(*person[1:6]))
+
+
+def _updated(person: tuple, when) -> tuple:
+    """An update's values (UPDATED, or UPDATED_KEEPING_MANAGER when the manager is unsaid)."""
+    values = _with_folded(person)[1:]
+    if manager_unsaid(person):
+        values = values[: MANAGER - 1] + values[MANAGER:]
+    return (*values, True, None, when)
 
 
 def apply_people(run_id: int, at) -> tuple[dict, list[int]]:
@@ -36,11 +47,10 @@ def apply_people(run_id: int, at) -> tuple[dict, list[int]]:
             (*COLUMNS, "in_directory", "first_seen", "updated_at"),
             ((*_with_folded(person), True, when, when) for person in diff.insert),
         )
-        sql.update(
-            DirectoryUser,
-            (*COLUMNS[1:], "in_directory", "removed_at", "updated_at"),
-            ((*_with_folded(person)[1:], True, None, when, pk) for pk, person in diff.update),
-        )
+        said = [update for update in diff.update if not manager_unsaid(update.person)]
+        unsaid = [update for update in diff.update if manager_unsaid(update.person)]
+        for columns, updates in ((UPDATED, said), (UPDATED_KEEPING_MANAGER, unsaid)):
+            sql.update(DirectoryUser, columns, ((*_updated(p, when), pk) for pk, p in updates))
         sql.update(
             DirectoryUser, ("removed_at", "updated_at"), ((when, when, pk) for pk in diff.remove)
         )

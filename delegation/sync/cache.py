@@ -13,7 +13,7 @@ from django.db import connection
 
 from delegation.models import Delegation, DirectoryUser
 from delegation.sync import sql
-from delegation.sync.diff import StoredGrant, StoredPerson, grant_key
+from delegation.sync.diff import StoredGrant, StoredPerson, grant_key, same_person
 from portal import allowed_actions
 from portal.graph.delegations import micros, pack, unpack
 
@@ -110,9 +110,10 @@ def stored_people(object_ids: list[str]) -> dict[str, StoredPerson]:
 
 
 def people_to_write(people: list[tuple]) -> list[tuple]:
-    """Of these person tuples, those whom writing would change (new, changed, back in /users).
-    Compared with the columns as a plain cursor returns them (no Django converters: a page at a
-    time while the batches are out); a false "changed" only costs the apply a second look."""
+    """Of these person tuples, those whom writing would change (new, changed, back in /users;
+    an unsaid manager changes nothing). Compared with the columns as a plain cursor returns them
+    (no Django converters: a page at a time while the batches are out); a false "changed" only
+    costs the apply a second look."""
     u = sql.table(DirectoryUser)
     columns = ", ".join(sql.column(DirectoryUser, name) for name in PERSON_COLUMNS)
     present = f"{sql.column(DirectoryUser, 'in_directory')} = %s AND " + (
@@ -126,7 +127,7 @@ def people_to_write(people: list[tuple]) -> list[tuple]:
             [True, *chunk],
         )
         stored.update((row[0], row) for row in rows)
-    return [person for person in people if stored.get(person[0]) != person]
+    return [person for person in people if not same_person(stored.get(person[0]), person)]
 
 
 def stored_grants(delegator_pks: list[int]) -> Iterator[StoredGrant]:

@@ -1,6 +1,8 @@
 """What changed since the last sync: pure functions over compact tuples, no database.
 
-People are `(object_id, display_name, upn, mail, department, job_title, account_enabled)`.
+People are person tuples (portal.graph.directory.PERSON_FIELDS): `(object_id, display_name,
+upn, mail, department, job_title, account_enabled, voice_enabled, manager)`, the manager last;
+a full listing's say nothing of the manager (MANAGER_UNSAID), and the cache's then stands.
 A grant is keyed by `grant_key(delegator_pk, delegate_pk)` and valued by a packed int
 (portal.graph.delegations.pack): is_active, the five allowed actions, createdDateTime.
 """
@@ -14,8 +16,10 @@ from typing import NamedTuple
 
 from portal import allowed_actions
 from portal.graph.delegations import unpack
+from portal.graph.directory import MANAGER_UNSAID, PERSON_FIELDS
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MANAGER = PERSON_FIELDS.index("managerId")  # the last field: a slice before it is the rest
 KEY_SHIFT = 32
 
 
@@ -49,6 +53,25 @@ def grant_json(packed: int) -> dict:
 
 
 # ------------------------------------------------------------------ people
+def manager_unsaid(person: tuple) -> bool:
+    return person[MANAGER] == MANAGER_UNSAID
+
+
+def same_person(stored: tuple | None, person: tuple) -> bool:
+    """Whether writing `person` would leave `stored` as it is. A manager the listing left
+    unsaid matches any: the cache's stands (the manager refresh and the delta keep it)."""
+    if stored is None:
+        return False
+    if person[MANAGER] == MANAGER_UNSAID:
+        return stored[:MANAGER] == person[:MANAGER]
+    return stored == person
+
+
+def manager_said(person: tuple) -> tuple:
+    """A new person's tuple as written: an unsaid manager is none until the refresh says."""
+    return (*person[:MANAGER], None) if person[MANAGER] == MANAGER_UNSAID else person
+
+
 class StoredPerson(NamedTuple):
     """A person as the cache holds them (still a tuple: hundreds of thousands stay small)."""
 
@@ -75,16 +98,17 @@ def diff_people(
 ) -> PeopleDiff:
     """Rows to write so the directory holds `present` and marks `removed` as gone.
 
-    A person is only written when a field or their presence changed.
+    A person is only written when a field or their presence changed. An update keeps an unsaid
+    manager (the apply leaves the column alone); an insert has none.
     """
     out = PeopleDiff()
     for person in present:
         row = stored.get(person[0])
         if row is None:
-            out.insert.append(person)
+            out.insert.append(manager_said(person))
             continue
         pk, before, in_directory, was_removed = row  # a StoredPerson, or any 4-tuple
-        if before != person or not in_directory or was_removed:
+        if not same_person(before, person) or not in_directory or was_removed:
             out.update.append(PersonUpdate(pk, person))
     for object_id in removed:
         row = stored.get(object_id)

@@ -96,6 +96,7 @@ class _Listing:
     def __init__(self, run_id, client, router: Router, progress: Progress):
         self.run_id, self.client = run_id, client
         self.wanted: Wanted | None = None  # set once the listing is on its way
+        self.delta_link = ""
         self.router, self.progress = router, progress
         self.pages: queue.Queue = queue.Queue(maxsize=PAGES_AHEAD)
         self.stats = PageStats()
@@ -107,6 +108,9 @@ class _Listing:
 
     def _list(self) -> None:
         try:
+            # The delta link first, so nothing changing while we list is missed; here, so the
+            # run's thread reads the cache's delegators (Wanted) meanwhile.
+            self.delta_link = latest_delta_link(self.client)
             for page in list_people(self.client, self.stats):
                 if not self._hand_over(page):
                     break
@@ -164,7 +168,6 @@ class _Listing:
 def _list_everyone(run_id, client, sweep, router, fetcher, progress) -> dict:
     """The full listing, with a fresh delta link taken first (so nothing changing meanwhile is
     missed), feeding the fetcher page by page."""
-    delta_link = latest_delta_link(client)
     SyncRun.objects.filter(pk=run_id).update(users_mode="full")
     listing = _Listing(run_id, client, router, progress)
     flush = fetcher.on_tick
@@ -184,4 +187,4 @@ def _list_everyone(run_id, client, sweep, router, fetcher, progress) -> dict:
         listing.thread.join()
     if listing.failure:
         raise listing.failure[0]
-    return {"mode": "full", "delta_link": delta_link, "invalid": listing.stats.invalid}
+    return {"mode": "full", "delta_link": listing.delta_link, "invalid": listing.stats.invalid}

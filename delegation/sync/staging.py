@@ -42,6 +42,8 @@ def stage_people(run_id: int, people: list[tuple]) -> int:
     """Of these people as Graph shows them now (person tuples), stage those whom writing would
     change; returns how many."""
     changed = cache.people_to_write(people)
+    if not changed:
+        return 0  # no transaction either: on SQLite its BEGIN IMMEDIATE takes the write lock
     with transaction.atomic():  # one commit for the page, not one per row
         return sql.insert(
             SyncStagedPerson,
@@ -52,6 +54,9 @@ def stage_people(run_id: int, people: list[tuple]) -> int:
 
 def stage_removed(run_id: int, object_ids: Iterable[str]) -> None:
     """People who left the directory (a delta's removals, or whom a full listing missed)."""
+    object_ids = list(object_ids)
+    if not object_ids:
+        return
     with transaction.atomic():
         sql.insert(
             SyncStagedPerson,
@@ -100,6 +105,8 @@ class StagingSink:
         self._reads, self._failed = {}, []
         changed = cache.delegators_to_write(reads, self._columns)
         self.read_count += len(reads)
+        if not (changed or failed):
+            return  # nothing differs: no transaction (a run with nothing changed writes none)
         with transaction.atomic():
             sql.insert(
                 SyncStagedGrant,

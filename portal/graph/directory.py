@@ -16,7 +16,7 @@ from portal.graph.errors import GraphError
 
 # Field -> position in a person tuple; object id first. All are Graph's, except the last two:
 # voiceEnabled is ours, read from assignedPlans (contract: People, licences), and managerId is
-# the manager's object id (or None), read from the expanded manager or delta's manager@delta.
+# the manager's object id (or None), read from delta's manager@delta, or MANAGER_UNSAID.
 PERSON_FIELDS = (
     "id",
     "displayName",
@@ -29,11 +29,17 @@ PERSON_FIELDS = (
     "managerId",
 )
 SELECT = ",".join((*PERSON_FIELDS[:-2], "assignedPlans"))
-# The manager (contract: People, managers): the listing expands it (at most 100 people a page
-# then, Graph's known limit); users/delta takes no $expand but tracks `manager` named in
-# $select and answers `manager@delta`.
+# The manager (contract: People, managers). $expand caps a page at 100 people (Graph's known
+# limit), ten times the listing's pages, so the sync's listing does not expand it: its people
+# carry MANAGER_UNSAID ("the listing said nothing": the cache's manager stands), and the
+# managers come from their own listing (list_managers), run apart from the sync. users/delta
+# takes no $expand but tracks `manager` named in $select and answers `manager@delta`.
 EXPAND_MANAGER = "manager($select=id)"
+MANAGER_PAGE_SIZE = 100  # the most people a page with $expand holds, whatever $top asks
 DELTA_SELECT = f"{SELECT},manager"
+# Not an object id, so never a manager; short enough for the staged manager_id column, where it
+# travels from the listing to the apply (delegation/sync/diff.py keeps the cache's manager).
+MANAGER_UNSAID = "?"
 # The Teams Phone service plan (MCOEV, service MicrosoftCommunicationsOnline): what the
 # delegation cmdlets require of a delegator. Its plan id, not its service name: Skype for
 # Business Online (MCOSTANDARD) is listed under the same service.
@@ -52,7 +58,7 @@ GUIDISH = re.compile(
 DELTA_RESTART_CODES = frozenset({"syncStateNotFound", "syncStateInvalid", "resyncRequired"})
 
 # (object_id, display_name, upn, mail, department, job_title, account_enabled, voice_enabled,
-#  manager object id or None)
+#  manager object id, None, or MANAGER_UNSAID)
 Person = tuple
 
 
@@ -112,9 +118,9 @@ _UNSAID = object()  # the item says nothing of the manager: what the cache knows
 
 
 def manager_of(item: dict):
-    """The manager's object id, None for none, or _UNSAID. The listing's expanded `manager`
-    (absent: no manager; the listing always expands it), or delta's `manager@delta` (a list of
-    references; a removed one means the manager was taken away; absent: unchanged)."""
+    """The manager's object id, None for none, or _UNSAID. An expanded `manager` (absent: the
+    item was not expanded), or delta's `manager@delta` (a list of references; a removed one
+    means the manager was taken away; absent: unchanged)."""
     if "manager@delta" in item:
         refs = item["manager@delta"]
         if not isinstance(refs, list):
@@ -133,9 +139,10 @@ def manager_of(item: dict):
     return None
 
 
-def person_tuple(fields: dict, base: Person | None = None) -> Person:
-    """A full person tuple: the given fields over `base` (the stored person) or defaults."""
-    defaults = base or (fields["id"], "", "", "", "", "", True, False, None)
+def person_tuple(fields: dict, base: Person | None = None, manager=None) -> Person:
+    """A full person tuple: the given fields over `base` (the stored person) or defaults, with
+    `manager` when neither says."""
+    defaults = base or (fields["id"], "", "", "", "", "", True, False, manager)
     return tuple(fields.get(name, defaults[i]) for i, name in enumerate(PERSON_FIELDS))
 
 
@@ -146,9 +153,10 @@ class PageStats:
 
 
 def list_people(client: GraphClient, stats: PageStats | None = None) -> Iterator[list[Person]]:
-    """Every person, a page (up to 999) at a time. Items without a valid id are counted, skipped."""
+    """Every person, a page (up to 999) at a time, each with MANAGER_UNSAID (no $expand: it
+    would cap the pages at 100). Items without a valid id are counted, skipped."""
     stats = stats if stats is not None else PageStats()
-    params = {"$select": SELECT, "$expand": EXPAND_MANAGER, "$top": PAGE_SIZE}
+    params = {"$select": SELECT, "$top": PAGE_SIZE}
     for page in client.iter_pages("users", params=params):
         stats.pages += 1
         people = []
@@ -157,8 +165,27 @@ def list_people(client: GraphClient, stats: PageStats | None = None) -> Iterator
             if fields is None:
                 stats.invalid += 1
                 continue
-            people.append(person_tuple(fields))
+            people.append(person_tuple(fields, manager=MANAGER_UNSAID))
         yield people
+
+
+def list_managers(
+    client: GraphClient, stats: PageStats | None = None
+) -> Iterator[list[tuple[str, str | None]]]:
+    """Everyone's manager, a page (up to 100) at a time: (object id, manager's object id or
+    None). Expanded, so absent or null means none. Items without a valid id are counted."""
+    stats = stats if stats is not None else PageStats()
+    params = {"$select": "id", "$expand": EXPAND_MANAGER, "$top": MANAGER_PAGE_SIZE}
+    for page in client.iter_pages("users", params=params):
+        stats.pages += 1
+        pairs = []
+        for item in page:
+            if not is_object_id(item.get("id")):
+                stats.invalid += 1
+                continue
+            manager = manager_of({"manager": None, **item})  # expanded: absent is none
+            pairs.append((sys.intern(item["id"].lower()), manager))
+        yield pairs
 
 
 def latest_delta_link(client: GraphClient) -> str:

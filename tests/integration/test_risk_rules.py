@@ -13,6 +13,7 @@ from delegation.risk import queries
 from delegation.risk.rules import RULES
 from delegation.sync.service import sync_now
 from tests.support.factories import grant, person
+from tests.support.sync import sync_with_managers
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def test_under_a_tenth_of_the_demo_tenants_grants_are_flagged_each_with_a_reason
 
 
 def test_the_sync_reads_each_persons_manager_and_delta_follows_a_change(tenant):
-    sync_now()
+    sync_with_managers()
     truth = {u["userPrincipalName"]: u for u in tenant.truth()["users"]}
     mona = DirectoryUser.objects.get(upn="manager@contoso.test")
     assert mona.manager.upn == "boss@contoso.test"

@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from delegation.models import Delegation, DirectoryUser, SyncRun
-from delegation.sync.service import sync_now
 from portal.graph.errors import ReconnectNeeded
-from tests.support.sync import assert_cache_mirrors
+from tests.support.sync import assert_cache_mirrors, sync_with_managers
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +24,7 @@ def test_a_throttled_item_is_retried_after_its_own_retry_after(tenant):
         fail_next=[{"status": 429, "retry_after": "0.3", "path_contains": delegates_path(boss)}]
     )
 
-    run = sync_now()
+    run = sync_with_managers()
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert run.throttled == 1 and run.retries == 1
@@ -38,7 +37,7 @@ def test_a_throttled_item_without_retry_after_backs_off_and_is_retried(tenant):
     manager = tenant.id_of("manager")
     tenant.faults(fail_next=[{"status": 429, "path_contains": delegates_path(manager)}] * 2)
 
-    run = sync_now()
+    run = sync_with_managers()
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert run.throttled == 2 and run.retries == 2
@@ -56,7 +55,7 @@ def test_5xx_answers_and_dropped_connections_are_retried(tenant):
         ]
     )
 
-    run = sync_now()
+    run = sync_with_managers()
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert run.retries == 4
@@ -68,7 +67,7 @@ def test_a_401_on_an_item_refreshes_the_token_once_and_carries_on(tenant):
     tokens_before = tenant.sim.get("stats")["tokens_issued"].get("app", 0)
     tenant.faults(fail_next=[{"status": 401, "path_contains": delegates_path(boss)}])
 
-    run = sync_now()
+    run = sync_with_managers()
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert tenant.sim.get("stats")["tokens_issued"]["app"] == tokens_before + 1
@@ -79,14 +78,14 @@ def test_a_401_twice_for_one_person_fails_only_that_person(tenant):
     boss = tenant.id_of("boss")
     tenant.faults(fail_next=[{"status": 401, "path_contains": delegates_path(boss)}] * 2)
 
-    run = sync_now()
+    run = sync_with_managers()
 
     assert run.status == SyncRun.Status.PARTIAL
     assert run.failed_user_ids == [boss] and run.failures == {"unauthorized": 1}
 
 
 def test_403_and_404_for_one_person_keep_their_rows_and_are_recorded(tenant):
-    sync_now()
+    sync_with_managers()
     boss, manager = tenant.id_of("boss"), tenant.id_of("manager")
     kept = set(Delegation.objects.filter(delegator__object_id__in=[boss, manager]).values_list())
     tenant.change(
@@ -105,7 +104,7 @@ def test_403_and_404_for_one_person_keep_their_rows_and_are_recorded(tenant):
         ]
     )
 
-    run = sync_now()
+    run = sync_with_managers()
 
     assert run.status == SyncRun.Status.PARTIAL
     assert sorted(run.failed_user_ids) == sorted([boss, manager])
@@ -118,10 +117,21 @@ def test_403_and_404_for_one_person_keep_their_rows_and_are_recorded(tenant):
     assert run.delegations_added == 1 and run.delegations_removed == 0
 
 
+def test_a_full_listing_whose_delta_link_is_refused_fails_and_changes_nothing(tenant):
+    # Taken on the listing's thread, before the first page: its failure is the run's.
+    tenant.faults(fail_next=[{"status": 403, "path_contains": "users/delta"}])
+
+    run = sync_with_managers()
+
+    assert (run.status, run.users_mode) == (SyncRun.Status.FAILED, "full")
+    assert run.error.startswith("Graph unavailable")
+    assert not DirectoryUser.objects.exists() and not Delegation.objects.exists()
+
+
 def test_random_faults_at_a_fifth_of_requests_still_give_an_exact_cache(tenant):
     tenant.faults(fault_rate=0.2, slow_ms=50)
 
-    run = sync_now()
+    run = sync_with_managers()
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert run.retries > 0
@@ -133,7 +143,7 @@ def test_a_sync_without_a_token_fails_saying_reconnect_needed_and_changes_nothin
     def no_token(force_refresh=False):
         raise ReconnectNeeded("invalid_grant (AADSTS 70000)")
 
-    run = sync_now(token_provider=no_token)
+    run = sync_with_managers(token_provider=no_token)
 
     assert run.status == SyncRun.Status.FAILED
     assert run.error.startswith("Reconnect needed")
@@ -143,7 +153,7 @@ def test_a_sync_without_a_token_fails_saying_reconnect_needed_and_changes_nothin
 def test_a_sync_account_never_connected_fails_the_run_and_changes_nothing(tenant, settings):
     settings.SYNC_USE_APP_ONLY = False  # graphsim is up; only the sync account is missing
 
-    run = sync_now()
+    run = sync_with_managers()
 
     assert run.status == SyncRun.Status.FAILED
     assert "Reconnect needed" in run.error and "no sync account" in run.error
@@ -151,12 +161,12 @@ def test_a_sync_account_never_connected_fails_the_run_and_changes_nothing(tenant
 
 
 def test_graph_down_fails_the_run_and_changes_nothing(tenant, settings):
-    sync_now()
+    sync_with_managers()
     before = (DirectoryUser.objects.count(), Delegation.objects.count())
     tenant.faults(fail_next=[{"status": 503, "path_contains": "$batch"}] * 100)
     settings.GRAPH_MAX_RETRIES = 0  # each item still gets 4 tries, with backoff
 
-    run = sync_now()
+    run = sync_with_managers()
 
     assert run.status == SyncRun.Status.FAILED
     assert run.error.startswith("Graph unavailable: no person's delegates could be read")
@@ -167,7 +177,7 @@ def test_graph_unreachable_fails_the_run_and_changes_nothing(tenant, settings):
     settings.GRAPH_BASE_URL = "https://127.0.0.1:9"
     settings.GRAPH_MAX_RETRIES = 0
 
-    run = sync_now()
+    run = sync_with_managers()
 
     assert run.status == SyncRun.Status.FAILED
     assert "Graph unavailable" in run.error

@@ -12,8 +12,13 @@ from django.utils import timezone
 
 from delegation.models import DirectoryUser, SyncRun
 from delegation.sync import sql, staging
-from delegation.sync.service import sync_now
-from tests.support.sync import TEAMS_PHONE, assert_cache_mirrors, changes_of, has_teams_phone
+from tests.support.sync import (
+    TEAMS_PHONE,
+    assert_cache_mirrors,
+    changes_of,
+    has_teams_phone,
+    sync_with_managers,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +40,7 @@ def delegates_read(tenant) -> int:
 def test_the_cache_stores_each_persons_teams_phone_licence(tenant):
     truth = tenant.truth()
 
-    run = sync_now()
+    run = sync_with_managers()
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     voice = set(
@@ -48,7 +53,7 @@ def test_the_cache_stores_each_persons_teams_phone_licence(tenant):
 def test_a_run_after_a_full_sweep_reads_only_people_with_teams_phone_and_current_delegators(
     tenant,
 ):
-    first = sync_now()
+    first = sync_with_managers()
     truth = tenant.truth()
     voice = {u["id"] for u in truth["users"] if has_teams_phone(u)}
     delegators = {g["delegator"] for g in truth["delegations"]}
@@ -56,20 +61,20 @@ def test_a_run_after_a_full_sweep_reads_only_people_with_teams_phone_and_current
     tenant.sim.post("delta/expire")  # a full listing: the people themselves are all read again
     tenant.sim.post("reset", {})
 
-    run = sync_now()
+    run = sync_with_managers()
 
     assert (run.status, run.sweep, run.users_mode) == ("succeeded", "voice", "full")
     assert delegates_read(tenant) == run.progress_total == len(voice | delegators)
     assert len(voice | delegators) < len(truth["users"]) // 3
-    # The refused delta, then the minimum: the delta link, the pages of people (100 to a page:
-    # the listing expands the manager) and ceil(V'/20) batches.
-    pages = -(-len(truth["users"]) // 100)
+    # The refused delta, then the minimum: the delta link, the pages of people (999 to a page:
+    # the listing does not expand the manager) and ceil(V'/20) batches.
+    pages = -(-len(truth["users"]) // 999)
     assert run.graph_requests == 1 + 1 + pages + -(-len(voice | delegators) // 20)
     assert_cache_mirrors(truth)
 
 
 def test_a_removed_licence_still_shows_its_grants_removal_and_the_delegator_is_reported(tenant):
-    sync_now()
+    sync_with_managers()
     boss, assistant = tenant.id_of("boss"), tenant.id_of("assistant")
     tenant.change(
         users={"update": [without_teams_phone(tenant, "boss")]},
@@ -78,7 +83,7 @@ def test_a_removed_licence_still_shows_its_grants_removal_and_the_delegator_is_r
         },
     )
 
-    run = sync_now()
+    run = sync_with_managers()
 
     assert (run.status, run.sweep, run.users_mode) == ("succeeded", "voice", "delta")
     assert changes_of(run) == {("removed", boss, assistant)}
@@ -90,14 +95,14 @@ def test_a_removed_licence_still_shows_its_grants_removal_and_the_delegator_is_r
 
 def test_a_new_delegator_without_a_licence_waits_for_the_weekly_full_sweep(tenant, settings):
     settings.SYNC_FULL_SWEEP_DAYS = 7
-    sync_now()
+    sync_with_managers()
     admin, nobody = tenant.id_of("admin"), tenant.id_of("nobody")  # Adele has no Teams Phone
     grant = {"delegator": "admin@contoso.test", "delegate": "nobody@contoso.test"}
     tenant.change(delegations={"set": [grant]})
 
-    quick = sync_now()
+    quick = sync_with_managers()
     SyncRun.objects.filter(sweep="everyone").update(finished_at=timezone.now() - timedelta(days=8))
-    weekly = sync_now()
+    weekly = sync_with_managers()
 
     assert (quick.sweep, quick.delegations_added) == ("voice", 0)
     assert admin not in quick.unlicensed_delegator_ids
@@ -108,14 +113,14 @@ def test_a_new_delegator_without_a_licence_waits_for_the_weekly_full_sweep(tenan
 
 
 def test_a_full_sweep_when_asked_or_set_for_every_run_or_when_the_cache_is_empty(tenant, settings):
-    assert sync_now().sweep == "everyone"  # the first run
-    assert sync_now().sweep == "voice"
-    assert sync_now(full_sweep=True).sweep == "everyone"
+    assert sync_with_managers().sweep == "everyone"  # the first run
+    assert sync_with_managers().sweep == "voice"
+    assert sync_with_managers(full_sweep=True).sweep == "everyone"
     settings.SYNC_FULL_SWEEP_DAYS = 0
-    assert sync_now().sweep == "everyone"
+    assert sync_with_managers().sweep == "everyone"
     settings.SYNC_FULL_SWEEP_DAYS = 7
     DirectoryUser.objects.all().delete()
-    assert sync_now().sweep == "everyone"
+    assert sync_with_managers().sweep == "everyone"
     assert_cache_mirrors(tenant.truth())
 
 
@@ -123,7 +128,7 @@ def test_runs_applied_a_few_rows_at_a_time_mirror_the_tenant_exactly(tenant, mon
     monkeypatch.setattr(sql, "CHUNK", 7)
     monkeypatch.setattr(sql, "IN_LIST", 3)
     monkeypatch.setattr(staging, "FLUSH_PEOPLE", 5)
-    sync_now()
+    sync_with_managers()
     tenant.change(
         users={
             "add": [{"userPrincipalName": "newbie@contoso.test", "displayName": "New Bie"}],
@@ -142,11 +147,11 @@ def test_runs_applied_a_few_rows_at_a_time_mirror_the_tenant_exactly(tenant, mon
         },
     )
 
-    delta = sync_now()
+    delta = sync_with_managers()
     assert_cache_mirrors(tenant.truth())
     tenant.change(users={"remove": ["nobody@contoso.test"]})
     tenant.sim.post("delta/expire")
-    full = sync_now()
+    full = sync_with_managers()
 
     assert (delta.users_mode, delta.people_added, delta.people_removed) == ("delta", 1, 2)
     assert (delta.delegations_added, delta.delegations_changed) == (1, 1)

@@ -10,8 +10,15 @@ from django.test.utils import CaptureQueriesContext
 
 from delegation.models import Delegation, DelegationChange, DirectoryUser, SyncRun
 from delegation.sync.lock import SyncAlreadyRunning
+from delegation.sync.managers import refresh_managers
 from delegation.sync.service import request_sync, sync_now
-from tests.support.sync import assert_cache_mirrors, cache_writes, changes_of, staged_writes
+from tests.support.sync import (
+    assert_cache_mirrors,
+    cache_writes,
+    changes_of,
+    staged_writes,
+    sync_with_managers,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -24,19 +31,20 @@ def test_first_sync_mirrors_people_and_delegations_exactly(tenant):
     run = sync_now()
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
-    assert_cache_mirrors(truth)
     assert run.users_mode == "full"
     assert run.people == len(truth["users"])
     # The first sync of an empty cache is the baseline: grants found, none "added".
     assert run.baseline_grants == len(truth["delegations"])
     assert run.delegations_added == 0
     assert not DelegationChange.objects.exists()
-    # Pages of people (100 each: the listing expands the manager), ceil(N/20) batches, and one
-    # request for the delta cursor.
-    pages, batches = -(-len(truth["users"]) // 100), -(-len(truth["users"]) // 20)
+    # Pages of people (999 each: the listing does not expand the manager), ceil(N/20) batches,
+    # and one request for the delta cursor.
+    pages, batches = -(-len(truth["users"]) // 999), -(-len(truth["users"]) // 20)
     assert run.graph_requests == pages + batches + 1
     assert tenant.sim.get("stats")["total"] == run.graph_requests
     assert run.progress_done == run.progress_total == len(truth["users"])
+    refresh_managers()  # queued by the run (it listed everyone), apart from it
+    assert_cache_mirrors(truth)
 
 
 def test_a_delegate_unknown_to_the_directory_is_kept_as_an_unknown_person(tenant):
@@ -73,7 +81,7 @@ def test_a_second_sync_with_nothing_changed_writes_no_rows(tenant):
 
 
 def test_tenant_changes_become_exactly_those_delegation_changes(tenant):
-    sync_now()
+    sync_with_managers()
     boss, deputy, former = (tenant.id_of(n) for n in ("boss", "deputy", "former"))
     nobody, manager = tenant.id_of("nobody"), tenant.id_of("manager")
     tenant.change(
@@ -127,7 +135,7 @@ def test_an_expired_delta_token_falls_back_to_a_full_listing_and_changes_nothing
 def test_delegates_spread_over_pages_are_followed_through_next_links(tenant):
     tenant.faults(delegation_page_size=2)
 
-    run = sync_now()
+    run = sync_with_managers()
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert_cache_mirrors(tenant.truth())
@@ -156,12 +164,14 @@ def test_requesting_a_sync_queues_its_task_after_commit(
             assert run.status == SyncRun.Status.QUEUED
     finally:
         app.conf.task_always_eager = False
-    # The run's task; then, queued by the finished run, the re-verification of change requests;
-    # the signal it sends once done (sync_applied), and the alerts' evaluation that queues.
-    assert len(callbacks) == 4
+    # The run's task; then, queued by the finished run, the manager refresh (it listed
+    # everyone), the re-verification of change requests, the signal it sends once done
+    # (sync_applied), and the alerts' evaluation that queues.
+    assert len(callbacks) == 5
     run.refresh_from_db()
     assert run.status == SyncRun.Status.SUCCEEDED and run.triggered_by == admin
     assert Delegation.objects.exists()
+    assert_cache_mirrors(tenant.truth())  # managers too: the refresh ran after the run
 
 
 # ------------------------------------------------------------------ one sync at a time
@@ -238,7 +248,7 @@ def test_an_emptied_cache_is_filled_by_a_full_listing_not_a_delta(tenant):
     sync_now()
     DirectoryUser.objects.all().delete()
 
-    run = sync_now()
+    run = sync_with_managers()
 
     assert run.users_mode == "full"
     assert_cache_mirrors(tenant.truth())

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 
-from delegation.models import Delegation, DelegationChange, DirectoryUser
+from delegation.models import Delegation, DelegationChange, DirectoryUser, SyncRun
 from delegation.sync.cache import PERSON_COLUMNS  # object_id, then what the truth says of each
+from delegation.sync.managers import refresh_managers
+from delegation.sync.service import sync_now
 
 CACHE_TABLES = ("delegation_directoryuser", "delegation_delegation", "delegation_delegationchange")
 MANY = re.compile(r"^\d+ times: ")  # how Django's query log shows an executemany
@@ -34,6 +36,15 @@ def open_tenant(graph_settings, sim):
     app_token_provider()(force_refresh=True)  # a token that carries the new role
     yield sim
     sim.post("reset", {"config": True})
+
+
+def sync_with_managers(**kwargs) -> SyncRun:
+    """A sync in this process, then, when it listed everyone, the manager refresh it queued, as
+    a worker runs it once the run has committed (delegation/sync/managers.py)."""
+    run = sync_now(**kwargs)
+    if run.users_mode == "full" and run.status != SyncRun.Status.FAILED:
+        refresh_managers()
+    return run
 
 
 def has_teams_phone(user: dict) -> bool:

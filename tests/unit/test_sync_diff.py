@@ -11,10 +11,11 @@ from delegation.sync.diff import (
     grant_fields,
     grant_json,
     grant_key,
+    same_person,
     split_key,
 )
 from portal.graph.delegations import grant_from_item, micros, pack, parse_created, unpack
-from portal.graph.directory import PERSON_FIELDS, person_fields, person_tuple
+from portal.graph.directory import MANAGER_UNSAID, PERSON_FIELDS, person_fields, person_tuple
 
 ALICE = "11111111-1111-1111-1111-111111111111"
 BOB = "22222222-2222-2222-2222-222222222222"
@@ -138,11 +139,14 @@ def test_a_listed_person_without_plans_is_not_voice_enabled_and_a_delta_keeps_th
     assert person_tuple(person_fields({"id": ALICE, "jobTitle": "Lawyer"}), stored)[VOICE] is True
 
 
-def test_the_listing_expands_the_manager_and_delta_reports_it_as_manager_delta():
+def test_an_expanded_manager_is_read_and_delta_reports_it_as_manager_delta():
     ref = {"@odata.type": "#microsoft.graph.user"}
     listed = person_tuple(person_fields({"id": ALICE, "manager": {**ref, "id": BOB.upper()}}))
     assert listed[MANAGER] == BOB  # object ids are kept in lower case
-    assert person_tuple(person_fields({"id": ALICE}))[MANAGER] is None  # listed without one
+    assert person_tuple(person_fields({"id": ALICE}))[MANAGER] is None  # a new person: none
+    # The sync's listing does not expand it: its people say nothing of the manager.
+    unsaid_listed = person_tuple(person_fields({"id": ALICE}), manager=MANAGER_UNSAID)
+    assert unsaid_listed[MANAGER] == MANAGER_UNSAID
     stored = person(ALICE, "Alice", manager=BOB)
     unsaid = person_fields({"id": ALICE, "jobTitle": "Lawyer"})
     assert person_tuple(unsaid, stored)[MANAGER] == BOB  # a delta without manager@delta
@@ -186,6 +190,28 @@ def test_a_person_back_in_the_directory_is_updated_and_a_removed_one_not_removed
     diff = diff_people(stored, [person(ALICE), person(BOB)], [CAROL])
     assert diff.update == [(1, person(ALICE)), (2, person(BOB))]
     assert diff.remove == []
+
+
+def test_a_listed_person_keeps_the_stored_manager_and_a_new_one_has_none():
+    """The full listing says nothing of managers (no $expand): the cache's stands."""
+    stored = {
+        ALICE: (1, person(ALICE, "Alice", manager=BOB), True, False),
+        BOB: (2, person(BOB, "Bob", manager=CAROL), True, False),
+        CAROL: (3, person(CAROL, "Carol"), True, True),  # removed earlier, listed again
+    }
+    dave = "44444444-4444-4444-4444-444444444444"
+    listed = [
+        person(ALICE, "Alice", manager=MANAGER_UNSAID),  # unchanged
+        person(BOB, "Robert", manager=MANAGER_UNSAID),  # renamed
+        person(CAROL, "Carol", manager=MANAGER_UNSAID),
+        person(dave, "Dave", manager=MANAGER_UNSAID),
+    ]
+    diff = diff_people(stored, listed, [])
+    assert diff.insert == [person(dave, "Dave", manager=None)]
+    # Updates keep the manager unsaid: the apply leaves the column alone.
+    assert diff.update == [(2, listed[1]), (3, listed[2])]
+    assert same_person(person(ALICE, manager=BOB), person(ALICE, manager=MANAGER_UNSAID))
+    assert not same_person(person(ALICE, manager=BOB), person(ALICE, manager=None))
 
 
 # ------------------------------------------------------------------ grants
