@@ -95,8 +95,8 @@ def removals(request, pk: int):
     """Ask again for the removals a closed campaign still lacks (say a worker was down)."""
     found = _campaign(pk)
     if found.status == found.Status.CLOSED:
-        # As the closer, whose idempotency keys the first requests carry (one per item).
-        close_service.queue_removals(found, found.closed_by or request.user)
+        # As the first requests' actor, whose idempotency keys they carry (one per item).
+        close_service.queue_removals(found, close_service.closer(found) or request.user)
         messages.info(request, "The removals still missing are being requested.")
     return redirect("reviews:campaign", pk=found.pk)
 
