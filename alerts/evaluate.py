@@ -1,7 +1,10 @@
 """After a sync run: the alert rules over what it changed, kept as one digest, whose deliveries
-are recorded and queued. A fixed number of queries whatever the run's size: the run's changes
-with their people (one), the risk rules' context (delegate counts, managers, unreviewed changes:
-five), the drifted requests (one), then the digest, its rows and deliveries written in bulk."""
+are recorded and queued. What changed is the run's grant changes and the grants whose holder the
+run found disabled or removed (a grant need not change for its holder to lose their account).
+A fixed number of queries whatever the run's size, but for one per 500 accounts lost: the run's
+changes with their people (one), the accounts lost (one) and their active grants, the risk
+rules' context (five), the drifted requests (one), then the digest, its rows and deliveries
+written in bulk."""
 
 from __future__ import annotations
 
@@ -9,16 +12,18 @@ from dataclasses import asdict
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from alerts import deliveries, rules
 from alerts.models import Digest, Finding
 from delegation.changes.models import ChangeRequest
-from delegation.models import DelegationChange, SyncRun
+from delegation.models import Delegation, DelegationChange, DirectoryUser, SyncRun
 from delegation.risk import queries as risk
 from portal import audit
 
 INSERT_BATCH = 1000
+IN_LIST = 500
 
 
 def rule_settings() -> rules.Settings:
@@ -27,24 +32,47 @@ def rule_settings() -> rules.Settings:
     )
 
 
-def change_facts(changes: list[DelegationChange]) -> list[rules.ChangeFacts]:
-    """The run's rows as the rules see them: the grant's facts come from the risk rules'
-    loader, so "disabled" or "same department" mean what they mean on the review pages."""
-    context = risk.Context((c.delegator, c.delegate) for c in changes)
-    out = []
-    for change in changes:
-        after = change.after or {}
-        active = bool(after.get("is_active", True))
-        grant = risk.GrantFacts(
-            delegator=risk.party(change.delegator),
-            delegate=risk.party(change.delegate),
-            is_active=active,
+def change_facts(
+    changes: list[DelegationChange], lost: list[Delegation] = ()
+) -> list[rules.ChangeFacts]:
+    """The run's rows, and the grants of accounts it lost, as the rules see them: the grant's
+    facts come from the risk rules' loader, so "disabled" or "same department" mean what they
+    mean on the review pages. A grant of a lost account is unchanged (before = after)."""
+    context = risk.Context([(c.delegator, c.delegate) for c in [*changes, *lost]])
+
+    def facts(row, after: dict) -> risk.GrantFacts:
+        return risk.GrantFacts(
+            delegator=risk.party(row.delegator),
+            delegate=risk.party(row.delegate),
+            is_active=bool(after.get("is_active", True)),
             manage_settings=bool(after.get("manage_settings")),
-            delegator_grants=context.counts.get(change.delegator_id, 0),
-            chain=context.chain(change.delegator),
+            delegator_grants=context.counts.get(row.delegator_id, 0),
+            chain=context.chain(row.delegator),
         )
-        out.append(rules.ChangeFacts(change.kind, change.before, change.after, grant))
+
+    out = [rules.ChangeFacts(c.kind, c.before, c.after, facts(c, c.after or {})) for c in changes]
+    for grant in lost:
+        now = {"is_active": True, "manage_settings": grant.manage_settings}
+        out.append(rules.ChangeFacts(rules.ACCOUNT_LOST, now, now, facts(grant, now)))
     return out
+
+
+def grants_of_accounts_lost(run: SyncRun, changed: set[tuple[int, int]]) -> list[Delegation]:
+    """Active grants to or by someone this run found disabled or removed, but for those the run
+    changed (already among its changes)."""
+    if run.started_at is None or run.finished_at is None:
+        return []
+    window = (run.started_at, run.finished_at)
+    lost = DirectoryUser.objects.filter(Q(disabled_at__range=window) | Q(removed_at__range=window))
+    pks = list(lost.values_list("pk", flat=True))
+    found: dict[int, Delegation] = {}
+    for start in range(0, len(pks), IN_LIST):
+        chunk = pks[start : start + IN_LIST]
+        rows = Delegation.objects.filter(Q(delegator_id__in=chunk) | Q(delegate_id__in=chunk))
+        for grant in rows.filter(is_active=True).select_related("delegator", "delegate"):
+            if (grant.delegator_id, grant.delegate_id) not in changed:
+                found[grant.pk] = grant
+    return [found[pk] for pk in sorted(found)]
 
 
 def drift_alerts(drifted: list[int]) -> list[rules.Alert]:
@@ -80,7 +108,11 @@ def evaluate_run(run_id: int, drifted: list[int] | tuple = ()) -> Digest | None:
         .select_related("delegator", "delegate")
         .order_by("id")
     )
-    found = rules.evaluate(change_facts(changes), rule_settings(), risk.limits(), timezone.now())
+    changed = {(c.delegator_id, c.delegate_id) for c in changes}
+    lost = grants_of_accounts_lost(run, changed)
+    found = rules.evaluate(
+        change_facts(changes, lost), rule_settings(), risk.limits(), timezone.now()
+    )
     found += drift_alerts(list(drifted))
     if not found:
         return None

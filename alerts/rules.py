@@ -18,6 +18,9 @@ DISABLED_ACCOUNT = "disabled_account"
 OUTSIDE_DEPARTMENT = "outside_department"
 MANY_DELEGATES = "many_delegates"
 DRIFT = "drift"
+# The kind of a ChangeFacts for a grant the run did not change but whose delegator or delegate
+# it found disabled or removed (the DelegationChange kinds are added, changed, removed).
+ACCOUNT_LOST = "account_lost"
 
 LABELS = {
     MANAGE_SETTINGS: "New grant that may manage call settings",
@@ -76,10 +79,14 @@ def new_manage_settings(change: ChangeFacts) -> str | None:
 
 
 def disabled_account(change: ChangeFacts, limits: Limits, now: datetime) -> str | None:
-    """A new or changed grant to or by a disabled or removed account: the risk rule's words."""
+    """A new or changed grant to or by a disabled or removed account, or a grant whose holder
+    this run found disabled or removed: the risk rule's words."""
     if not _live(change):
         return None
-    return risk.RULES["disabled_or_removed"].test(change.grant, limits, now)
+    words = risk.RULES["disabled_or_removed"].test(change.grant, limits, now)
+    if words and change.kind == ACCOUNT_LOST:
+        return f"This sync found it: {words[0].lower()}{words[1:]}"
+    return words
 
 
 def outside_department(change: ChangeFacts) -> str | None:

@@ -211,6 +211,7 @@ class Campaign(Schema):
     status: str  # open or closed
     started_at: datetime
     closed_at: datetime | None
+    closed_automatically: bool  # closed by itself the day after its due date
     items_total: int
     decided: int  # items with a decision, by a reviewer or at closing
 
@@ -228,7 +229,7 @@ class CampaignDetail(Campaign):
 
 def campaign_of(c, decided: int) -> dict:
     fields = ("id", "name", "scope", "scope_value", "reviewers", "due_on", "when_unreviewed")
-    more = ("status", "started_at", "closed_at", "items_total")
+    more = ("status", "started_at", "closed_at", "closed_automatically", "items_total")
     return {**{f: getattr(c, f) for f in (*fields, *more)}, "decided": decided}
 
 

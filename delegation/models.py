@@ -51,6 +51,9 @@ class DirectoryUser(models.Model):
     )
     in_directory = models.BooleanField(default=True)
     removed_at = models.DateTimeField(null=True, blank=True)
+    # When a sync first saw the account disabled (None while it is enabled): what tells the
+    # alerts that a grant's holder was disabled by this run (sync/apply_people.stamp_disabled).
+    disabled_at = models.DateTimeField(null=True, blank=True)
     first_seen = models.DateTimeField()
     updated_at = models.DateTimeField()
     # What the people search compares with (selectors/people.py): the name first, so its index

@@ -136,4 +136,6 @@ APP_BEAT_SCHEDULE = {
         "task": "reviews.tasks.send_reminders",
         "schedule": REVIEW_REMIND_HOURS * 3600.0,
     },
+    # Review campaigns past their due date close by themselves (an hour after midnight at most).
+    "reviews-close-overdue": {"task": "reviews.tasks.close_overdue", "schedule": 3600.0},
 }

@@ -92,6 +92,41 @@ class StartForm(forms.Form):
         )
 
 
+class ReassignForm(forms.Form):
+    """Whose undecided grants (a reviewer's pk, or "nobody") go to whom (a UPN)."""
+
+    NOBODY = "nobody"
+    source = forms.CharField(max_length=20, label="The undecided grants of")
+    to = forms.CharField(max_length=256, label="Go to", help_text="A user principal name")
+
+    def __init__(self, data=None, *, sources: list[tuple[str, str]] = ()):
+        super().__init__(data)
+        self.sources = dict(sources)
+        _styled(self)
+
+    def clean_source(self) -> int | None:
+        value = self.cleaned_data["source"]
+        if value not in self.sources:
+            raise forms.ValidationError("Nobody has undecided grants under that name.")
+        return None if value == self.NOBODY else int(value)
+
+    def clean_to(self) -> DirectoryUser:
+        upn = self.cleaned_data["to"].strip().lower()
+        found = DirectoryUser.objects.filter(
+            upn=upn, in_directory=True, removed_at__isnull=True, account_enabled=True
+        ).first()
+        if found is None:
+            raise forms.ValidationError(f"Not in the directory (or disabled): {upn}")
+        return found
+
+    def clean(self):
+        data = super().clean()
+        source, to = data.get("source"), data.get("to")
+        if to is not None and source == to.pk:
+            raise forms.ValidationError("They are already this person's grants.")
+        return data
+
+
 class QueueFilterForm(forms.Form):
     status = forms.ChoiceField(
         choices=[("unreviewed", "Not reviewed yet"), ("all", "All")],

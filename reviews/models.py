@@ -47,6 +47,7 @@ class Campaign(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    closed_automatically = models.BooleanField(default=False)  # at the due date, by beat
 
     class Meta:
         ordering = ["-started_at", "-id"]

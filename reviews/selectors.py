@@ -112,6 +112,10 @@ class ReviewerProgress:
         return self.kept + self.revoked
 
     @property
+    def pending(self) -> int:
+        return self.total - self.decided
+
+    @property
     def percent(self) -> int:
         return round(100 * self.decided / self.total) if self.total else 100
 
@@ -135,6 +139,18 @@ def progress(campaign: Campaign) -> list[ReviewerProgress]:
         for r in rows
     ]
     return sorted(out, key=lambda p: (p.reviewer is None, p.reviewer.label if p.reviewer else ""))
+
+
+def reassign_sources(rows: list[ReviewerProgress]) -> list[tuple[str, str]]:
+    """(value, label) of the reviewers, and "nobody", with grants left to decide."""
+    return [
+        (
+            str(p.reviewer.pk) if p.reviewer else "nobody",
+            f"{p.reviewer.label if p.reviewer else 'Nobody could be assigned'} ({p.pending} left)",
+        )
+        for p in rows
+        if p.pending
+    ]
 
 
 def _with_decided_count():

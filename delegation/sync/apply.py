@@ -12,7 +12,7 @@ from django.utils import timezone
 from delegation.models import Delegation, DirectoryUser, SyncCursor, SyncRun
 from delegation.sync import lock, managers
 from delegation.sync.apply_grants import apply_grants
-from delegation.sync.apply_people import add_unknown_people, apply_people
+from delegation.sync.apply_people import add_unknown_people, apply_people, stamp_disabled
 from delegation.sync.fetch import DELTA_CURSOR
 
 MAX_UNLICENSED_IDS = 1000
@@ -50,6 +50,7 @@ def apply_run(run_id: int, meta: dict, graph: dict, outcome: tuple) -> SyncRun:
             raise lock.LockLost(f"sync #{run_id} is {run.status}, not running")
         counts, removed_pks = apply_people(run_id, at)
         add_unknown_people(run_id, at)
+        stamp_disabled(at)
         baseline = is_baseline(run)
         added, changed, removed = apply_grants(run, removed_pks, at, baseline)
         if meta["delta_link"]:

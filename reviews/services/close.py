@@ -2,7 +2,10 @@
 revoke becomes a removal change request through delegation.changes (its rules, approval policy,
 Graph or Teams PowerShell, and verification against Teams); each item shows that request's
 state as its outcome. The requests are made by a task (REMOVALS_TASK) once the close commits:
-a campaign may hold thousands of revokes, more than a web request should wait for."""
+a campaign may hold thousands of revokes, more than a web request should wait for.
+
+A campaign still open after its due date closes by itself (`close_overdue`, from beat), as Entra
+ID's access reviews end at their end date: what nobody reviewed then gets the campaign's rule."""
 
 from __future__ import annotations
 
@@ -24,32 +27,57 @@ class AlreadyClosed(Exception):
     pass
 
 
-def close_campaign(*, actor, campaign_id: int, request=None) -> Campaign:
-    """Close it (once: a second close raises AlreadyClosed), then queue the removals."""
+def close_campaign(*, actor, campaign_id: int, request=None, automatic: bool = False) -> Campaign:
+    """Close it (once: a second close raises AlreadyClosed), then queue the removals, asked for
+    as `actor`. `automatic`: closed at the due date, nobody's act (`actor` is then the starter,
+    whose role each removal is checked against)."""
     now = timezone.now()
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
         if campaign.status == Campaign.Status.CLOSED:
             raise AlreadyClosed(campaign.name)
-        automatic = _decide_the_unreviewed(campaign, now)
-        campaign.status, campaign.closed_at, campaign.closed_by = "closed", now, actor
-        campaign.save(update_fields=["status", "closed_at", "closed_by"])
+        decided = _decide_the_unreviewed(campaign, now)
+        campaign.status, campaign.closed_at = Campaign.Status.CLOSED, now
+        campaign.closed_by = None if automatic else actor
+        campaign.closed_automatically = automatic
+        campaign.save(update_fields=["status", "closed_at", "closed_by", "closed_automatically"])
     audit.record(
         "review_campaign.close",
         "success",
         request=request,
-        actor=actor,
+        actor=None if automatic else actor,
         target=f"campaign {campaign.pk}",
-        unreviewed=automatic,
+        unreviewed=decided,
         unreviewed_become=campaign.when_unreviewed,
+        at_due_date=automatic,
+        **({"who": "review campaign due date"} if automatic else {}),
     )
     queue_removals(campaign, actor)
     return campaign
 
 
+def close_overdue(today=None) -> int:
+    """Close every open campaign whose due date has passed (beat's task). Returns how many."""
+    today = today or timezone.localdate()
+    overdue = Campaign.objects.filter(status=Campaign.Status.OPEN, due_on__lt=today)
+    closed = 0
+    for campaign in overdue.select_related("started_by").order_by("pk"):
+        try:
+            close_campaign(actor=campaign.started_by, campaign_id=campaign.pk, automatic=True)
+        except AlreadyClosed:
+            continue  # closed by hand (or by another worker) since the query
+        closed += 1
+    return closed
+
+
 def queue_removals(campaign: Campaign, actor) -> None:
     """Have a worker request the removals, as `actor` (who closed the campaign)."""
     enqueue(REMOVALS_TASK, campaign.pk, actor.pk if actor is not None else None)
+
+
+def closer(campaign: Campaign):
+    """Who the removal requests are asked for as: the closer, or the starter at the due date."""
+    return campaign.started_by if campaign.closed_automatically else campaign.closed_by
 
 
 def removals_left(campaign: Campaign) -> int:

@@ -60,7 +60,7 @@ def _remind(campaign: Campaign) -> int:
                 f"Hello {person.display_name or address},\n\n"
                 f'The review campaign "{campaign.name}" asks you to keep or revoke {n} Teams '
                 f"call delegation grant{'s' if n != 1 else ''} by {campaign.due_on:%d %b %Y}. "
-                f"When it closes, what nobody reviewed is "
+                f"It closes at the end of that day, and what nobody reviewed by then is "
                 f"{'kept' if campaign.when_unreviewed == 'keep' else 'revoked'}.\n\n"
                 f"Your reviews: {link}\n"
             ),

@@ -1,5 +1,6 @@
 """Campaigns for those who run them: the list, starting one, one campaign with progress per
-reviewer, closing it, and its report (a printable page and a streamed CSV)."""
+reviewer, moving a reviewer's undecided grants to someone else, closing it, and its report (a
+printable page and a streamed CSV)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from delegation.models import DirectoryUser
 from portal.permissions import require_capability
 from reviews import exports, selectors
-from reviews.forms import StartForm
+from reviews.forms import ReassignForm, StartForm
 from reviews.services import close as close_service
+from reviews.services import reassign as reassign_service
 from reviews.services.start import start_campaign
 
 CAPABILITY = "run_review_campaigns"
@@ -68,12 +70,47 @@ def _departments() -> list[str]:
 @require_capability(CAPABILITY)
 def campaign(request, pk: int):
     found = _campaign(pk)
+    progress = selectors.progress(found)
     context = {
         "campaign": found,
-        "progress": selectors.progress(found),
+        "progress": progress,
+        "sources": selectors.reassign_sources(progress),
+        "reassign_form": ReassignForm(),
         "removals_left": close_service.removals_left(found) if found.closed_at else 0,
     }
     return render(request, "reviews/campaign.html", context)
+
+
+@require_POST
+@require_capability(CAPABILITY)
+def reassign(request, pk: int):
+    found = _campaign(pk)
+    sources = selectors.reassign_sources(selectors.progress(found))
+    form = ReassignForm(request.POST, sources=sources)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("reviews:campaign", pk=found.pk)
+    data = form.cleaned_data
+    try:
+        done = reassign_service.reassign(
+            actor=request.user,
+            campaign_id=found.pk,
+            source_id=data["source"],
+            to=data["to"],
+            request=request,
+        )
+    except reassign_service.NotOpen:
+        messages.info(request, "The campaign is closed: its grants can no longer move.")
+    else:
+        messages.success(request, _reassigned(done, data["to"]))
+    return redirect("reviews:campaign", pk=found.pk)
+
+
+def _reassigned(done: reassign_service.Reassigned, to: DirectoryUser) -> str:
+    words = f"{done.moved} grant{'s' if done.moved != 1 else ''} moved to {to.label}."
+    if done.theirs:
+        words += f" {done.theirs} stayed: {to.label} holds or gave them."
+    return words
 
 
 @require_POST
@@ -95,8 +132,8 @@ def removals(request, pk: int):
     """Ask again for the removals a closed campaign still lacks (say a worker was down)."""
     found = _campaign(pk)
     if found.status == found.Status.CLOSED:
-        # As the closer, whose idempotency keys the first requests carry (one per item).
-        close_service.queue_removals(found, found.closed_by or request.user)
+        # As the first requests' actor, whose idempotency keys they carry (one per item).
+        close_service.queue_removals(found, close_service.closer(found) or request.user)
         messages.info(request, "The removals still missing are being requested.")
     return redirect("reviews:campaign", pk=found.pk)
 

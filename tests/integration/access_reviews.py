@@ -25,6 +25,7 @@ EXPECTED = [
     ("reviews:start", {}, "post", {**_RUNNERS, "manager": 400, "admin": 400}),
     ("reviews:campaign", {"pk": FAKE_PK}, "get", _RUNNERS_404),
     ("reviews:close", {"pk": FAKE_PK}, "post", _RUNNERS_404),
+    ("reviews:reassign", {"pk": FAKE_PK}, "post", _RUNNERS_404),
     ("reviews:removals", {"pk": FAKE_PK}, "post", _RUNNERS_404),
     ("reviews:report", {"pk": FAKE_PK}, "get", _RUNNERS_404),
     ("reviews:report_csv", {"pk": FAKE_PK}, "get", _RUNNERS_404),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db.models import Q
 
 from alerts import deliveries
 from alerts.models import Delivery, Digest
@@ -79,6 +80,29 @@ def test_a_sync_with_changes_sends_one_digest_by_email_and_one_card_to_teams(
         ("email", "sent", 1),
         ("teams", "sent", 1),
     }
+
+
+def test_a_delegate_disabled_in_entra_raises_one_alert_per_grant_they_still_hold(
+    tenant, settle, tasks_inline
+):
+    settle()  # the baseline
+    assistant = people(tenant)["assistant@contoso.test"]
+    theirs = Delegation.objects.filter(
+        Q(delegate__object_id=assistant["id"]) | Q(delegator__object_id=assistant["id"]),
+        is_active=True,
+    )
+    held = set(theirs.values_list("delegator__object_id", "delegate__object_id"))
+    assert held, "the demo tenant's assistant holds active grants"
+    update = {"users": {"update": [{"id": assistant["id"], "accountEnabled": False}]}}
+    tenant.sim.post("tenant", update)
+
+    run = settle()  # no grant changed; the account did
+
+    findings = Digest.objects.get(run=run).findings.filter(rule="disabled_account")
+    assert set(findings.values_list("delegator_id", "delegate_id")) == held
+    assert all(f.sentence.startswith("This sync found it: ") for f in findings)
+    assert all("is disabled" in f.sentence for f in findings)
+    assert not Digest.objects.filter(run=settle()).exists()  # said once, not every run after
 
 
 def digest_title(digest) -> str:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from alerts import evaluate
 from alerts.models import Delivery, Digest
 from delegation.changes.services.verify import reverify_after_sync
-from delegation.models import DelegationChange, SyncRun
+from delegation.models import DelegationChange, DirectoryUser, SyncRun
 from tests.support.changes import CALLS, made
 from tests.support.factories import grant, person
 
@@ -102,3 +102,26 @@ def test_rules_switched_off_find_nothing(baseline, settings):
     run = finished_sync()
     changes_of(run, [(person("A", department="Legal"), person("B"))])
     assert evaluate.evaluate_run(run.pk) is None
+
+
+def test_only_grants_whose_holder_this_run_disabled_are_reported(baseline, settings):
+    run = finished_sync()
+    before = run.started_at - timedelta(days=3)
+    boss = person("Bea Boss", department="Legal")
+    gone, long_gone, idle = person("Now Gone"), person("Long Gone"), person("Idle One")
+    DirectoryUser.objects.filter(pk__in=[gone.pk, idle.pk]).update(
+        account_enabled=False, disabled_at=run.finished_at
+    )
+    DirectoryUser.objects.filter(pk=long_gone.pk).update(account_enabled=False, disabled_at=before)
+    grant(boss, gone, receive_calls=True)
+    grant(boss, long_gone, receive_calls=True)
+    grant(boss, idle, receive_calls=True, is_active=False)  # switched off: nothing to act on
+
+    digest = evaluate.evaluate_run(run.pk)
+
+    (finding,) = digest.findings.all()
+    assert (finding.rule, finding.delegate) == ("disabled_account", "Now Gone")
+    assert finding.sentence == (
+        "This sync found it: the delegate's account (Now Gone) is disabled; nobody can be held "
+        "to account for this grant."
+    )

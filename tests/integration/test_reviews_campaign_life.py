@@ -4,6 +4,8 @@ removals applied through Graph and verified, and a sync that finds Teams as the 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -16,7 +18,7 @@ from delegation.sync.service import sync_now
 from portal.models import AuditEvent
 from reviews import rules
 from reviews.models import Campaign, CampaignItem
-from reviews.services import decide, remind
+from reviews.services import close, decide, remind
 from reviews.services.close import close_campaign
 from tests.support.changes import Teams, connect_sync_account, person_user
 from tests.support.processes import need
@@ -158,3 +160,49 @@ def test_nobody_decides_on_a_grant_they_hold_or_gave_even_if_assigned(teams, mak
     CampaignItem.objects.filter(pk=hers.pk).update(reviewer=mona_dir)  # forced, for the check
     done = decide.decide(user=mona, item_ids=[hers.pk], decision="keep")
     assert done.items == [] and done.refused == {hers.pk: rules.OWN_GRANT}
+
+
+def test_a_campaign_past_its_due_date_closes_by_itself_as_its_starter(
+    teams, make_user, client, change_tasks, tasks_inline, django_capture_on_commit_callbacks
+):
+    mona = person_user(make_user, directory("manager"), role="manager")
+    campaign = a_campaign(
+        mona,
+        named=[directory("manager")],
+        due_in_days=0,
+        name="Executive Office, today",
+        scope="department",
+        scope_value="Executive Office",
+        when_unreviewed="revoke",
+    )
+    items = CampaignItem.objects.filter(campaign=campaign)
+    today = campaign.due_on
+
+    # On the due date it stays open: reviewers have the whole day.
+    assert close.close_overdue(today=today) == 0
+    assert Campaign.objects.get(pk=campaign.pk).status == "open"
+
+    # The day after, beat's task closes it: the unreviewed revoked, the removals asked for as
+    # Mona (who started it, and whose role they are checked against), nobody named as closer.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert close.close_overdue(today=today + timedelta(days=1)) == 1
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.closed_automatically, campaign.closed_by) == (
+        "closed",
+        True,
+        None,
+    )
+    assert not items.filter(decision="").exists()
+    assert items.filter(automatic=True).count() == items.count() >= 4
+    made = ChangeRequest.objects.filter(pk__in=items.values("change_request"))
+    assert made.count() + items.exclude(refusal="").count() == items.count()
+    assert set(made.values_list("requested_by", flat=True)) == {mona.pk}
+    event = AuditEvent.objects.get(action="review_campaign.close")
+    assert event.actor is None and event.detail["at_due_date"] is True
+    assert event.actor_label == "review campaign due date"
+
+    # Once: a second look finds nothing to close; the page says how it closed.
+    assert close.close_overdue(today=today + timedelta(days=2)) == 0
+    client.force_login(mona)
+    page = client.get(reverse("reviews:campaign", args=[campaign.pk])).content.decode()
+    assert "by itself at the due date" in page

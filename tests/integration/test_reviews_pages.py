@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from delegation.models import Delegation
+from portal.models import AuditEvent
 from reviews.models import Campaign, CampaignItem
 from tests.support.changes import person_user
 from tests.support.factories import grant, person
@@ -197,3 +198,61 @@ def test_removals_a_closed_campaign_still_lacks_can_be_asked_again(
     assert "gone" in item.change_request.reason
     page = client.get(reverse("reviews:campaign", args=[campaign.pk])).content.decode()
     assert "still wait" not in page
+
+
+def test_a_reviewers_undecided_grants_move_to_someone_else_but_not_their_own(
+    client, reviewer, make_user
+):
+    directory, user = reviewer
+    campaign = campaign_over(4, directory, user)
+    decided = CampaignItem.objects.filter(campaign=campaign).order_by("pk").first()
+    CampaignItem.objects.filter(pk=decided.pk).update(decision="keep")
+    # The new reviewer is the delegate of one grant: that one stays with Rita.
+    helper = CampaignItem.objects.filter(campaign=campaign, decision="").last().delegate
+    helper.upn = "helper.three@contoso.test"
+    helper.save()
+    client.force_login(user)
+    page = client.get(reverse("reviews:campaign", args=[campaign.pk])).content.decode()
+    assert f'<option value="{directory.pk}">Rita Reviewer (3 left)</option>' in page
+
+    resp = client.post(
+        reverse("reviews:reassign", args=[campaign.pk]),
+        {"source": str(directory.pk), "to": " Helper.Three@contoso.test "},
+        follow=True,
+    )
+
+    text = resp.content.decode()
+    name = helper.display_name
+    assert f"2 grants moved to {name}. 1 stayed: {name} holds or gave them." in text
+    items = CampaignItem.objects.filter(campaign=campaign)
+    assert items.filter(reviewer=helper, decision="").count() == 2
+    assert set(items.filter(reviewer=directory).values_list("decision", flat=True)) == {"keep", ""}
+    assert items.get(reviewer=directory, decision="").delegate == helper
+    event = AuditEvent.objects.get(action="review_campaign.reassign")
+    assert (event.actor, event.detail["moved"], event.detail["kept_theirs"]) == (user, 2, 1)
+
+
+def test_reassigning_refuses_an_unknown_person_a_stale_source_and_a_closed_campaign(
+    client, reviewer
+):
+    directory, user = reviewer
+    campaign = campaign_over(2, directory, user)
+    client.force_login(user)
+    url = reverse("reviews:reassign", args=[campaign.pk])
+    before = list(CampaignItem.objects.values_list("pk", "reviewer"))
+
+    unknown = client.post(url, {"source": str(directory.pk), "to": HOSTILE}, follow=True)
+    assert "Not in the directory (or disabled)" in unknown.content.decode()
+    assert HOSTILE not in unknown.content.decode()  # escaped
+    stale = client.post(url, {"source": "nobody", "to": directory.upn}, follow=True)
+    assert "Nobody has undecided grants under that name." in stale.content.decode()
+    same = client.post(url, {"source": str(directory.pk), "to": directory.upn}, follow=True)
+    assert "They are already this person" in same.content.decode()
+    Campaign.objects.filter(pk=campaign.pk).update(status="closed")
+    other = person("Olga Other")
+    closed = client.post(url, {"source": str(directory.pk), "to": other.upn}, follow=True)
+    assert "Nobody has undecided grants" not in closed.content.decode()
+    assert "can no longer move" in closed.content.decode()
+
+    assert list(CampaignItem.objects.values_list("pk", "reviewer")) == before
+    assert not AuditEvent.objects.filter(action="review_campaign.reassign").exists()
