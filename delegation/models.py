@@ -58,7 +58,7 @@ class DirectoryUser(models.Model):
     updated_at = models.DateTimeField()
     # What the people search compares with (selectors/people.py): the name first, so its index
     # range serves "the name starts with". On PostgreSQL the column collates as "C" (bytes, as
-    # on SQLite) and has a trigram index for substrings (migration 0009).
+    # on SQLite) and has a trigram index for substrings (both made by delegation's migration).
     search_folded = FoldedField(blank=True, default="", editable=False)
 
     class Meta:
