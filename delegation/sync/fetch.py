@@ -149,10 +149,19 @@ class _Listing:
         fresh = [person for person in page if person[0] not in self.seen]
         self.seen.update(person[0] for person in fresh)
         for person in fresh:
-            if self.wanted(person):
-                self.router.add(person[0])
+            if self.wanted(person) and person[0] not in self.wanted.delegators:
+                self.router.add(person[0])  # the cache's delegators went first (start_early)
         self.progress.total = self.router.count
         self.unstaged = fresh
+
+    def start_early(self) -> None:
+        """Route the cache's delegators before the first page is in: they are read whatever the
+        listing shows (a licence removed still shows its grants' removal), so the batches need
+        not wait for the delta link and the first page. One the listing then finds gone is
+        dropped at the apply (staging.drop_reads_of_removed)."""
+        for person_id in sorted(self.wanted.delegators):
+            self.router.add(person_id)
+        self.progress.total = self.router.count
 
     def _end(self, fetcher: DelegatesFetcher) -> None:
         """Everyone listed: whoever the cache holds and the listing did not show has left."""
@@ -180,6 +189,7 @@ def _list_everyone(run_id, client, sweep, router, fetcher, progress) -> dict:
     listing.thread.start()
     try:
         listing.wanted = Wanted(sweep)  # the cache's delegators, read while the first page comes
+        listing.start_early()
         fetcher.run(router.source)
     finally:
         listing.stop.set()

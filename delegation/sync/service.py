@@ -116,6 +116,7 @@ def apply_staged(run_id: int) -> SyncRun:
         graph, shard_error, shards_read = shards.shard_outcome(run_id, meta["graph"])
         if shard_error:
             return fail_run_with_reason(run_id, shard_error, graph)
+        staging.drop_reads_of_removed(run_id)
         failures, failed_ids = staging.failures(run_id)
         read = meta["read"] + shards_read
         check_something_was_read(read, failures)

@@ -143,6 +143,18 @@ def purge_leftovers() -> None:
         model.objects.exclude(run__status__in=SyncRun.ACTIVE_STATUSES).delete()
 
 
+def drop_reads_of_removed(run_id: int) -> None:
+    """Forget what was read of the people this run found gone: a full listing reads the cache's
+    delegators before it has seen who is still there (sync/fetch.py), and a person who left is
+    removed with their grants, not read (nor failed: Graph answers 404 for them)."""
+    gone = SyncStagedPerson.objects.filter(run_id=run_id, present=False)
+    if not gone.exists():
+        return  # the usual case: no statement that writes
+    ids = Subquery(gone.values("object_id"))
+    SyncStagedGrant.objects.filter(run_id=run_id, delegator__in=ids).delete()
+    SyncStagedRead.objects.filter(run_id=run_id, object_id__in=ids).delete()
+
+
 # ------------------------------------------------------------------ reading back
 def staged_people(run_id: int) -> Iterator[list[tuple[bool, tuple]]]:
     """(present, person tuple) of everyone staged, a chunk at a time."""

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from delegation.models import DirectoryUser, SyncRun
+from delegation.models import Delegation, DirectoryUser, SyncRun
 from delegation.sync import sql, staging
 from tests.support.sync import (
     TEAMS_PHONE,
@@ -158,3 +158,32 @@ def test_runs_applied_a_few_rows_at_a_time_mirror_the_tenant_exactly(tenant, mon
     assert (full.users_mode, full.people_removed) == ("full", 1)
     assert full.delegations_removed == 1  # boss -> nobody, gone with nobody
     assert_cache_mirrors(tenant.truth())
+
+
+def test_a_listing_reads_the_cache_delegators_first_and_forgets_one_who_left(tenant):
+    # The cache's delegators are read whatever the listing shows, so their batches leave
+    # before its first page; one the listing then finds gone is removed, not failed.
+    sync_with_managers()
+    truth = tenant.truth()
+    managers = {user.get("manager") for user in truth["users"]}
+    leaver = next(
+        user
+        for user in truth["users"]
+        if user["id"] not in managers
+        and any(grant["delegator"] == user["id"] for grant in truth["delegations"])
+    )
+    grants = Delegation.objects.filter(delegator__object_id=leaver["id"]).count()
+    assert grants
+    tenant.change(users={"remove": [leaver["userPrincipalName"]]})
+    tenant.sim.post("delta/expire")
+    tenant.sim.post("reset", {})  # the counters only
+
+    run = sync_with_managers()
+
+    assert (run.status, run.users_mode, run.sweep) == (SyncRun.Status.SUCCEEDED, "full", "voice")
+    assert (run.failures, run.failed_user_ids) == ({}, [])
+    assert (run.people_removed, run.delegations_removed) == (1, grants)
+    assert_cache_mirrors(tenant.truth())
+    # Read before the listing showed them gone: Graph answered 404, which is not a failure.
+    answers = tenant.sim.get("stats")["batch_item_routes"]
+    assert answers["GET /beta/{who}/communications/callSettings/{kind}"].get("404") == 1
