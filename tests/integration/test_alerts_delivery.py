@@ -15,7 +15,7 @@ from delegation.models import Delegation
 from delegation.sync.service import sync_now
 from portal.models import AuditEvent
 from tests.support import smtp
-from tests.support.sync import has_teams_phone
+from tests.support.sync import boss_lets_nobody_manage_settings, has_teams_phone
 
 pytestmark = pytest.mark.django_db
 SECRET = "S3CR3TSIG"
@@ -142,17 +142,6 @@ def test_many_changes_make_one_email_and_one_post_each_bounded(
     body = webhook.events[0]["body"]["attachments"][0]["content"]["body"]
     assert body[-1]["text"] == f"And {digest.findings_count - 15} more."
     assert len(inbox.messages) == 1 and len(webhook.events) == 1
-
-
-def boss_lets_nobody_manage_settings(tenant) -> None:
-    """In Teams: a new grant from boss to nobody that may manage call settings (one finding)."""
-    by_upn = people(tenant)
-    row = {
-        "delegator": by_upn["boss@contoso.test"]["id"],
-        "delegate": by_upn["nobody@contoso.test"]["id"],
-        "allowedActions": {"manageCallAndDelegateSettings": True},
-    }
-    tenant.sim.post("tenant", {"delegations": {"set": [row]}})
 
 
 def test_a_failing_webhook_gets_the_digest_once_after_retry_after_and_a_503(

@@ -14,6 +14,7 @@ from delegation.sync.service import request_sync, sync_now
 from tests.support import smtp
 from tests.support.processes import graphsim_env
 from tests.support.receiver import Receiver
+from tests.support.sync import boss_lets_nobody_manage_settings
 from tests.support.waiting import wait_for
 
 
@@ -47,13 +48,7 @@ def test_a_sync_on_a_real_worker_sends_one_email_and_one_card_once_the_webhook_r
 ):
     inbox, webhook = worker_channels
     sync_now()  # the baseline, here; its follow-ups go to the worker
-    by_upn = {u["userPrincipalName"]: u["id"] for u in tenant.truth()["users"]}
-    row = {
-        "delegator": by_upn["boss@contoso.test"],
-        "delegate": by_upn["nobody@contoso.test"],
-        "allowedActions": {"manageCallAndDelegateSettings": True},
-    }
-    tenant.sim.post("tenant", {"delegations": {"set": [row]}})
+    boss_lets_nobody_manage_settings(tenant)
     webhook.fail_next((503, {"Retry-After": "1"}))
 
     run = request_sync(trigger="manual")

@@ -13,7 +13,7 @@ from delegation.risk import queries
 from delegation.risk.rules import RULES
 from delegation.sync.service import sync_now
 from tests.support.factories import grant, person
-from tests.support.sync import sync_with_managers
+from tests.support.sync import boss_lets_nobody_manage_settings, sync_with_managers
 
 pytestmark = pytest.mark.django_db
 
@@ -112,13 +112,7 @@ def test_manage_settings_within_the_management_chain_is_not_flagged():
 
 def test_the_sync_changes_are_explained_for_alerts(tenant):
     sync_now()
-    truth = {u["userPrincipalName"]: u["id"] for u in tenant.truth()["users"]}
-    row = {
-        "delegator": truth["boss@contoso.test"],
-        "delegate": truth["nobody@contoso.test"],
-        "allowedActions": {"manageCallAndDelegateSettings": True},
-    }
-    tenant.sim.post("tenant", {"delegations": {"set": [row]}})
+    boss_lets_nobody_manage_settings(tenant)
     run = sync_now()
     change = DelegationChange.objects.select_related("delegator", "delegate").get(run=run)
     rules = {f.rule for f in queries.findings_for_changes([change])[change.pk]}

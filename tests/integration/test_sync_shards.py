@@ -65,6 +65,15 @@ def nothing_staged() -> bool:
     )
 
 
+def manual_run(capture_on_commit_callbacks) -> SyncRun:
+    """A run an admin asks for, with what it queues sent as each transaction commits (run at
+    once under `eager_celery`); the run as it ended."""
+    with capture_on_commit_callbacks(execute=True):
+        run = request_sync(trigger="manual")
+    run.refresh_from_db()
+    return run
+
+
 @pytest.mark.django_db
 def test_a_sharded_run_in_eager_mode_applies_exactly_the_changes(
     tenant, settings, eager_celery, django_capture_on_commit_callbacks, shard_sizes
@@ -74,10 +83,7 @@ def test_a_sharded_run_in_eager_mode_applies_exactly_the_changes(
     tenant.change(**CHANGE)
     tenant.sim.post("reset", {})  # counters only
 
-    with django_capture_on_commit_callbacks(execute=True):
-        run = request_sync(trigger="manual")
-
-    run.refresh_from_db()
+    run = manual_run(django_capture_on_commit_callbacks)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert run.users_mode == "delta"
     assert shard_sizes == [60, 60, 20]
@@ -96,10 +102,7 @@ def test_the_first_sync_of_a_large_tenant_shards_as_the_listing_goes(
     shard_like(settings)
     tenant.sim.post("reset", {})
 
-    with django_capture_on_commit_callbacks(execute=True):
-        run = request_sync(trigger="manual")
-
-    run.refresh_from_db()
+    run = manual_run(django_capture_on_commit_callbacks)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert (run.users_mode, run.sweep) == ("full", "everyone")
     assert shard_sizes == [60, 60, 20]
@@ -120,10 +123,7 @@ def test_a_run_below_the_threshold_stays_in_one_process_past_the_shard_size(
     shard_like(settings)
     settings.SYNC_SHARD_THRESHOLD = 250  # graphsim has 200 people; a shard is 60
 
-    with django_capture_on_commit_callbacks(execute=True):
-        run = request_sync(trigger="manual")
-
-    run.refresh_from_db()
+    run = manual_run(django_capture_on_commit_callbacks)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert shard_sizes == [] and not SyncShard.objects.exists()
     assert run.progress_total == 200
@@ -153,10 +153,7 @@ def test_a_sharded_full_listing_after_an_expired_delta_changes_nothing(
     shard_like(settings)
     tenant.sim.post("delta/expire")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        run = request_sync(trigger="manual")
-
-    run.refresh_from_db()
+    run = manual_run(django_capture_on_commit_callbacks)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert run.users_mode == "full"
     assert not DelegationChange.objects.filter(run=run).exists()
@@ -183,10 +180,7 @@ def test_a_shard_without_a_token_fails_the_whole_run_and_changes_nothing(
 
     monkeypatch.setattr(tokens, "sync_token_provider", provider_lost_after_the_coordinator)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        run = request_sync(trigger="manual")
-
-    run.refresh_from_db()
+    run = manual_run(django_capture_on_commit_callbacks)
     assert run.status == SyncRun.Status.FAILED
     assert run.error.startswith("Reconnect needed")
     assert not DelegationChange.objects.filter(run=run).exists()

@@ -47,6 +47,18 @@ def sync_with_managers(**kwargs) -> SyncRun:
     return run
 
 
+def boss_lets_nobody_manage_settings(tenant) -> None:
+    """In Teams, outside the portal: a new grant from boss to nobody that may manage call
+    settings. The next sync finds it: one alert finding, flagged by two risk rules."""
+    ids = {u["userPrincipalName"]: u["id"] for u in tenant.truth()["users"]}
+    row = {
+        "delegator": ids["boss@contoso.test"],
+        "delegate": ids["nobody@contoso.test"],
+        "allowedActions": {"manageCallAndDelegateSettings": True},
+    }
+    tenant.sim.post("tenant", {"delegations": {"set": [row]}})
+
+
 def has_teams_phone(user: dict) -> bool:
     """Whether a person of graphsim's truth has a working Teams Phone plan."""
     return any(
