@@ -28,10 +28,14 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from portal.allowed_actions import GRAPH_KEYS
-from portal.graph.client import BATCH_LIMIT, GraphClient, backoff_delay, error_from_answer
+from portal.graph.client import (
+    BATCH_LIMIT,
+    GraphClient,
+    backoff_delay,
+    error_from_answer,
+)
 from portal.graph.directory import is_object_id
 from portal.graph.errors import GraphError, is_retryable
-from portal.graph.switching import quick_thread_switches
 
 log = logging.getLogger(__name__)
 
@@ -199,11 +203,6 @@ class DelegatesFetcher:
         self._source, self._source_open, self._workers = source, True, 0
         answers: queue.Queue = queue.Queue()
         pool = ThreadPoolExecutor(max_workers=self.in_flight, thread_name_prefix="graph-batch")
-        with quick_thread_switches():
-            self._loop(pool, answers)
-        return self.result
-
-    def _loop(self, pool: ThreadPoolExecutor, answers: queue.Queue) -> None:
         try:
             while not self.stop.is_set():
                 now = time.monotonic()
@@ -222,6 +221,7 @@ class DelegatesFetcher:
         finally:
             self._closing.set()
             pool.shutdown(wait=True, cancel_futures=True)
+        return self.result
 
     def _next_batch(self) -> list[_Item]:
         """Up to 20 people to send now (the caller holds the lock); none while paused."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json as jsonlib
-import sys
 import threading
 import time
 import uuid
@@ -14,7 +13,6 @@ import requests
 from portal.graph.client import GraphClient
 from portal.graph.delegations import DelegatesFetcher, unpack
 from portal.graph.errors import ReconnectNeeded
-from portal.graph.switching import SWITCH_INTERVAL_S
 
 BASE = "https://graph.test"
 
@@ -274,29 +272,3 @@ def test_items_of_a_failed_batch_come_back_together_not_one_by_one():
 
     assert len(result.fetched) == 40
     assert calls == [20, 20, 20, 20]
-
-
-def test_the_workers_run_with_a_short_switch_interval_and_the_process_gets_its_own_back():
-    seen = []
-
-    def answer(url, attempt):
-        seen.append(sys.getswitchinterval())
-        return 200, delegates(), {}
-
-    before = sys.getswitchinterval()
-    result, _, _ = fetch(answer, [pid(n) for n in range(45)], in_flight=3)
-
-    assert len(result.fetched) == 45 and len(seen) == 45
-    assert max(seen) <= SWITCH_INTERVAL_S < before
-    assert sys.getswitchinterval() == before
-
-
-def test_the_switch_interval_is_set_back_when_the_run_fails():
-    before = sys.getswitchinterval()
-
-    def answer(url, attempt):
-        raise RuntimeError("a bug in the caller's code")
-
-    with pytest.raises(RuntimeError):
-        fetch(answer, [pid(1)])
-    assert sys.getswitchinterval() == before
