@@ -1,10 +1,9 @@
 """After a sync run: the alert rules over what it changed, kept as one digest, whose deliveries
 are recorded and queued. What changed is the run's grant changes and the grants whose holder the
 run found disabled or removed (a grant need not change for its holder to lose their account).
-A fixed number of queries whatever the run's size, but for one per 500 accounts lost: the run's
-changes with their people (one), the accounts lost (one) and their active grants, the risk
-rules' context (five), the drifted requests (one), then the digest, its rows and deliveries
-written in bulk."""
+A fixed number of queries whatever the run's size: the run's changes with their people (one),
+the active grants of the accounts lost (one), the risk rules' context (five), the drifted
+requests (one), then the digest, its rows and deliveries written in bulk."""
 
 from __future__ import annotations
 
@@ -23,7 +22,6 @@ from delegation.risk import queries as risk
 from portal import audit
 
 INSERT_BATCH = 1000
-IN_LIST = 500
 
 
 def rule_settings() -> rules.Settings:
@@ -59,20 +57,14 @@ def change_facts(
 
 def grants_of_accounts_lost(run: SyncRun, changed: set[tuple[int, int]]) -> list[Delegation]:
     """Active grants to or by someone this run found disabled or removed, but for those the run
-    changed (already among its changes)."""
+    changed (already among its changes). One query."""
     if run.started_at is None or run.finished_at is None:
         return []
     window = (run.started_at, run.finished_at)
     lost = DirectoryUser.objects.filter(Q(disabled_at__range=window) | Q(removed_at__range=window))
-    pks = list(lost.values_list("pk", flat=True))
-    found: dict[int, Delegation] = {}
-    for start in range(0, len(pks), IN_LIST):
-        chunk = pks[start : start + IN_LIST]
-        rows = Delegation.objects.filter(Q(delegator_id__in=chunk) | Q(delegate_id__in=chunk))
-        for grant in rows.filter(is_active=True).select_related("delegator", "delegate"):
-            if (grant.delegator_id, grant.delegate_id) not in changed:
-                found[grant.pk] = grant
-    return [found[pk] for pk in sorted(found)]
+    rows = Delegation.objects.filter(Q(delegator__in=lost) | Q(delegate__in=lost), is_active=True)
+    rows = rows.select_related("delegator", "delegate").order_by("pk")
+    return [grant for grant in rows if (grant.delegator_id, grant.delegate_id) not in changed]
 
 
 def drift_alerts(drifted: list[int]) -> list[rules.Alert]:

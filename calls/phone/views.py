@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from calls.phone import selectors, services
 from calls.phone.forms import CallReportForm
 from calls.phone_csp import PHONE_CSP_UPDATE
+from portal.forms import error_words
 
 # Tests only: the page then loads this scripted stand-in instead of the calling SDK.
 STAND_IN_URL = ""
@@ -64,7 +65,6 @@ def consent(request):
 def report(request):
     form = CallReportForm(request.POST, user=request.user)
     if not form.is_valid():
-        words = " ".join(message for errors in form.errors.values() for message in errors)
-        return JsonResponse({"error": words}, status=400)
+        return JsonResponse({"error": error_words(form)}, status=400)
     services.record_call(request, form.cleaned_data)
     return HttpResponse(status=204)

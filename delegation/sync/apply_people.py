@@ -65,15 +65,11 @@ def stamp_disabled(at) -> int:
     """`disabled_at` kept in step with `account_enabled`: `at` for the accounts this apply found
     disabled, None for those enabled again. Read first, so a run that changed nothing writes
     nothing. Returns how many were stamped."""
-    people = DirectoryUser.objects
-    stamp = people.filter(account_enabled=False, disabled_at__isnull=True)
-    clear = people.filter(account_enabled=True, disabled_at__isnull=False)
-    stamped = 0
-    for rows, value in ((stamp, at), (clear, None)):
-        for chunk in sql.chunks(list(rows.values_list("pk", flat=True)), sql.IN_LIST):
-            updated = people.filter(pk__in=chunk).update(disabled_at=value)
-            stamped += updated if value is not None else 0
-    return stamped
+    stamp = DirectoryUser.objects.filter(account_enabled=False, disabled_at__isnull=True)
+    clear = DirectoryUser.objects.filter(account_enabled=True, disabled_at__isnull=False)
+    if clear.exists():
+        clear.update(disabled_at=None)
+    return stamp.update(disabled_at=at) if stamp.exists() else 0
 
 
 def add_unknown_people(run_id: int, at) -> int:

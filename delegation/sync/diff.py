@@ -62,14 +62,14 @@ def same_person(stored: tuple | None, person: tuple) -> bool:
     unsaid matches any: the cache's stands (the manager refresh and the delta keep it)."""
     if stored is None:
         return False
-    if person[MANAGER] == MANAGER_UNSAID:
+    if manager_unsaid(person):
         return stored[:MANAGER] == person[:MANAGER]
     return stored == person
 
 
 def manager_said(person: tuple) -> tuple:
     """A new person's tuple as written: an unsaid manager is none until the refresh says."""
-    return (*person[:MANAGER], None) if person[MANAGER] == MANAGER_UNSAID else person
+    return (*person[:MANAGER], None) if manager_unsaid(person) else person
 
 
 class StoredPerson(NamedTuple):

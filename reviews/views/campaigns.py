@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from delegation.models import DirectoryUser
+from portal.forms import error_words
 from portal.permissions import require_capability
 from reviews import exports, selectors
 from reviews.forms import ReassignForm, StartForm
@@ -88,7 +89,7 @@ def reassign(request, pk: int):
     sources = selectors.reassign_sources(selectors.progress(found))
     form = ReassignForm(request.POST, sources=sources)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, error_words(form))
         return redirect("reviews:campaign", pk=found.pk)
     data = form.cleaned_data
     try:
