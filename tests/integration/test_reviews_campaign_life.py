@@ -51,6 +51,19 @@ def item_of(campaign, delegator: str, delegate: str) -> CampaignItem:
     )
 
 
+def executive_office_campaign(mona, name: str, due_in_days: int):
+    """The Executive Office's grants, all for Mona to review; what nobody reviews is revoked."""
+    return a_campaign(
+        mona,
+        named=[directory("manager")],
+        due_in_days=due_in_days,
+        name=name,
+        scope="department",
+        scope_value="Executive Office",
+        when_unreviewed="revoke",
+    )
+
+
 def test_a_campaign_from_start_to_verified_removals(
     teams, make_user, client, change_tasks, tasks_inline, django_capture_on_commit_callbacks
 ):
@@ -58,16 +71,7 @@ def test_a_campaign_from_start_to_verified_removals(
     hugo = person_user(make_user, directory("helpdesk"), role="helpdesk")
     in_scope = Delegation.objects.filter(delegator__department="Executive Office").count()
 
-    # Start: the Executive Office's grants, all to Mona; what nobody reviews is revoked.
-    campaign = a_campaign(
-        mona,
-        named=[directory("manager")],
-        due_in_days=2,
-        name="Executive Office, Q4",
-        scope="department",
-        scope_value="Executive Office",
-        when_unreviewed="revoke",
-    )
+    campaign = executive_office_campaign(mona, "Executive Office, Q4", due_in_days=2)
     items = CampaignItem.objects.filter(campaign=campaign)
     assert campaign.items_total == items.count() == in_scope >= 4
     assert set(items.values_list("reviewer__upn", flat=True)) == {"manager@contoso.test"}
@@ -166,15 +170,7 @@ def test_a_campaign_past_its_due_date_closes_by_itself_as_its_starter(
     teams, make_user, client, change_tasks, tasks_inline, django_capture_on_commit_callbacks
 ):
     mona = person_user(make_user, directory("manager"), role="manager")
-    campaign = a_campaign(
-        mona,
-        named=[directory("manager")],
-        due_in_days=0,
-        name="Executive Office, today",
-        scope="department",
-        scope_value="Executive Office",
-        when_unreviewed="revoke",
-    )
+    campaign = executive_office_campaign(mona, "Executive Office, today", due_in_days=0)
     items = CampaignItem.objects.filter(campaign=campaign)
     today = campaign.due_on
 
