@@ -29,6 +29,18 @@ def _authorize(sim, query: dict):
     return sim.http.get(url, allow_redirects=False, timeout=10)
 
 
+def _code_query(sim, **fields) -> dict:
+    """An authorize query for a code for the portal's app (openid, to its redirect URI), with
+    `fields` changed or added."""
+    return {
+        "client_id": sim.info["client_id"],
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "scope": "openid",
+        **fields,
+    }
+
+
 def _verify(sim, token: str, aud: str) -> dict:
     jwks = sim.http.get(_discovery(sim)["jwks_uri"], timeout=10).json()
     kid = jwt.get_unverified_header(token)["kid"]
@@ -97,17 +109,15 @@ def test_person_without_role_has_no_roles_claim(sim):
 def _raw_code(sim, upn="helpdesk@contoso.test", verifier=None):
     verifier = verifier or secrets.token_urlsafe(40)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    q = {
-        "client_id": sim.info["client_id"],
-        "response_type": "code",
-        "redirect_uri": REDIRECT,
-        "scope": "openid profile offline_access User.Read",
-        "state": "s1",
-        "nonce": "n-1",
-        "code_challenge": challenge.rstrip(b"=").decode(),
-        "code_challenge_method": "S256",
-        "login_hint": upn,
-    }
+    q = _code_query(
+        sim,
+        scope="openid profile offline_access User.Read",
+        state="s1",
+        nonce="n-1",
+        code_challenge=challenge.rstrip(b"=").decode(),
+        code_challenge_method="S256",
+        login_hint=upn,
+    )
     r = _authorize(sim, q)
     assert r.status_code == 302, r.text
     return dict(parse_qsl(urlsplit(r.headers["location"]).query))["code"], verifier
@@ -211,13 +221,7 @@ def test_app_delegation_role_switch(sim):
 
 
 def test_authorize_page_cancel_and_unknown_hint(sim):
-    q = {
-        "client_id": sim.info["client_id"],
-        "response_type": "code",
-        "redirect_uri": REDIRECT,
-        "scope": "openid",
-        "state": "st<>",
-    }
+    q = _code_query(sim, state="st<>")
     url = sim.info["authority"] + "/oauth2/v2.0/authorize?" + urlencode(q)
     page = sim.http.get(url, timeout=10)
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
@@ -240,13 +244,7 @@ def test_authorize_page_cancel_and_unknown_hint(sim):
 
 
 def test_authorize_rejects_foreign_redirect_uri(sim):
-    q = {
-        "client_id": sim.info["client_id"],
-        "response_type": "code",
-        "redirect_uri": "https://evil.example/cb",
-        "scope": "openid",
-        "login_hint": "nobody@contoso.test",
-    }
+    q = _code_query(sim, redirect_uri="https://evil.example/cb", login_hint="nobody@contoso.test")
     r = _authorize(sim, q)
     assert r.status_code == 400 and "AADSTS50011" in r.text
 
@@ -278,12 +276,6 @@ def test_token_endpoint_fail_and_slow_hooks(sim):
 
 @pytest.mark.parametrize("upn", ["disabled@contoso.test"])
 def test_disabled_account_cannot_sign_in(sim, upn):
-    q = {
-        "client_id": sim.info["client_id"],
-        "response_type": "code",
-        "redirect_uri": REDIRECT,
-        "scope": "openid",
-        "login_hint": upn,
-    }
+    q = _code_query(sim, login_hint=upn)
     r = _authorize(sim, q)
     assert r.status_code == 200 and "AADSTS50057" in r.text
