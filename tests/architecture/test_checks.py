@@ -39,12 +39,13 @@ CLEAN = {
 }
 
 
-def graph_of(root: Path) -> checks.ImportGraph:
-    return checks.read_graph(root)
+def graph_with(root: Path, changes: dict[str, str] | None = None) -> checks.ImportGraph:
+    """The import graph of CLEAN written under `root`, with `changes` (path: text) over it."""
+    return checks.read_graph(make_tree(root, {**CLEAN, **(changes or {})}))
 
 
 def test_a_clean_tree_passes_every_check(tmp_path):
-    graph = graph_of(make_tree(tmp_path, CLEAN))
+    graph = graph_with(tmp_path)
     assert checks.application_packages(tmp_path) == ["calls", "delegation", "graphsim", "portal"]
     assert "delegation.migrations.0001_initial" not in graph.modules
     assert checks.find_cycles(graph.edges) == []
@@ -58,7 +59,7 @@ def test_a_clean_tree_passes_every_check(tmp_path):
 
 
 def test_relative_and_from_imports_resolve_to_modules_and_their_packages(tmp_path):
-    graph = graph_of(make_tree(tmp_path, CLEAN))
+    graph = graph_with(tmp_path)
     assert graph.edges["delegation.views.people"] == {"delegation", "delegation.models"}
     assert graph.edges["delegation.models"] == {"portal", "portal.graph", "portal.graph.client"}
     assert graph.edges["portal.graph.client"] == {"portal", "portal.settings"}
@@ -66,32 +67,35 @@ def test_relative_and_from_imports_resolve_to_modules_and_their_packages(tmp_pat
 
 
 def test_a_cycle_through_a_function_local_import_is_found(tmp_path):
-    files = dict(CLEAN)
-    files["portal/graph/client.py"] = "import requests\n\ndef f():\n    from portal import audit\n"
-    files["portal/audit.py"] = "from portal.graph.client import GraphClient\n"
-    cycles = checks.find_cycles(graph_of(make_tree(tmp_path, files)).edges)
+    changes = {
+        "portal/graph/client.py": "import requests\n\ndef f():\n    from portal import audit\n",
+        "portal/audit.py": "from portal.graph.client import GraphClient\n",
+    }
+    cycles = checks.find_cycles(graph_with(tmp_path, changes).edges)
     assert cycles == [["portal.audit", "portal.graph.client", "portal.audit"]]
 
 
 def test_a_cycle_under_type_checking_is_found_with_every_member_in_a_chain(tmp_path):
-    files = dict(CLEAN)
-    files["calls/rules.py"] = "from calls import states\n"
-    files["calls/states.py"] = "from calls import views\n"
-    files["calls/views.py"] = dedent("""
-        from typing import TYPE_CHECKING
-        if TYPE_CHECKING:
-            from calls.rules import Rule
-    """)
-    files["calls/other.py"] = "from calls import rules, states\n"  # outside the cycle
-    cycles = checks.find_cycles(graph_of(make_tree(tmp_path, files)).edges)
+    changes = {
+        "calls/rules.py": "from calls import states\n",
+        "calls/states.py": "from calls import views\n",
+        "calls/views.py": dedent("""
+            from typing import TYPE_CHECKING
+            if TYPE_CHECKING:
+                from calls.rules import Rule
+        """),
+        "calls/other.py": "from calls import rules, states\n",  # outside the cycle
+    }
+    cycles = checks.find_cycles(graph_with(tmp_path, changes).edges)
     assert cycles == [["calls.rules", "calls.states", "calls.views", "calls.rules"]]
 
 
 def test_an_import_in_a_package_init_makes_a_cycle_with_its_submodule(tmp_path):
-    files = dict(CLEAN)
-    files["portal/__init__.py"] = "from .celery import app\n"
-    files["portal/celery.py"] = "from portal import settings\n"
-    graph = graph_of(make_tree(tmp_path, files))
+    changes = {
+        "portal/__init__.py": "from .celery import app\n",
+        "portal/celery.py": "from portal import settings\n",
+    }
+    graph = graph_with(tmp_path, changes)
     assert ["portal", "portal.celery", "portal"] in checks.find_cycles(graph.edges)
     # The Celery app import is the one an __init__ may hold; the cycle is still found.
     assert checks.package_inits_with_imports(graph.modules) == []
@@ -108,9 +112,10 @@ def test_tarjan_separates_components():
 
 
 def test_portal_importing_an_app_is_found(tmp_path):
-    files = dict(CLEAN)
-    files["portal/views.py"] = "def home(request):\n    from delegation.models import Grant\n"
-    graph = graph_of(make_tree(tmp_path, files))
+    changes = {
+        "portal/views.py": "def home(request):\n    from delegation.models import Grant\n",
+    }
+    graph = graph_with(tmp_path, changes)
     assert checks.floor_imports_apps(graph) == [
         ("portal.views", "delegation"),
         ("portal.views", "delegation.models"),
@@ -118,10 +123,11 @@ def test_portal_importing_an_app_is_found(tmp_path):
 
 
 def test_graphsim_and_portal_imports_are_found_both_ways(tmp_path):
-    files = dict(CLEAN)
-    files["graphsim/tenant.py"] = "from portal import settings\n"
-    files["calls/models.py"] = "import graphsim.app\n"
-    graph = graph_of(make_tree(tmp_path, files))
+    changes = {
+        "graphsim/tenant.py": "from portal import settings\n",
+        "calls/models.py": "import graphsim.app\n",
+    }
+    graph = graph_with(tmp_path, changes)
     assert checks.simulator_crossings(graph) == [
         ("calls.models", "graphsim"),
         ("calls.models", "graphsim.app"),
@@ -131,25 +137,27 @@ def test_graphsim_and_portal_imports_are_found_both_ways(tmp_path):
 
 
 def test_portal_graph_importing_more_than_settings_and_the_table_is_found(tmp_path):
-    files = dict(CLEAN)
-    files["portal/allowed_actions.py"] = "ACTIONS = ()\n"
-    files["portal/models.py"] = "\n"
-    files["portal/graph/tokens.py"] = dedent("""
-        from portal import allowed_actions, settings
-        from portal.graph import client
+    changes = {
+        "portal/allowed_actions.py": "ACTIONS = ()\n",
+        "portal/models.py": "\n",
+        "portal/graph/tokens.py": dedent("""
+            from portal import allowed_actions, settings
+            from portal.graph import client
 
-        def f():
-            from portal.models import TokenCache
-    """)
-    graph = graph_of(make_tree(tmp_path, files))
+            def f():
+                from portal.models import TokenCache
+        """),
+    }
+    graph = graph_with(tmp_path, changes)
     assert checks.seam_imports_portal(graph) == [("portal.graph.tokens", "portal.models")]
 
 
 def test_microsoft_clients_outside_portal_graph_are_found(tmp_path):
-    files = dict(CLEAN)
-    files["calls/models.py"] = "import msal\nfrom azure.communication import identity\n"
-    files["portal/signin.py"] = "def f():\n    import requests.adapters\n"
-    graph = graph_of(make_tree(tmp_path, files))
+    changes = {
+        "calls/models.py": "import msal\nfrom azure.communication import identity\n",
+        "portal/signin.py": "def f():\n    import requests.adapters\n",
+    }
+    graph = graph_with(tmp_path, changes)
     assert checks.microsoft_clients_outside_seam(graph) == [
         ("calls.models", "azure"),
         ("calls.models", "msal"),
@@ -158,22 +166,24 @@ def test_microsoft_clients_outside_portal_graph_are_found(tmp_path):
 
 
 def test_a_module_over_400_lines_is_found_with_its_length(tmp_path):
-    files = dict(CLEAN)
-    files["graphsim/tenant.py"] = "x = 1\n" * 401
-    files["calls/models.py"] = "x = 1\n" * 400
-    graph = graph_of(make_tree(tmp_path, files))
+    changes = {
+        "graphsim/tenant.py": "x = 1\n" * 401,
+        "calls/models.py": "x = 1\n" * 400,
+    }
+    graph = graph_with(tmp_path, changes)
     assert checks.oversized_modules(graph.modules) == [("graphsim.tenant", 401)]
 
 
 def test_a_long_view_function_is_found_decorators_aside(tmp_path):
     body = "    x = 1\n"
-    files = dict(CLEAN)
-    # def + 24 lines = 25: allowed, however many decorators sit above it.
-    files["delegation/views/people.py"] = "@a\n@b\ndef fits(request):\n" + body * 24
-    files["calls/webhooks.py"] = "def receive(request):\n" + body * 25
-    files["calls/services.py"] = "def start(request):\n" + body * 99  # not a view module
-    files["portal/audit_views.py"] = "class Page:\n    def get(self):\n" + "        x = 1\n" * 30
-    graph = graph_of(make_tree(tmp_path, files))
+    changes = {
+        # def + 24 lines = 25: allowed, however many decorators sit above it.
+        "delegation/views/people.py": "@a\n@b\ndef fits(request):\n" + body * 24,
+        "calls/webhooks.py": "def receive(request):\n" + body * 25,
+        "calls/services.py": "def start(request):\n" + body * 99,  # not a view module
+        "portal/audit_views.py": "class Page:\n    def get(self):\n" + "        x = 1\n" * 30,
+    }
+    graph = graph_with(tmp_path, changes)
     assert checks.long_view_functions(graph.modules) == [
         ("calls.webhooks.receive", 26),
         ("portal.audit_views.get", 31),
@@ -181,9 +191,10 @@ def test_a_long_view_function_is_found_decorators_aside(tmp_path):
 
 
 def test_imports_in_a_package_init_are_found(tmp_path):
-    files = dict(CLEAN)
-    files["delegation/__init__.py"] = "from __future__ import annotations\n"
-    files["calls/__init__.py"] = '"""Calls."""\n\ndef f():\n    import os\n'
-    files["graphsim/__init__.py"] = "from .celery import app\n"  # only portal's is the Celery app
-    graph = graph_of(make_tree(tmp_path, files))
+    changes = {
+        "delegation/__init__.py": "from __future__ import annotations\n",
+        "calls/__init__.py": '"""Calls."""\n\ndef f():\n    import os\n',
+        "graphsim/__init__.py": "from .celery import app\n",  # only portal's is the Celery app
+    }
+    graph = graph_with(tmp_path, changes)
     assert checks.package_inits_with_imports(graph.modules) == [("calls", 4), ("graphsim", 1)]
