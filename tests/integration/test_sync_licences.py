@@ -18,6 +18,7 @@ from tests.support.sync import (
     changes_of,
     has_teams_phone,
     sync_with_managers,
+    tenant_grant,
 )
 
 pytestmark = pytest.mark.django_db
@@ -78,9 +79,7 @@ def test_a_removed_licence_still_shows_its_grants_removal_and_the_delegator_is_r
     boss, assistant = tenant.id_of("boss"), tenant.id_of("assistant")
     tenant.change(
         users={"update": [without_teams_phone(tenant, "boss")]},
-        delegations={
-            "remove": [{"delegator": "boss@contoso.test", "delegate": "assistant@contoso.test"}]
-        },
+        delegations={"remove": [tenant_grant("boss", "assistant")]},
     )
 
     run = sync_with_managers()
@@ -97,8 +96,7 @@ def test_a_new_delegator_without_a_licence_waits_for_the_weekly_full_sweep(tenan
     settings.SYNC_FULL_SWEEP_DAYS = 7
     sync_with_managers()
     admin, nobody = tenant.id_of("admin"), tenant.id_of("nobody")  # Adele has no Teams Phone
-    grant = {"delegator": "admin@contoso.test", "delegate": "nobody@contoso.test"}
-    tenant.change(delegations={"set": [grant]})
+    tenant.change(delegations={"set": [tenant_grant("admin", "nobody")]})
 
     quick = sync_with_managers()
     SyncRun.objects.filter(sweep="everyone").update(finished_at=timezone.now() - timedelta(days=8))
@@ -137,12 +135,8 @@ def test_runs_applied_a_few_rows_at_a_time_mirror_the_tenant_exactly(tenant, mon
         },
         delegations={
             "set": [
-                {"delegator": "boss@contoso.test", "delegate": "nobody@contoso.test"},
-                {
-                    "delegator": "manager@contoso.test",
-                    "delegate": "helpdesk@contoso.test",
-                    "allowedActions": {"joinActiveCalls": True},
-                },
+                tenant_grant("boss", "nobody"),
+                tenant_grant("manager", "helpdesk", joinActiveCalls=True),
             ]
         },
     )

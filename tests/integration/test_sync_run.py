@@ -18,6 +18,7 @@ from tests.support.sync import (
     changes_of,
     staged_writes,
     sync_with_managers,
+    tenant_grant,
 )
 
 pytestmark = pytest.mark.django_db
@@ -92,15 +93,8 @@ def test_tenant_changes_become_exactly_those_delegation_changes(tenant):
             "remove": ["disabled@contoso.test"],  # also removes manager -> disabled
         },
         delegations={
-            "set": [
-                {"delegator": "boss@contoso.test", "delegate": "nobody@contoso.test"},
-                {
-                    "delegator": "boss@contoso.test",
-                    "delegate": "deputy@contoso.test",
-                    "allowedActions": {"makeCalls": True},
-                },
-            ],
-            "remove": [{"delegator": "boss@contoso.test", "delegate": "former@contoso.test"}],
+            "set": [tenant_grant("boss", "nobody"), tenant_grant("boss", "deputy", makeCalls=True)],
+            "remove": [tenant_grant("boss", "former")],
         },
     )
     disabled = DirectoryUser.objects.get(upn="disabled@contoso.test").object_id

@@ -11,15 +11,15 @@ from django.core.management import call_command
 from delegation.models import DelegationChange, SyncRun, SyncShard, SyncStage, SyncStagedGrant
 from delegation.sync.service import request_sync, sync_now
 from tests.support.processes import point_workers_at_graphsim
-from tests.support.sync import assert_cache_mirrors, changes_of, sync_with_managers
+from tests.support.sync import assert_cache_mirrors, changes_of, sync_with_managers, tenant_grant
 from tests.support.waiting import wait_for
 
 # Every run a full sweep, so each reads all 200 people: 60 itself, then shards of 60, 60, 20.
 SHARDING = {"SYNC_SHARD_THRESHOLD": 50, "SYNC_SHARD_SIZE": 60, "SYNC_FULL_SWEEP_DAYS": 0}
 CHANGE = {
     "delegations": {
-        "set": [{"delegator": "nobody@contoso.test", "delegate": "boss@contoso.test"}],
-        "remove": [{"delegator": "boss@contoso.test", "delegate": "deputy@contoso.test"}],
+        "set": [tenant_grant("nobody", "boss")],
+        "remove": [tenant_grant("boss", "deputy")],
     }
 }
 

@@ -59,6 +59,13 @@ def boss_lets_nobody_manage_settings(tenant) -> None:
     tenant.sim.post("tenant", {"delegations": {"set": [row]}})
 
 
+def tenant_grant(delegator: str, delegate: str, **allowed: bool) -> dict:
+    """A grant as graphsim's tenant endpoint takes it, between two demo people named by the start
+    of their UPN; `allowed` actions (makeCalls=True), when there are any."""
+    row = {"delegator": f"{delegator}@contoso.test", "delegate": f"{delegate}@contoso.test"}
+    return {**row, "allowedActions": allowed} if allowed else row
+
+
 def has_teams_phone(user: dict) -> bool:
     """Whether a person of graphsim's truth has a working Teams Phone plan."""
     return any(
