@@ -65,6 +65,15 @@ def nothing_staged() -> bool:
     )
 
 
+def assert_sharded_cleanly(run, shard_sizes, tenant) -> None:
+    """The run succeeded in shards of 60, 60 and 20 people, left nothing staged, and the cache
+    mirrors the tenant."""
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert shard_sizes == [60, 60, 20]
+    assert nothing_staged()
+    assert_cache_mirrors(tenant.truth())
+
+
 def manual_run(capture_on_commit_callbacks) -> SyncRun:
     """A run an admin asks for, with what it queues sent as each transaction commits (run at
     once under `eager_celery`); the run as it ended."""
@@ -84,15 +93,12 @@ def test_a_sharded_run_in_eager_mode_applies_exactly_the_changes(
     tenant.sim.post("reset", {})  # counters only
 
     run = manual_run(django_capture_on_commit_callbacks)
-    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert_sharded_cleanly(run, shard_sizes, tenant)
     assert run.users_mode == "delta"
-    assert shard_sizes == [60, 60, 20]
     assert changes_of(run) == expected_changes(tenant)
     assert run.progress_done == run.progress_total == run.people
     # The shards' requests are counted with the coordinator's: one delta page + 10 batches.
     assert run.graph_requests == tenant.sim.get("stats")["total"] == 1 + 10
-    assert nothing_staged()
-    assert_cache_mirrors(tenant.truth())
 
 
 @pytest.mark.django_db
@@ -103,17 +109,14 @@ def test_the_first_sync_of_a_large_tenant_shards_as_the_listing_goes(
     tenant.sim.post("reset", {})
 
     run = manual_run(django_capture_on_commit_callbacks)
-    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert_sharded_cleanly(run, shard_sizes, tenant)
     assert (run.users_mode, run.sweep) == ("full", "everyone")
-    assert shard_sizes == [60, 60, 20]
     # The delta link, the pages of people (999 to a page: the listing does not expand the
     # manager), 10 batches: the same as a run in one process. Then, apart from the run, the
     # manager refresh it queued (run here at commit): 100 people to a page.
     people = len(tenant.truth()["users"])
     assert run.graph_requests == 1 + -(-people // 999) + 10
     assert tenant.sim.get("stats")["total"] == run.graph_requests + -(-people // 100)
-    assert nothing_staged()
-    assert_cache_mirrors(tenant.truth())
 
 
 @pytest.mark.django_db
