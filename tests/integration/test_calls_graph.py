@@ -15,6 +15,7 @@ from portal.models import AuditEvent
 from tests.support.calls import (
     act,
     behaves,
+    call_left_on_the_line,
     form_key,
     graph_call_requests,
     in_graphsim,
@@ -23,7 +24,6 @@ from tests.support.calls import (
     start_call,
     state_of,
     the_call,
-    wait_leg,
     wait_state,
 )
 from tests.support.waiting import wait_for
@@ -154,10 +154,8 @@ def test_a_transfer_on_behalf_to_someone_who_may_not_receive_the_calls_sends_not
 def test_a_call_that_rang_me_first_is_not_transferred_by_hand(
     client, calls_sign_in, calls_tenant, sim
 ):
-    behaves(sim, "nobody", "noanswer")
     calls_sign_in("helpdesk", "helpdesk")
-    start_call(client, calls_tenant, to="nobody")
-    call = wait_leg(the_call(), "failed")
+    call = call_left_on_the_line(client, calls_tenant, sim)
     assert 'id="transfer-form"' not in page_text(client, reverse("calls:detail", args=[call.pk]))
     resp = act(client, call, "transfer", target=calls_tenant["deputy"].object_id)
     assert "end it instead" in page_text(client, resp["Location"])
@@ -166,10 +164,8 @@ def test_a_call_that_rang_me_first_is_not_transferred_by_hand(
 def test_ending_a_call_ends_it_and_a_stale_end_form_is_refused(
     client, calls_sign_in, calls_tenant, sim
 ):
-    behaves(sim, "nobody", "noanswer")  # the put-through fails: the first leg stays on the line
     calls_sign_in("assistant")
-    start_call(client, calls_tenant, to="nobody", on_behalf_of="boss")
-    call = wait_leg(the_call(), "failed")
+    call = call_left_on_the_line(client, calls_tenant, sim, on_behalf_of="boss")
     assert state_of(call) == "established"
     stale_key = form_key(client, reverse("calls:detail", args=[call.pk]))
     act(client, call, "end")
@@ -292,10 +288,8 @@ def test_a_grant_revoked_since_the_form_was_shown_is_refused(
 def test_someone_elses_call_is_not_there_for_them(
     client, calls_sign_in, calls_tenant, sim, make_user
 ):
-    behaves(sim, "nobody", "noanswer")
     calls_sign_in("assistant")
-    start_call(client, calls_tenant, to="nobody", on_behalf_of="boss")
-    call = wait_leg(the_call(), "failed")
+    call = call_left_on_the_line(client, calls_tenant, sim, on_behalf_of="boss")
     client.force_login(make_user(None))
     before = graph_call_requests(sim)
     for name in ("detail", "live"):

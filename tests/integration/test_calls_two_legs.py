@@ -13,6 +13,7 @@ from portal.models import AuditEvent
 from tests.support.calls import (
     act,
     behaves,
+    call_left_on_the_line,
     in_graphsim,
     page_text,
     start_call,
@@ -83,9 +84,7 @@ def test_the_callee_unanswered_brings_the_person_back_says_why_and_offers_to_end
     client, helpdesk, calls_tenant, sim, mode, why
 ):
     sim.post("config", {"transfer_failure_result": mode})
-    behaves(sim, "nobody", "noanswer")
-    start_call(client, calls_tenant, to="nobody")
-    call = wait_leg(the_call(), "failed")
+    call = call_left_on_the_line(client, calls_tenant, sim)
     assert state_of(call) == "established" and call.callee_leg_reason == why
     put_through = CallAction.objects.get(kind="handover")
     wait_for(lambda: CallAction.objects.get(pk=put_through.pk).outcome == "failed")

@@ -46,6 +46,14 @@ def start_call(client, tenant, *, to="nobody", on_behalf_of="", phone="", key=No
     return client.post(reverse("calls:start"), data)
 
 
+def call_left_on_the_line(client, tenant, sim, *, on_behalf_of=""):
+    """Start a call to nobody, who does not answer: the put-through fails and the caller stays on
+    the line (the call established, the callee's leg failed)."""
+    behaves(sim, "nobody", "noanswer")
+    start_call(client, tenant, to="nobody", on_behalf_of=on_behalf_of)
+    return wait_leg(the_call(), "failed")
+
+
 def the_call(**filters):
     from calls.models import Call  # Django is set up once the tests run, not when this loads
 
