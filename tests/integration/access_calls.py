@@ -3,12 +3,8 @@ exist: roles that may act get 404, which proves they were let through to the loo
 
 from __future__ import annotations
 
-from tests.support.access import codes, everyone
+from tests.support.access import FAKE_PK, NOT_FOUND, SIGNED_IN, codes, everyone
 
-FAKE_CALL = 999_999
-
-_EVERYONE = codes(302, 200, 200, 200, 200)
-_MISSING = codes(302, 404, 404, 404, 404)
 _HELPDESK = codes(302, 403, 200, 403, 200)
 # Starting calls and the person picker: helpdesk, or a delegate whose grant allows makeCalls
 # (these roles hold none); the others are told why, without the picker.
@@ -20,17 +16,17 @@ _NOT_A_DELEGATE = codes(302, 403, 403, 403, 403)
 _BAD_INPUT = codes(302, 400, 400, 400, 400)
 
 EXPECTED = [
-    ("calls:list", {}, "get", _EVERYONE),
+    ("calls:list", {}, "get", SIGNED_IN),
     ("calls:start", {}, "get", _PLACE_CALLS),
     # An empty form comes back with its errors (200), before anything is saved or sent.
     ("calls:start", {}, "post", _PLACE_CALLS),
     ("calls:people", {}, "get", _PLACE_CALLS),
     ("calls:incoming", {}, "get", _HELPDESK),
-    ("calls:detail", {"pk": FAKE_CALL}, "get", _MISSING),
-    ("calls:live", {"pk": FAKE_CALL}, "get", _MISSING),
-    ("calls:transfer", {"pk": FAKE_CALL}, "post", _MISSING),
-    ("calls:end", {"pk": FAKE_CALL}, "post", _MISSING),
-    ("calls:redirect", {"pk": FAKE_CALL}, "post", {**_HELPDESK, "helpdesk": 404, "admin": 404}),
+    ("calls:detail", {"pk": FAKE_PK}, "get", NOT_FOUND),
+    ("calls:live", {"pk": FAKE_PK}, "get", NOT_FOUND),
+    ("calls:transfer", {"pk": FAKE_PK}, "post", NOT_FOUND),
+    ("calls:end", {"pk": FAKE_PK}, "post", NOT_FOUND),
+    ("calls:redirect", {"pk": FAKE_PK}, "post", {**_HELPDESK, "helpdesk": 404, "admin": 404}),
     ("calls:callback", {}, "post", _CALLBACK_POST),
     ("calls:callback", {}, "get", _CALLBACK_GET),
     # The phone is for delegates with makeCalls: these roles hold no delegation here.

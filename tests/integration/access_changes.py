@@ -4,27 +4,22 @@ answer everyone; approvals need approve_delegation_changes, PowerShell manage_de
 
 from __future__ import annotations
 
-from tests.support.access import codes
+from tests.support.access import FAKE_OID, FAKE_PK, NOT_FOUND, SIGNED_IN, codes
 
-FAKE_OID = "00000000-0000-0000-0000-00000000dead"
-FAKE_PK = 999_999
-
-_EVERYONE = codes(302, 200, 200, 200, 200)
-_NOT_FOUND = codes(302, 404, 404, 404, 404)
 _APPROVERS = codes(302, 403, 403, 200, 200)
 _MANAGERS = codes(302, 403, 200, 403, 200)
 
 EXPECTED = [
-    ("changes:list", {}, "get", _EVERYONE),
-    ("changes:detail", {"pk": FAKE_PK}, "get", _NOT_FOUND),
-    ("changes:check", {"pk": FAKE_PK}, "post", _NOT_FOUND),
-    ("changes:cancel", {"pk": FAKE_PK}, "post", _NOT_FOUND),
+    ("changes:list", {}, "get", SIGNED_IN),
+    ("changes:detail", {"pk": FAKE_PK}, "get", NOT_FOUND),
+    ("changes:check", {"pk": FAKE_PK}, "post", NOT_FOUND),
+    ("changes:cancel", {"pk": FAKE_PK}, "post", NOT_FOUND),
     ("changes:decide", {"pk": FAKE_PK}, "post", {**_APPROVERS, "manager": 404, "admin": 404}),
     ("changes:approvals", {}, "get", _APPROVERS),
-    ("changes:people", {}, "get", _EVERYONE),
-    ("changes:grant", {"object_id": FAKE_OID}, "get", _NOT_FOUND),
-    ("changes:grant", {"object_id": FAKE_OID}, "post", _NOT_FOUND),
-    ("changes:remove", {"object_id": FAKE_OID}, "post", _NOT_FOUND),
+    ("changes:people", {}, "get", SIGNED_IN),
+    ("changes:grant", {"object_id": FAKE_OID}, "get", NOT_FOUND),
+    ("changes:grant", {"object_id": FAKE_OID}, "post", NOT_FOUND),
+    ("changes:remove", {"object_id": FAKE_OID}, "post", NOT_FOUND),
     ("changes:powershell", {}, "get", _MANAGERS),
     ("changes:powershell_script", {}, "get", _MANAGERS),
     # No such request: back to the PowerShell page with a message.
@@ -34,10 +29,10 @@ EXPECTED = [
         "post",
         {**_MANAGERS, "helpdesk": 302, "admin": 302},
     ),
-    ("changes:import", {}, "get", _EVERYONE),
+    ("changes:import", {}, "get", SIGNED_IN),
     # An empty upload shows the form again with its error.
-    ("changes:import", {}, "post", _EVERYONE),
-    ("changes:batch", {"pk": FAKE_PK}, "get", _NOT_FOUND),
-    ("changes:batch_apply", {"pk": FAKE_PK}, "post", _NOT_FOUND),
-    ("changes:batch_progress", {"pk": FAKE_PK}, "get", _NOT_FOUND),
+    ("changes:import", {}, "post", SIGNED_IN),
+    ("changes:batch", {"pk": FAKE_PK}, "get", NOT_FOUND),
+    ("changes:batch_apply", {"pk": FAKE_PK}, "post", NOT_FOUND),
+    ("changes:batch_progress", {"pk": FAKE_PK}, "get", NOT_FOUND),
 ]

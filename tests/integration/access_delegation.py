@@ -3,24 +3,13 @@ roles get 404."""
 
 from __future__ import annotations
 
-from tests.support.access import codes
-
-FAKE_OID = "00000000-0000-0000-0000-00000000dead"
-FAKE_RUN = 999_999
+from tests.support.access import ADMINS, FAKE_OID, FAKE_PK, SIGNED_IN, codes
 
 _PEOPLE = codes(302, 403, 200, 200, 200)
 _MANAGERS = codes(302, 403, 403, 200, 200)
-_ADMINS = codes(302, 403, 403, 403, 200)
-
-_SIGNED_IN = ("none", "helpdesk", "manager", "admin")
 
 EXPECTED = [
-    (
-        "delegation:mine",
-        {},
-        "get",
-        codes(302, 200, 200, 200, 200),
-    ),
+    ("delegation:mine", {}, "get", SIGNED_IN),
     ("delegation:people", {}, "get", _PEOPLE),
     ("delegation:people_search", {}, "get", _PEOPLE),
     (
@@ -39,9 +28,9 @@ EXPECTED = [
         "post",
         {**_MANAGERS, "none": 405, "helpdesk": 405, "manager": 405, "admin": 405},
     ),
-    ("delegation:sync_list", {}, "get", _ADMINS),
-    ("delegation:sync_detail", {"pk": FAKE_RUN}, "get", {**_ADMINS, "admin": 404}),
-    ("delegation:sync_progress", {"pk": FAKE_RUN}, "get", {**_ADMINS, "admin": 404}),
+    ("delegation:sync_list", {}, "get", ADMINS),
+    ("delegation:sync_detail", {"pk": FAKE_PK}, "get", {**ADMINS, "admin": 404}),
+    ("delegation:sync_progress", {"pk": FAKE_PK}, "get", {**ADMINS, "admin": 404}),
     # "Sync now" redirects to the run it started (or to the one already running).
-    ("delegation:sync_start", {}, "post", {**_ADMINS, "admin": 302}),
+    ("delegation:sync_start", {}, "post", {**ADMINS, "admin": 302}),
 ]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from tests.support.access import codes, everyone
+from tests.support.access import ADMINS, SIGNED_IN, codes, everyone
 
 _PUBLIC_OK = everyone(200)
 # /healthz answers without sign-in; 200 or 503 is its health, not an access decision.
 _HEALTH = dict.fromkeys(_PUBLIC_OK, (200, 503))
-_SIGNED_IN = codes(302, 200, 200, 200, 200)
-_ADMINS = codes(302, 403, 403, 403, 200)
 
 EXPECTED = [
     # Home sends people on: to their delegations, or to the no-access page. An admin sees the
@@ -21,7 +19,7 @@ EXPECTED = [
     ),
     ("portal:healthz", {}, "get", _HEALTH),
     ("portal:livez", {}, "get", _PUBLIC_OK),
-    ("portal:no_access", {}, "get", _SIGNED_IN),
+    ("portal:no_access", {}, "get", SIGNED_IN),
     ("portal:login", {}, "get", _PUBLIC_OK),
     # A callback without a pending flow is a failed sign-in page for anyone.
     (
@@ -37,14 +35,9 @@ EXPECTED = [
         "get",
         codes(302, 405, 405, 405, 405),
     ),
-    (
-        "portal:logout",
-        {},
-        "post",
-        codes(302, 200, 200, 200, 200),
-    ),
-    ("portal:audit", {}, "get", _ADMINS),
-    ("portal:sync_account", {}, "get", _ADMINS),
+    ("portal:logout", {}, "post", SIGNED_IN),
+    ("portal:audit", {}, "get", ADMINS),
+    ("portal:sync_account", {}, "get", ADMINS),
     # An unknown action changes nothing and comes back to the page.
-    ("portal:sync_account", {}, "post", {**_ADMINS, "admin": 302}),
+    ("portal:sync_account", {}, "post", {**ADMINS, "admin": 302}),
 ]
