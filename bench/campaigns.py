@@ -18,7 +18,6 @@ asserts the equal query counts).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -156,19 +155,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-campaigns-") as tmp:
         db = database.fresh(args.database_url, Path(tmp), "campaigns")
-        os.environ.update(
-            {
-                "DEBUG": "true",
-                "DATABASE_URL": db.url,
-                "PORTAL_RUN_DIR": tmp,
-                "ALLOWED_HOSTS": "testserver,localhost",
-                "DJANGO_SETTINGS_MODULE": "portal.settings",
-                "LOG_LEVEL": "WARNING",
-            }
-        )
-        import django
-
-        django.setup()
+        database.setup_django(db, tmp)
         from django.core.management import call_command
         from django.db import connection
         from django.test.utils import setup_test_environment

@@ -1,6 +1,6 @@
 """A fresh database for one benchmark: a SQLite file in a temporary directory, or, when
 `--database-url` names a PostgreSQL server, a new database there (created here, dropped after;
-the URL's role needs CREATEDB, as CI's `portal` role has)."""
+the URL's role needs CREATEDB, as CI's `portal` role has), and the portal's Django set up on it."""
 
 from __future__ import annotations
 
@@ -44,3 +44,21 @@ def fresh(url: str | None, work: Path, name: str) -> Database:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
     return Database(urlunsplit(urlsplit(url)._replace(path=f"/{database}")), database, drop)
+
+
+def setup_django(db: Database, run_dir: str) -> None:
+    """The portal's settings pointed at `db`, and Django set up. DEBUG keeps the query log the
+    benchmarks count; the test client's host is allowed."""
+    os.environ.update(
+        {
+            "DEBUG": "true",
+            "DATABASE_URL": db.url,
+            "PORTAL_RUN_DIR": run_dir,
+            "ALLOWED_HOSTS": "testserver,localhost",
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    import django
+
+    django.setup()

@@ -19,7 +19,6 @@ ratio and count (small/large where they differ).
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -278,19 +277,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
         small = database.fresh(args.database_url, Path(tmp), "pages_small")
         large = database.fresh(args.database_url, Path(tmp), "pages_large")
-        os.environ.update(
-            {
-                "DEBUG": "true",
-                "DATABASE_URL": small.url,
-                "PORTAL_RUN_DIR": tmp,
-                "ALLOWED_HOSTS": "testserver,localhost",
-                "DJANGO_SETTINGS_MODULE": "portal.settings",
-                "LOG_LEVEL": "WARNING",
-            }
-        )
-        import django
-
-        django.setup()
+        database.setup_django(small, tmp)
         from django.db import connection
 
         try:
