@@ -22,7 +22,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -274,22 +273,12 @@ def main() -> None:
     parser.add_argument("--database-url", help="a PostgreSQL server (default: SQLite files)")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
-        small = database.fresh(args.database_url, Path(tmp), "pages_small")
-        large = database.fresh(args.database_url, Path(tmp), "pages_large")
-        database.setup_django(small, tmp)
-        from django.db import connection
-
-        try:
-            tenants = {
-                "small": prepare(small.name, args.small_people, args.small_people * 3),
-                "large": prepare(large.name, args.large_people, args.large_grants),
-            }
-            report = measure(tenants, args.repeat)
-        finally:
-            connection.close()
-            small.drop()
-            large.drop()
+    with database.django_on(args.database_url, "pages_small", "pages_large") as (small, large):
+        tenants = {
+            "small": prepare(small.name, args.small_people, args.small_people * 3),
+            "large": prepare(large.name, args.large_people, args.large_grants),
+        }
+        report = measure(tenants, args.repeat)
 
     for label, tenant in tenants.items():
         ids = tenant["ids"]
