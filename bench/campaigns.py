@@ -18,9 +18,7 @@ asserts the equal query counts).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 import uuid
 from datetime import timedelta
@@ -154,32 +152,13 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=100)
     parser.add_argument("--database-url", help="a PostgreSQL server (default: a SQLite file)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-campaigns-") as tmp:
-        db = database.fresh(args.database_url, Path(tmp), "campaigns")
-        os.environ.update(
-            {
-                "DEBUG": "true",
-                "DATABASE_URL": db.url,
-                "PORTAL_RUN_DIR": tmp,
-                "ALLOWED_HOSTS": "testserver,localhost",
-                "DJANGO_SETTINGS_MODULE": "portal.settings",
-                "LOG_LEVEL": "WARNING",
-            }
-        )
-        import django
-
-        django.setup()
+    with database.django_on(args.database_url, "campaigns"):
         from django.core.management import call_command
-        from django.db import connection
         from django.test.utils import setup_test_environment
 
         setup_test_environment()  # the test client's response.context
         call_command("migrate", verbosity=0)
-        try:
-            r = measure(args.grants, args.small)
-        finally:
-            connection.close()
-            db.drop()
+        r = measure(args.grants, args.small)
     print(
         f"queue page: {r['queries_small']} queries with {r['small_items']} items, "
         f"{r['queries_large']} with {r['large_items']} items ({database.vendor(args.database_url)})"

@@ -19,11 +19,9 @@ ratio and count (small/large where they differ).
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -275,34 +273,12 @@ def main() -> None:
     parser.add_argument("--database-url", help="a PostgreSQL server (default: SQLite files)")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
-        small = database.fresh(args.database_url, Path(tmp), "pages_small")
-        large = database.fresh(args.database_url, Path(tmp), "pages_large")
-        os.environ.update(
-            {
-                "DEBUG": "true",
-                "DATABASE_URL": small.url,
-                "PORTAL_RUN_DIR": tmp,
-                "ALLOWED_HOSTS": "testserver,localhost",
-                "DJANGO_SETTINGS_MODULE": "portal.settings",
-                "LOG_LEVEL": "WARNING",
-            }
-        )
-        import django
-
-        django.setup()
-        from django.db import connection
-
-        try:
-            tenants = {
-                "small": prepare(small.name, args.small_people, args.small_people * 3),
-                "large": prepare(large.name, args.large_people, args.large_grants),
-            }
-            report = measure(tenants, args.repeat)
-        finally:
-            connection.close()
-            small.drop()
-            large.drop()
+    with database.django_on(args.database_url, "pages_small", "pages_large") as (small, large):
+        tenants = {
+            "small": prepare(small.name, args.small_people, args.small_people * 3),
+            "large": prepare(large.name, args.large_people, args.large_grants),
+        }
+        report = measure(tenants, args.repeat)
 
     for label, tenant in tenants.items():
         ids = tenant["ids"]

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from delegation.changes.services.request import ChangeRefused, remove
 from delegation.models import GrantReview
-from portal import audit
 from portal.queue import enqueue
 from reviews.models import Campaign, CampaignItem
+from reviews.services import campaign_audit
 
 CHUNK = 500
 REMOVALS_TASK = "reviews.tasks.request_removals"
@@ -41,12 +41,11 @@ def close_campaign(*, actor, campaign_id: int, request=None, automatic: bool = F
         campaign.closed_by = None if automatic else actor
         campaign.closed_automatically = automatic
         campaign.save(update_fields=["status", "closed_at", "closed_by", "closed_automatically"])
-    audit.record(
-        "review_campaign.close",
-        "success",
-        request=request,
+    campaign_audit.record(
+        campaign,
+        "close",
         actor=None if automatic else actor,
-        target=f"campaign {campaign.pk}",
+        request=request,
         unreviewed=decided,
         unreviewed_become=campaign.when_unreviewed,
         at_due_date=automatic,

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from delegation.models import DirectoryUser
-from portal import audit
 from reviews.models import Campaign, CampaignItem
+from reviews.services import campaign_audit
 
 
 class NotOpen(Exception):
@@ -41,12 +41,11 @@ def reassign(
         own = Q(delegator=to) | Q(delegate=to)
         theirs = pending.filter(own).count()
         moved = pending.exclude(own).update(reviewer=to)
-    audit.record(
-        "review_campaign.reassign",
-        "success",
-        request=request,
+    campaign_audit.record(
+        campaign,
+        "reassign",
         actor=actor,
-        target=f"campaign {campaign.pk}",
+        request=request,
         source=source_id,
         to=to.upn,
         moved=moved,

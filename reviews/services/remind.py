@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from delegation.models import DirectoryUser
-from portal import audit
 from reviews.models import Campaign, CampaignItem
+from reviews.services import campaign_audit
 
 
 def due_for_reminders(today) -> list[Campaign]:
@@ -67,5 +67,5 @@ def _remind(campaign: Campaign) -> int:
             from_email=None,
             recipient_list=[address],
         )
-    audit.record("review_campaign.remind", "success", target=f"campaign {campaign.pk}", emails=sent)
+    campaign_audit.record(campaign, "remind", emails=sent)
     return sent

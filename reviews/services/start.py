@@ -9,10 +9,11 @@ from django.db.models import QuerySet
 from delegation.models import Delegation, DelegationChange, DirectoryUser, GrantReview
 from delegation.risk.queries import rule_q
 from delegation.risk.rules import RULES
-from portal import allowed_actions, audit
+from portal import allowed_actions
 from portal.db import refresh_planner_statistics
 from reviews import rules
 from reviews.models import Campaign, CampaignItem
+from reviews.services import campaign_audit
 
 CHUNK = 2000
 FIELDS = allowed_actions.FIELDS
@@ -54,12 +55,11 @@ def start_campaign(
             campaign.named_reviewers.set(named)
         campaign.items_total = _create_items(campaign, actor, named)
         campaign.save(update_fields=["items_total"])
-    audit.record(
-        "review_campaign.start",
-        "success",
-        request=request,
+    campaign_audit.record(
+        campaign,
+        "start",
         actor=actor,
-        target=f"campaign {campaign.pk}",
+        request=request,
         scope=scope,
         scope_value=campaign.scope_value,
         reviewers=reviewers,

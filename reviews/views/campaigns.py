@@ -4,16 +4,19 @@ printable page and a streamed CSV)."""
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from delegation.models import DirectoryUser
 from portal.forms import error_words
 from portal.permissions import require_capability
+from portal.views import lookup
 from reviews import exports, selectors
 from reviews.forms import ReassignForm, StartForm
+from reviews.models import Campaign
 from reviews.services import close as close_service
 from reviews.services import reassign as reassign_service
 from reviews.services.start import start_campaign
@@ -21,11 +24,16 @@ from reviews.services.start import start_campaign
 CAPABILITY = "run_review_campaigns"
 
 
-def _campaign(pk: int):
-    found = selectors.campaign(pk)
-    if found is None:
-        raise Http404("No such campaign.")
-    return found
+def _one_campaign(view):
+    """A view of one campaign, for those who run campaigns: called with the campaign of the URL's
+    pk in its place (a 404 when there is none)."""
+
+    @require_capability(CAPABILITY)
+    @wraps(view)
+    def with_campaign(request, pk: int):
+        return view(request, lookup.found(selectors.campaign(pk), "No such campaign."))
+
+    return with_campaign
 
 
 @require_GET
@@ -68,9 +76,8 @@ def _departments() -> list[str]:
 
 
 @require_GET
-@require_capability(CAPABILITY)
-def campaign(request, pk: int):
-    found = _campaign(pk)
+@_one_campaign
+def campaign(request, found: Campaign):
     progress = selectors.progress(found)
     context = {
         "campaign": found,
@@ -83,9 +90,8 @@ def campaign(request, pk: int):
 
 
 @require_POST
-@require_capability(CAPABILITY)
-def reassign(request, pk: int):
-    found = _campaign(pk)
+@_one_campaign
+def reassign(request, found: Campaign):
     sources = selectors.reassign_sources(selectors.progress(found))
     form = ReassignForm(request.POST, sources=sources)
     if not form.is_valid():
@@ -115,9 +121,8 @@ def _reassigned(done: reassign_service.Reassigned, to: DirectoryUser) -> str:
 
 
 @require_POST
-@require_capability(CAPABILITY)
-def close(request, pk: int):
-    found = _campaign(pk)
+@_one_campaign
+def close(request, found: Campaign):
     try:
         close_service.close_campaign(actor=request.user, campaign_id=found.pk, request=request)
     except close_service.AlreadyClosed:
@@ -128,10 +133,9 @@ def close(request, pk: int):
 
 
 @require_POST
-@require_capability(CAPABILITY)
-def removals(request, pk: int):
+@_one_campaign
+def removals(request, found: Campaign):
     """Ask again for the removals a closed campaign still lacks (say a worker was down)."""
-    found = _campaign(pk)
     if found.status == found.Status.CLOSED:
         # As the first requests' actor, whose idempotency keys they carry (one per item).
         close_service.queue_removals(found, close_service.closer(found) or request.user)
@@ -140,15 +144,14 @@ def removals(request, pk: int):
 
 
 @require_GET
-@require_capability(CAPABILITY)
-def report(request, pk: int):
-    found = _campaign(pk)
+@_one_campaign
+def report(request, found: Campaign):
     rows = exports.report_rows(found, limit=selectors.REPORT_PAGE_LIMIT)
     context = {"campaign": found, "rows": rows, "limit": selectors.REPORT_PAGE_LIMIT}
     return render(request, "reviews/report.html", context)
 
 
 @require_GET
-@require_capability(CAPABILITY)
-def report_csv(request, pk: int):
-    return exports.report_csv(_campaign(pk))
+@_one_campaign
+def report_csv(request, found: Campaign):
+    return exports.report_csv(found)

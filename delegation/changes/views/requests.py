@@ -95,21 +95,25 @@ def cancel(request, pk: int):
 def decide(request, pk: int):
     change = _change(request, pk)
     form = DecisionForm(request.POST)
-    if not form.is_valid():
+    if form.is_valid():
+        _decide(request, change, form.cleaned_data)
+    else:
         messages.error(request, "Choose approve or reject.")
-        return redirect("changes:detail", pk=change.pk)
-    approve = form.cleaned_data["decision"] == "approve"
+    return redirect("changes:detail", pk=change.pk)
+
+
+def _decide(request, change, data: dict) -> None:
+    approve = data["decision"] == "approve"
     try:
         if approve:
             decisions.approve(actor=request.user, request_id=change.pk, request=request)
         else:
-            note = form.cleaned_data["note"]
+            note = data["note"]
             decisions.reject(actor=request.user, request_id=change.pk, note=note, request=request)
     except ChangeRefused as exc:
         refused(request, exc)
     else:
         messages.success(request, f"Change request #{change.pk} {_decided(approve)}.")
-    return redirect("changes:detail", pk=change.pk)
 
 
 def _decided(approve: bool) -> str:
