@@ -23,15 +23,13 @@ def _is_starter(user, call: Call) -> bool:
 
 
 def _refuse(user, call: Call, kind: str, decision: rules.Decision, request) -> None:
-    audit.record(
-        f"call.{kind}",
-        "denied",
-        request=request,
-        actor=user,
-        target=f"call {call.pk}",
-        reason=decision.reason,
-    )
+    _audit(f"call.{kind}", "denied", user, call, request, reason=decision.reason)
     raise CallRefused(decision.reason)
+
+
+def _audit(action: str, outcome: str, user, call: Call, request, **detail) -> None:
+    """A person's request on a call, refused or recorded: the log names them and the call."""
+    audit.record(action, outcome, request=request, actor=user, target=f"call {call.pk}", **detail)
 
 
 def call_transfer(
@@ -144,13 +142,6 @@ def _record_and_queue(
         )
         if not created:
             return _previous(user, call, idempotency_key)
-        audit.record(
-            f"call.{kind}.requested",
-            "success",
-            request=request,
-            actor=user,
-            target=f"call {call.pk}",
-            to=action.targets_label,
-        )
+        _audit(f"call.{kind}.requested", "success", user, call, request, to=action.targets_label)
         enqueue("calls.tasks.send_action", action.pk)
     return ActionResult(call, True, action=action)
