@@ -95,7 +95,6 @@ def _direct(call, now) -> Summary:
     callee = call.target_label
     started = call.sent_at or call.created_at
     durations = _rang_and_talked(started, call.answered_at, call.ended_at, now)
-    words = states.result_in_words(call.state, call.result_code, call.result_subcode)
     if call.state == states.ESTABLISHING:
         return Summary(f"Ringing {callee}", durations=durations)
     if call.state == states.ESTABLISHED and call.result_code:
@@ -104,8 +103,8 @@ def _direct(call, now) -> Summary:
         )
         return Summary("Connected", f"the transfer failed: {failure}", durations)
     if call.state == states.TERMINATED:
-        return Summary("Ended", words, durations)
-    return Summary(states.label(call.state), "", durations)
+        return Summary("Ended", call.result_label, durations)
+    return Summary(call.state_label, "", durations)
 
 
 def _incoming(call, now) -> Summary:
@@ -114,10 +113,9 @@ def _incoming(call, now) -> Summary:
     if call.state == states.INCOMING:
         return Summary("Ringing", f"{caller} is calling{dialled}")
     durations = duration(call.created_at, call.ended_at or now)
-    words = states.result_in_words(call.state, call.result_code, call.result_subcode)
     if call.state == states.TERMINATED:
-        return Summary("Ended", words, durations and f"lasted {durations}")
-    return Summary(states.label(call.state), "", durations and f"for {durations}")
+        return Summary("Ended", call.result_label, durations and f"lasted {durations}")
+    return Summary(call.state_label, "", durations and f"for {durations}")
 
 
 def _two_legs(call, now) -> Summary:
@@ -127,7 +125,7 @@ def _two_legs(call, now) -> Summary:
     if leg == states.LEG_WAITING and not over:
         return Summary(f"Ringing {first}", f"{callee} is dialled once they answer", legs=legs)
     if leg == states.LEG_NOT_DIALLED:
-        words = states.result_in_words(call.state, call.result_code, call.result_subcode)
+        words = call.result_label
         why = f": {first}'s phone: {words}" if words else ""
         return Summary("Ended", f"{callee} was never dialled{why}", legs=legs)
     if leg == states.LEG_DIALLING:
@@ -160,8 +158,7 @@ def _first_leg(call, now) -> Leg:
     durations = _rang_and_talked(start, call.answered_at, until, now, "on the line")
     if call.state in states.FINAL:
         if call.answered_at is None:
-            words = states.result_in_words(call.state, call.result_code, call.result_subcode)
-            return Leg(who, "Not answered", words, durations)
+            return Leg(who, "Not answered", call.result_label, durations)
         return Leg(who, "Ended", "handed over to Teams" if handed_over else "", durations)
     if call.answered_at is None:
         return Leg(who, "Ringing", "", durations)
@@ -188,7 +185,7 @@ def _callee_leg(call, now) -> Leg:
 def event_words(call, event) -> str:
     """What one applied notification meant for this call."""
     code, subcode = event.result_code, event.result_subcode
-    result = states.result_in_words(event.state, code, subcode)
+    result = event.result_label
     if not call.rings_me_first:
         return _joined(event.state_label, result)
     first, callee = call.first_leg_display or "the caller", call.target_label

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from dataclasses import dataclass, field
 
 GRAPH_CT = (
     "application/json;odata.metadata=minimal;odata.streaming=true;"
@@ -39,20 +40,18 @@ class DropConnection(Exception):
     """Close the connection without answering."""
 
 
+@dataclass(slots=True, eq=False)
 class Ctx:
     """One Graph request (or batch item): ids, the caller's claims, the public base URL, and a
     fault to answer with once the request has been handled (`fail_next` with `after_apply`)."""
 
-    __slots__ = ("rid", "crid", "claims", "base", "version", "batch", "after_apply")
-
-    def __init__(self, rid, crid, claims, base, version, batch=False):
-        self.rid = rid
-        self.crid = crid
-        self.claims = claims
-        self.base = base
-        self.version = version
-        self.batch = batch
-        self.after_apply: dict | None = None
+    rid: str
+    crid: str
+    claims: dict | None
+    base: str
+    version: str
+    batch: bool = False
+    after_apply: dict | None = field(default=None, init=False)
 
 
 def graph_error(ctx: Ctx, status: int, code: str, message: str, headers=None) -> Resp:
@@ -101,15 +100,13 @@ class Refusal(Exception):
         self.answer = answer
 
 
+@dataclass(slots=True, eq=False)
 class GraphRequest:
     """What a Graph handler gets: the request context, the route's named path parts
     (`params`), the query options (lower-case names) and the JSON body (None without one)."""
 
-    __slots__ = ("ctx", "method", "params", "query", "body")
-
-    def __init__(self, ctx: Ctx, method: str, params: dict, query: dict, body):
-        self.ctx = ctx
-        self.method = method
-        self.params = params
-        self.query = query
-        self.body = body
+    ctx: Ctx
+    method: str
+    params: dict
+    query: dict
+    body: object

@@ -6,15 +6,12 @@ A second submit of the same form finds its CallAction by key and shows what the 
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from calls import rules, selectors
 from calls.models import Call, CallAction
 from calls.services.outcome import ActionResult, CallRefused
+from calls.services.record import record_and_queue
 from delegation.models import DirectoryUser
 from portal import audit
-from portal.db import create_once
-from portal.queue import enqueue
 from portal.roles import user_has_capability
 
 
@@ -23,15 +20,13 @@ def _is_starter(user, call: Call) -> bool:
 
 
 def _refuse(user, call: Call, kind: str, decision: rules.Decision, request) -> None:
-    audit.record(
-        f"call.{kind}",
-        "denied",
-        request=request,
-        actor=user,
-        target=f"call {call.pk}",
-        reason=decision.reason,
-    )
+    _audit(f"call.{kind}", "denied", user, call, request, reason=decision.reason)
     raise CallRefused(decision.reason)
+
+
+def _audit(action: str, outcome: str, user, call: Call, request, **detail) -> None:
+    """A person's request on a call, refused or recorded: the log names them and the call."""
+    audit.record(action, outcome, request=request, actor=user, target=f"call {call.pk}", **detail)
 
 
 def call_transfer(
@@ -132,25 +127,19 @@ def _record_and_queue(
     request,
     replaces: Call | None = None,
 ) -> ActionResult:
-    with transaction.atomic():
-        action, created = create_once(
-            CallAction,
-            {"idempotency_key": idempotency_key},
-            call=call,
-            kind=kind,
-            requested_by=user,
-            targets=[{"id": t.object_id, "display": t.label[:256]} for t in targets],
-            replaces_call=replaces,
-        )
-        if not created:
-            return _previous(user, call, idempotency_key)
-        audit.record(
-            f"call.{kind}.requested",
-            "success",
-            request=request,
-            actor=user,
-            target=f"call {call.pk}",
-            to=action.targets_label,
-        )
-        enqueue("calls.tasks.send_action", action.pk)
+    action, created = record_and_queue(
+        CallAction,
+        idempotency_key,
+        "calls.tasks.send_action",
+        lambda action: _audit(
+            f"call.{kind}.requested", "success", user, call, request, to=action.targets_label
+        ),
+        call=call,
+        kind=kind,
+        requested_by=user,
+        targets=[{"id": t.object_id, "display": t.label[:256]} for t in targets],
+        replaces_call=replaces,
+    )
+    if not created:
+        return _previous(user, call, idempotency_key)
     return ActionResult(call, True, action=action)

@@ -9,20 +9,18 @@ import logging
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from calls import rules, selectors, states
 from calls.models import Call
 from calls.services.outcome import ActionResult, CallRefused, graph_error_in_words, request_id_of
+from calls.services.record import record_and_queue
 from calls.services.state import apply_state
 from delegation.models import DirectoryUser
 from portal import audit
-from portal.db import create_once
 from portal.graph import calls as graph_calls
 from portal.graph.errors import GraphError, TokenError
-from portal.queue import enqueue
 from portal.roles import user_has_capability
 from portal.token_store import user_token_provider
 
@@ -81,22 +79,21 @@ def call_start(
             "first_leg_display": me.label[:256],
             "callee_leg": states.LEG_WAITING,
         }
-    with transaction.atomic():
-        call, created = create_once(
-            Call,
-            {"idempotency_key": idempotency_key},
-            started_by=user,
-            on_behalf_of=on_behalf_of,
-            target_kind=Call.TargetKind.PERSON if person else Call.TargetKind.PHONE,
-            target_object_id=person.object_id if person else "",
-            target_phone=phone,
-            target_display=target[:256],
-            **legs,
-        )
-        if not created:
-            return _resubmitted(user, call)
-        _audit_call("call.start.requested", "success", call, request)
-        enqueue("calls.tasks.place_call", call.pk)
+    call, created = record_and_queue(
+        Call,
+        idempotency_key,
+        "calls.tasks.place_call",
+        lambda call: _audit_call("call.start.requested", "success", call, request),
+        started_by=user,
+        on_behalf_of=on_behalf_of,
+        target_kind=Call.TargetKind.PERSON if person else Call.TargetKind.PHONE,
+        target_object_id=person.object_id if person else "",
+        target_phone=phone,
+        target_display=target[:256],
+        **legs,
+    )
+    if not created:
+        return _resubmitted(user, call)
     return ActionResult(call, True, note=note)
 
 

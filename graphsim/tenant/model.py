@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import datetime
 
 DOMAIN = "contoso.test"
@@ -147,18 +148,17 @@ class User:
         return out
 
 
+# eq=False: a grant is that one object; the store takes it out of two lists by identity.
+@dataclass(slots=True, eq=False)
 class Grant:
     """One delegation: `delegate` may act for `delegator` within `bits` (see ACTIONS)."""
 
-    __slots__ = ("delegator", "delegate", "active", "created", "bits", "gid")
-
-    def __init__(self, delegator, delegate, active, created, bits, gid=None):
-        self.delegator = delegator
-        self.delegate = delegate
-        self.active = active
-        self.created = created
-        self.bits = bits
-        self.gid = gid  # the grant's own id, made when first asked (Tenant.gid)
+    delegator: str
+    delegate: str
+    active: bool
+    created: int | float  # epoch seconds
+    bits: int
+    gid: str | None = None  # the grant's own id, made when first asked (Tenant.gid)
 
     def to_truth(self) -> dict:
         return {
