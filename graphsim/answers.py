@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -19,8 +20,30 @@ def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ("%.3fZ" % (now % 1))[1:]
 
 
-def dumps(obj) -> bytes:
+def stdlib_dumps(obj) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _fast_dumps():
+    """orjson writes the same bytes as stdlib_dumps about ten times faster: a page of 999 people
+    with their plans is 14 ms of stdlib encoding, during which the event loop answers nobody
+    else (the sync's batches wait behind its listing). The stdlib is the fallback, as for
+    uvloop and httptools (GRAPHSIM_PURE=1 forces it)."""
+    if os.environ.get("GRAPHSIM_PURE"):
+        return stdlib_dumps
+    try:
+        import orjson
+    except ImportError:
+        return stdlib_dumps
+    option = orjson.OPT_NON_STR_KEYS  # as json.dumps: a number as a key becomes its text
+
+    def dumps(obj) -> bytes:
+        return orjson.dumps(obj, option=option)
+
+    return dumps
+
+
+dumps = _fast_dumps()
 
 
 def new_id() -> str:
