@@ -16,7 +16,7 @@ def _payloads():
     people = [tenant.users[uid].to_graph(USER_PROPS) for uid in tenant.order]
     yield {"@odata.context": "x", "value": people}  # a page, plans included
     yield {"responses": [{"id": "1", "status": 200, "headers": {}, "body": {"value": []}}]}
-    yield {"error": {"code": "x", "message": "Zoë's \"quote\" \\ \u2028 \u00e9\u4e2d\U0001f600"}}
+    yield {"error": {"code": "x", "message": 'Zoë\'s "quote" \\ \u2028 \u00e9\u4e2d\U0001f600'}}
     yield {1: True, "n": None, "f": 0.1, "big": 2**53, "neg": -7, "t": (1, 2)}  # odd corners
 
 
