@@ -48,8 +48,7 @@ def test_the_api_answers_every_generated_request_as_its_schema_says(
     monkeypatch.setattr("delegation.changes.services.request.enqueue", lambda *a: None)
     monkeypatch.setattr("delegation.changes.services.decisions.enqueue", lambda *a: None)
     monkeypatch.setattr("delegation.sync.service.enqueue", lambda *a: None)
-    monkeypatch.setattr("calls.services.start.enqueue", lambda *a: None)
-    monkeypatch.setattr("calls.services.live.enqueue", lambda *a: None)
+    monkeypatch.setattr("calls.services.record.enqueue", lambda *a: None)  # start and live
     token = bearer(api_token)["HTTP_AUTHORIZATION"]
     if case.query:
         # requests sends no parameter whose value is None or an empty list: leave out what would
