@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -35,12 +36,8 @@ def _fast_dumps():
         import orjson
     except ImportError:
         return stdlib_dumps
-    option = orjson.OPT_NON_STR_KEYS  # as json.dumps: a number as a key becomes its text
-
-    def dumps(obj) -> bytes:
-        return orjson.dumps(obj, option=option)
-
-    return dumps
+    # OPT_NON_STR_KEYS: as json.dumps, a number as a key becomes its text.
+    return functools.partial(orjson.dumps, option=orjson.OPT_NON_STR_KEYS)
 
 
 dumps = _fast_dumps()

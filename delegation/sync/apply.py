@@ -6,7 +6,6 @@ the tenant's size; then the run's figures. All or nothing: a run that fails chan
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from delegation.models import Delegation, DirectoryUser, SyncCursor, SyncRun
@@ -14,6 +13,7 @@ from delegation.sync import lock, managers
 from delegation.sync.apply_grants import apply_grants
 from delegation.sync.apply_people import add_unknown_people, apply_people, stamp_disabled
 from delegation.sync.fetch import DELTA_CURSOR
+from delegation.sync.targets import delegators_in_directory
 
 MAX_UNLICENSED_IDS = 1000
 
@@ -21,12 +21,8 @@ MAX_UNLICENSED_IDS = 1000
 def unlicensed_delegators() -> tuple[int, list[str]]:
     """People of the directory holding delegations without a working Teams Phone licence: how
     many, and the first ones' object ids."""
-    rows = DirectoryUser.objects.filter(
-        Exists(Delegation.objects.filter(delegator=OuterRef("pk"))),
-        voice_enabled=False,
-        in_directory=True,
-        removed_at__isnull=True,
-    ).values_list("object_id", flat=True)
+    rows = delegators_in_directory().filter(voice_enabled=False)
+    rows = rows.values_list("object_id", flat=True)
     return rows.count(), list(rows.order_by("object_id")[:MAX_UNLICENSED_IDS])
 
 

@@ -17,7 +17,7 @@ import sys
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from delegation.models import Delegation, DirectoryUser, SyncRun
@@ -43,15 +43,19 @@ def sweep_for_this_run(*, full_sweep: bool = False) -> str:
     return voice if recent.exists() else everyone
 
 
-def current_delegators() -> set[str]:
-    """Object ids of everyone in the directory who holds delegation rows in the cache as a
-    delegator (a person only a change request knows is not asked for: Graph has no such user)."""
-    # People who hold a row, not the rows' distinct delegators: one index probe per person
-    # instead of a join and a DISTINCT over every grant (a third of the time at 20k people),
-    # and the run's first batch waits for this.
+def delegators_in_directory() -> QuerySet[DirectoryUser]:
+    """Everyone in the directory who holds delegation rows in the cache as a delegator (a person
+    only a change request knows is not asked for: Graph has no such user). People who hold a
+    row, not the rows' distinct delegators: one index probe per person instead of a join and a
+    DISTINCT over every grant (30 ms instead of 75-87 ms at 20k people and 66k grants)."""
     holds = Delegation.objects.filter(delegator=OuterRef("pk"))
     people = DirectoryUser.objects.filter(in_directory=True, removed_at__isnull=True)
-    ids = people.filter(Exists(holds)).values_list("object_id", flat=True)
+    return people.filter(Exists(holds))
+
+
+def current_delegators() -> set[str]:
+    """Object ids of delegators_in_directory(); the run's first batch waits for them."""
+    ids = delegators_in_directory().values_list("object_id", flat=True)
     return {sys.intern(object_id) for object_id in ids.iterator(chunk_size=5000)}
 
 

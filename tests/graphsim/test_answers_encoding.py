@@ -8,8 +8,6 @@ from graphsim import answers
 from graphsim.tenant.demo import build_demo
 from graphsim.tenant.model import USER_PROPS
 
-pytest.importorskip("orjson")
-
 
 def _payloads():
     tenant = build_demo(n_users=40)
