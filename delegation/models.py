@@ -227,7 +227,12 @@ class DelegationChange(models.Model):
 
 
 class SyncCursor(models.Model):
-    """Where the incremental users listing resumes (Graph's users/delta deltaLink)."""
+    """Where the incremental users listing resumes (Graph's users/delta deltaLink), and the
+    sync's other marks by name."""
+
+    # When the manager refresh last wrote a manager: the dashboards' cached figures (risk
+    # rules read managers) are keyed on it, as a sync run's own writes key them by the run.
+    MANAGERS_CHANGED = "managers-changed"
 
     name = models.CharField(max_length=64, unique=True)
     value = models.TextField(blank=True, default="")

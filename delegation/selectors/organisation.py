@@ -3,7 +3,8 @@ one page of the table (selectors/grants.py).
 
 The summary aggregates every grant (hundreds of thousands of rows), so it is computed once per
 state of the cache and kept in Django's cache; the key changes whenever a sync finishes or
-writes a change, so a page never shows figures older than the data under them.
+writes a change, or the manager refresh writes a manager, so a page never shows figures older
+than the data under them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from delegation.models import (
     Delegation,
     DelegationChange,
     DirectoryUser,
+    SyncCursor,
     SyncRun,
 )
 from delegation.risk.queries import rule_q
@@ -51,14 +53,16 @@ RISK_SAMPLE = 5
 
 
 def _fingerprint() -> tuple:
-    """One cheap query (primary-key maxima and the latest run) that moves whenever data does."""
+    """One cheap query (primary-key maxima, the latest run, the managers' last refresh that
+    wrote) that moves whenever data does."""
     d, c, r = (m._meta.db_table for m in (Delegation, DelegationChange, SyncRun))
-    u = DirectoryUser._meta.db_table
+    u, k = DirectoryUser._meta.db_table, SyncCursor._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT (SELECT MAX(id) FROM {d}), (SELECT MAX(id) FROM {c}), "  # noqa: S608
             f"(SELECT MAX(id) FROM {u}), (SELECT id || ':' || status FROM {r} "
-            f"ORDER BY id DESC LIMIT 1)"
+            f"ORDER BY id DESC LIMIT 1), (SELECT value FROM {k} WHERE name = %s)",
+            [SyncCursor.MANAGERS_CHANGED],
         )
         return tuple(cursor.fetchone())
 

@@ -108,7 +108,12 @@ def write_managers(pairs: Iterable[tuple[str, str | None]], started) -> int:
             return 0
         with connection.cursor() as cursor:
             cursor.executemany(statement, [(m, now, oid, since) for oid, m in changed])
-            return max(cursor.rowcount, 0)
+            written = max(cursor.rowcount, 0)
+        if written:  # the dashboards' cached figures are keyed on it (selectors/organisation)
+            SyncCursor.objects.update_or_create(
+                name=SyncCursor.MANAGERS_CHANGED, defaults={"value": timezone.now().isoformat()}
+            )
+        return written
 
 
 def _differing(pairs, stored: dict) -> Iterator[tuple[str, str | None]]:

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from delegation.models import DirectoryUser, SyncRun
+from delegation.models import Delegation, DirectoryUser, SyncRun
+from delegation.risk.queries import rule_q
+from delegation.selectors.organisation import data_version, organisation_summary
 from delegation.sync import managers
 from delegation.sync.managers import refresh_managers
 from delegation.sync.service import sync_now
@@ -151,3 +154,28 @@ def test_a_sync_that_listed_everyone_queues_the_refresh_and_a_delta_does_not(ten
 def test_beat_refreshes_the_managers_weekly():
     entry = settings.CELERY_BEAT_SCHEDULE["sync-managers"]
     assert entry == {"task": managers.TASK, "schedule": 7 * 86400.0}
+
+
+def test_the_dashboards_cached_figures_follow_a_refresh_that_wrote_a_manager(tenant):
+    # The risk rules read managers, and a refresh writes no run, grant or person id: without its
+    # own mark in the summary's key, the dashboard kept the old figures for its cache's ten minutes.
+    sync_with_managers()
+    cache.clear()
+    outside = Delegation.objects.filter(rule_q("manage_outside")).select_related(
+        "delegator", "delegate"
+    )
+    before = organisation_summary().risk_counts["manage_outside"]
+    assert before == outside.count() > 0
+    grant = outside.first()
+    unchanged = data_version()
+    refresh_managers()  # nothing moved: the key stays, the figures come from the cache
+    assert data_version() == unchanged
+    tenant.change(
+        users={"update": [{"id": grant.delegate.object_id, "manager": grant.delegator.object_id}]}
+    )
+
+    assert refresh_managers()["changed"] == 1
+
+    assert data_version() != unchanged
+    after = organisation_summary().risk_counts["manage_outside"]
+    assert after == outside.count() == before - 1  # the delegate now reports to the delegator
