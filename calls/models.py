@@ -94,6 +94,15 @@ class Call(models.Model):
     def __str__(self) -> str:
         return f"call #{self.pk} to {self.target_label} ({self.state})"
 
+    @staticmethod
+    def audit_target_of(call_id: int) -> str:
+        """How the audit log names a call (the target of every call event it records)."""
+        return f"call {call_id}"
+
+    @property
+    def audit_target(self) -> str:
+        return self.audit_target_of(self.pk)
+
     @property
     def rings_me_first(self) -> bool:
         return self.mode == self.Mode.RING_ME_FIRST

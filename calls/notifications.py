@@ -114,7 +114,7 @@ def _create_incoming(notification: CallNotification) -> Call | None:
         audit.record(
             "call.incoming",
             "success",
-            target=f"call {call.pk}",
+            target=call.audit_target,
             who="Microsoft Graph",
             caller=caller.display_name,
         )

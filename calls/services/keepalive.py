@@ -48,7 +48,7 @@ def keep_calls_alive(now=None) -> dict:
                 audit.record(
                     "call.gone",
                     "success",
-                    target=f"call {call.pk}",
+                    target=call.audit_target,
                     request_id=exc.request_id,
                     who="keepAlive",
                 )

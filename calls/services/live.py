@@ -26,7 +26,7 @@ def _refuse(user, call: Call, kind: str, decision: rules.Decision, request) -> N
 
 def _audit(action: str, outcome: str, user, call: Call, request, **detail) -> None:
     """A person's request on a call, refused or recorded: the log names them and the call."""
-    audit.record(action, outcome, request=request, actor=user, target=f"call {call.pk}", **detail)
+    audit.record(action, outcome, request=request, actor=user, target=call.audit_target, **detail)
 
 
 def call_transfer(

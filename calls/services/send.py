@@ -155,7 +155,7 @@ def _audit(action: CallAction, outcome: str, **detail) -> None:
         f"call.{name}",
         outcome,
         actor=action.requested_by,
-        target=f"call {action.call_id}",
+        target=Call.audit_target_of(action.call_id),
         request_id=action.graph_request_id,
         to=action.targets_label,
         **detail,

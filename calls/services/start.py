@@ -194,7 +194,7 @@ def _audit_call(action, outcome, call: Call, request, request_id: str = "", **de
         outcome,
         request=request,
         actor=getattr(request, "user", None) if request else call.started_by,
-        target=f"call {call.pk}",
+        target=call.audit_target,
         request_id=request_id,
         to=call.target_label,
         on_behalf_of=call.on_behalf_of.object_id if call.on_behalf_of_id else "",
