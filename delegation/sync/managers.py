@@ -101,7 +101,8 @@ def write_managers(pairs: Iterable[tuple[str, str | None]], started) -> int:
         f"WHERE {object_id} = %s AND {updated_at} < %s"
     )
     adapt = connection.ops.adapt_datetimefield_value
-    now, since = adapt(timezone.now()), adapt(started)
+    moment = timezone.now()
+    now, since = adapt(moment), adapt(started)
     with transaction.atomic():
         changed = list(_differing(pairs, stored_managers([oid for oid, _ in pairs])))
         if not changed:
@@ -111,7 +112,7 @@ def write_managers(pairs: Iterable[tuple[str, str | None]], started) -> int:
             written = max(cursor.rowcount, 0)
         if written:  # the dashboards' cached figures are keyed on it (selectors/organisation)
             SyncCursor.objects.update_or_create(
-                name=SyncCursor.MANAGERS_CHANGED, defaults={"value": timezone.now().isoformat()}
+                name=SyncCursor.MANAGERS_CHANGED, defaults={"value": moment.isoformat()}
             )
         return written
 
